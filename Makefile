@@ -1,0 +1,62 @@
+# recap: a thin wrapper. Everything real is in CMakeLists.txt, tests/ and bench/.
+#   make deps    install what is missing (Debian packages only; idempotent)
+#   make build   build/recap
+#   make test    unit tests (plain and ASan+UBSan builds) and end-to-end tests
+#   make demo    a throwaway Postgres, the example API and recap, a scenario, its capture
+#   make bench   bench/proxy.sh
+#   make format  clang-format every C file in place (format-check: only check)
+
+SHELL := /bin/bash
+PYTHON := /usr/bin/python3
+JOBS ?= $(shell nproc)
+
+DEPS := build-essential cmake pkg-config clang clang-format curl openssl \
+        libh2o-evloop-dev libpq-dev libssl-dev libjansson-dev libfyaml-dev libpcre2-dev \
+        libcurl4-openssl-dev libcmocka-dev postgresql-15 postgresql-client-15 \
+        python3-fastapi python3-uvicorn python3-sqlalchemy python3-psycopg2 python3-pytest \
+        python3-pytest-timeout python3-httpx
+BENCH_DEPS := wrk nginx-light h2o
+
+C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find common proxy cli tests -name '*.[ch]')
+
+.PHONY: deps deps-bench build build-asan test unit e2e demo bench format format-check clean
+
+deps:
+	@./.ci/install-deps $(DEPS)
+
+deps-bench:
+	@./.ci/install-deps $(BENCH_DEPS)
+
+build: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build -j $(JOBS)
+
+build-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRECAP_SANITIZE=ON >/dev/null
+	cmake --build build-asan -j $(JOBS)
+
+unit: build build-asan
+	cd build && ctest --output-on-failure
+	cd build-asan && ctest --output-on-failure
+
+# End-to-end tests run the sanitized binary: a leak or UB report makes recap exit non-zero.
+e2e: build-asan
+	RECAP_BIN=$(CURDIR)/build-asan/recap ASAN_OPTIONS=detect_leaks=1 \
+	  $(PYTHON) -m pytest -p no:cacheprovider -p timeout --timeout 300 -q tests/e2e
+
+test: format-check unit e2e
+
+demo: build
+	$(PYTHON) tests/demo.py
+
+bench: build deps-bench
+	bench/proxy.sh
+
+format:
+	clang-format -i $(C_SOURCES)
+
+format-check: deps
+	@clang-format --dry-run --Werror $(C_SOURCES) && echo "format: ok"
+
+clean:
+	rm -rf build build-asan

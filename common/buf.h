@@ -1,0 +1,42 @@
+/*
+ * common/buf.h: a growable byte buffer that is bounded when it is created.
+ *
+ * Contract: the buffer owns its bytes (malloc). rcx_buf_append() keeps at most
+ * `max` bytes; what goes past the bound is counted in `seen` and sets
+ * `truncated`, it never grows the buffer. Allocation failure aborts (small,
+ * bounded allocations; see rcx_xmalloc). Not thread-safe: one owner at a time.
+ */
+#ifndef RCX_BUF_H
+#define RCX_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rcx_buf {
+    char *base;
+    size_t len;    /* bytes kept */
+    size_t cap;    /* bytes allocated */
+    size_t max;    /* bound on len */
+    uint64_t seen; /* bytes offered, kept or not */
+    bool truncated;
+} rcx_buf_t;
+
+/** Initialises an empty buffer that will keep at most `max` bytes. No allocation. */
+void rcx_buf_init(rcx_buf_t *b, size_t max);
+
+/** Appends up to the bound; the rest is counted and flagged. */
+void rcx_buf_append(rcx_buf_t *b, const void *p, size_t n);
+
+/** Appends a NUL-terminated string including its NUL (for packed lists). */
+void rcx_buf_append_cstr(rcx_buf_t *b, const char *p, size_t n);
+
+/** Frees the bytes; the buffer is empty and reusable with the same bound. */
+void rcx_buf_free(rcx_buf_t *b);
+
+/** malloc/realloc/strdup that abort with a message on failure. */
+void *rcx_xmalloc(size_t n);
+void *rcx_xrealloc(void *p, size_t n);
+char *rcx_xstrndup(const char *p, size_t n);
+
+#endif

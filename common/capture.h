@@ -1,0 +1,82 @@
+/*
+ * common/capture.h: the capture record model, shared by the proxy (which fills
+ * and encodes records) and the verifier (which reads them back through
+ * capture_reader.h). This is where proxy/ and verifier/ meet.
+ *
+ * Contract: an rcx_call_t owns everything it points to; rcx_call_free() frees
+ * it all. Headers are kept packed ("name\0value\0" pairs, names as received,
+ * lower-cased by HTTP/2 and by h2o for HTTP/1) in bounded buffers; bodies keep
+ * their first max_body bytes and count the rest. Encoding (rcx_call_to_json)
+ * does no I/O and returns a new reference the caller owns. Not thread-safe: a
+ * record has one owner at a time (the loop while the call runs, then the
+ * writer thread).
+ */
+#ifndef RCX_CAPTURE_H
+#define RCX_CAPTURE_H
+
+#include "buf.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+/** The version of the JSONL format written in every header line. */
+#define RCX_CAPTURE_FORMAT 1
+
+/** Bound on the packed headers of one request or response. */
+#define RCX_CAPTURE_MAX_HEADER_BYTES (64 * 1024)
+
+typedef struct rcx_msg {
+    rcx_buf_t headers; /* packed "name\0value\0" pairs */
+    size_t nheaders;
+    rcx_buf_t body; /* body.seen is the full size, body.truncated past max_body */
+} rcx_msg_t;
+
+typedef struct rcx_call {
+    uint64_t seq;   /* order in the capture file, assigned when finalised */
+    char id[96];    /* X-Request-Id as forwarded */
+    char *test;     /* test label or NULL */
+    struct timespec started_at; /* wall clock at arrival */
+    double duration_ms;         /* arrival to response complete */
+    double ttfb_ms;             /* arrival to response head, -1 if none */
+    int http_version;           /* 0x100, 0x101, 0x200 */
+    char *method, *path, *query; /* query without '?', "" if none */
+    rcx_msg_t req, res;
+    int status;       /* 0 if no response was started */
+    bool aborted;     /* client went away before the response completed */
+    char *error;      /* what went wrong upstream, or NULL */
+    json_t *db;       /* database part, or NULL for {"status": db_status} */
+    const char *db_status;
+} rcx_call_t;
+
+/** A new empty record whose bodies keep at most max_body bytes each. */
+rcx_call_t *rcx_call_new(size_t max_body);
+
+/** Frees the record and everything it owns; NULL is allowed. */
+void rcx_call_free(rcx_call_t *call);
+
+/** Appends one header (copied); past RCX_CAPTURE_MAX_HEADER_BYTES it is dropped. */
+void rcx_msg_add_header(rcx_msg_t *msg, const char *name, size_t nlen, const char *value, size_t vlen);
+
+/** Finds the first header named `name` (case-insensitive); NULL if absent. */
+const char *rcx_msg_find_header(const rcx_msg_t *msg, const char *name);
+
+/** Encodes the record as a "call" line object (see docs/capture-format.md). */
+json_t *rcx_call_to_json(const rcx_call_t *call);
+
+/**
+ * Encodes a body into `obj`: "body" (JSON, when the content type says JSON and
+ * it parses), "body_text" (valid UTF-8), or "body_b64", plus "body_size" and
+ * "truncated". An empty body adds only "body_size": 0.
+ */
+void rcx_body_encode(json_t *obj, const char *content_type, const char *p, size_t n, uint64_t size,
+                     bool truncated);
+
+/** The header line that starts every capture session. */
+json_t *rcx_capture_header_json(const char *upstream, const char *database, const struct timespec *started);
+
+/** Formats a wall-clock time as RFC 3339 UTC with microseconds into out[32]. */
+void rcx_format_time(const struct timespec *ts, char out[32]);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * common/err.h: an error that says what went wrong and where.
+ *
+ * Contract: library functions that can fail on bad input fill an rcx_err_t
+ * supplied by the caller (never allocated) and return -1 or NULL. The message
+ * is one line, already prefixed with its position ("file:line:col: ") when
+ * there is one; the CLI prints it as "recap: <verb>: <msg>" and exits 2.
+ */
+#ifndef RCX_ERR_H
+#define RCX_ERR_H
+
+#include <stddef.h>
+
+typedef struct rcx_err {
+    char msg[512];
+} rcx_err_t;
+
+/** Formats the message (printf-style); a NULL err is allowed and ignored. */
+void rcx_err_set(rcx_err_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * proxy/config.h: the proxy's settings, from flags with environment fallbacks.
+ *
+ * Contract: recap_proxy_config_parse() fills a config from argv and the
+ * environment (flags win). Strings point into argv/environ or into storage
+ * owned by the config (freed by recap_proxy_config_free). On bad input it
+ * returns -1 with a one-line message in err; it prints help itself and
+ * returns 1 for --help. No I/O beyond reading the environment.
+ */
+#ifndef RECAP_PROXY_CONFIG_H
+#define RECAP_PROXY_CONFIG_H
+
+#include "../common/err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct recap_proxy_config {
+    const char *listen;         /* host:port for proxied traffic (RECAP_LISTEN) */
+    const char *upstream;       /* http://host:port (RECAP_UPSTREAM) */
+    const char *capture;        /* JSONL path (RECAP_CAPTURE) */
+    const char *control_listen; /* host:port of the control API (RECAP_CONTROL_LISTEN) */
+    const char *control_token;  /* bearer token or NULL (RECAP_CONTROL_TOKEN) */
+    const char *tls_cert, *tls_key;
+    size_t max_body;            /* bytes of each body kept in a record */
+    size_t max_request_size;    /* h2o rejects larger requests with 413 */
+    uint64_t upstream_timeout_ms;
+    uint64_t shutdown_timeout_ms;
+    size_t ring_size;           /* records kept for GET /calls */
+    size_t queue_bytes;         /* bound on records waiting for the writer */
+    const char **redact_headers; /* extra header names, NULL-terminated */
+    const char **redact_fields;  /* JSON field / query parameter names, NULL-terminated */
+    size_t n_redact_headers, n_redact_fields;
+    int keep_test_header;       /* forward X-Recap-Test instead of removing it */
+    const char *log_level;
+} recap_proxy_config_t;
+
+/** Parses argv (argv[0] is "proxy"). 0 ok, 1 help printed, -1 error in err. */
+int recap_proxy_config_parse(recap_proxy_config_t *cfg, int argc, char **argv, rcx_err_t *err);
+
+/** Writes the --help text. */
+void recap_proxy_config_usage(FILE *out);
+
+/** Frees what parse allocated. */
+void recap_proxy_config_free(recap_proxy_config_t *cfg);
+
+/** Splits "host:port" / "[v6]:port" / ":port" / "port". 0 ok, -1 bad. host is "" for any. */
+int recap_parse_hostport(const char *s, char *host, size_t hostsz, unsigned short *port);
+
+#endif

@@ -1,0 +1,310 @@
+/* proxy/control.c: the control API. See control.h. */
+#include "control.h"
+
+#include "../common/log.h"
+#include "metrics.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_BARRIER_TIMEOUT_MS 30000
+#define MAX_BARRIER_TIMEOUT_MS 600000
+#define BARRIER_TICK_MS 50
+
+typedef struct control_handler {
+    h2o_handler_t super;
+    recap_control_t *ctl;
+} control_handler_t;
+
+typedef struct pending_barrier {
+    recap_barrier_t super; /* first: the callbacks get this pointer */
+    recap_control_t *ctl;
+    h2o_req_t *req;
+    int done;
+} pending_barrier_t;
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+size_t recap_control_urldecode(char *s, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            s[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else {
+            s[o++] = s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    return o;
+}
+
+int recap_control_query_param(const char *query, size_t qlen, const char *name, char *out, size_t outsz)
+{
+    size_t nlen = strlen(name);
+    const char *p = query, *end = query + qlen;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        if ((size_t)(stop - p) > nlen && memcmp(p, name, nlen) == 0 && p[nlen] == '=') {
+            size_t vlen = (size_t)(stop - p) - nlen - 1;
+            if (vlen >= outsz)
+                return -1;
+            memcpy(out, p + nlen + 1, vlen);
+            out[recap_control_urldecode(out, vlen)] = '\0';
+            return 0;
+        }
+        p = stop + 1;
+    }
+    return -1;
+}
+
+static void respond(h2o_req_t *req, int status, const char *reason, const char *ctype, const char *body,
+                    size_t len)
+{
+    req->res.status = status;
+    req->res.reason = reason;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype, strlen(ctype));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+    h2o_send_inline(req, body, len);
+}
+
+static void respond_text(h2o_req_t *req, int status, const char *reason, const char *text)
+{
+    respond(req, status, reason, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+static int authorized(recap_control_t *ctl, h2o_req_t *req)
+{
+    if (ctl->token == NULL)
+        return 1;
+    ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (i == -1)
+        return 0;
+    h2o_iovec_t v = req->headers.entries[i].value;
+    size_t tlen = strlen(ctl->token);
+    if (v.len != 7 + tlen || strncasecmp(v.base, "Bearer ", 7) != 0)
+        return 0;
+    unsigned char diff = 0; /* constant time over the token */
+    for (size_t k = 0; k < tlen; k++)
+        diff |= (unsigned char)(v.base[7 + k] ^ ctl->token[k]);
+    return diff == 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*s == '\0' || *s == '-' || *end != '\0' || errno)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static void handle_calls(recap_control_t *ctl, h2o_req_t *req, const char *query, size_t qlen)
+{
+    char after_s[32], limit_s[32], test[1024];
+    uint64_t after = 0, limit = UINT64_MAX;
+    if (recap_control_query_param(query, qlen, "after", after_s, sizeof(after_s)) == 0 &&
+        parse_u64(after_s, &after) != 0) {
+        respond_text(req, 400, "Bad Request", "after: not a sequence number\n");
+        return;
+    }
+    if (recap_control_query_param(query, qlen, "limit", limit_s, sizeof(limit_s)) == 0 &&
+        parse_u64(limit_s, &limit) != 0) {
+        respond_text(req, 400, "Bad Request", "limit: not a count\n");
+        return;
+    }
+    int has_test = recap_control_query_param(query, qlen, "test", test, sizeof(test)) == 0;
+    rcx_buf_t out;
+    rcx_buf_init(&out, SIZE_MAX);
+    uint64_t oldest;
+    recap_ring_collect(ctl->ring, after, has_test ? test : NULL, limit > SIZE_MAX ? SIZE_MAX : (size_t)limit,
+                       &out, &oldest);
+    char hdr[32];
+    int n = snprintf(hdr, sizeof(hdr), "%llu", (unsigned long long)oldest);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-recap-oldest-seq"), 0, NULL,
+                          h2o_strdup(&req->pool, hdr, (size_t)n).base, (size_t)n);
+    respond(req, 200, "OK", "application/x-ndjson", out.base ? out.base : "", out.len);
+    rcx_buf_free(&out);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void barrier_finish(pending_barrier_t *pb, int status, const char *reason)
+{
+    pb->done = 1;
+    char body[128];
+    int n = snprintf(body, sizeof(body), "{\"written\":%llu,\"last_seq\":%llu}\n",
+                     (unsigned long long)recap_writer_done(pb->ctl->rec->writer),
+                     (unsigned long long)recap_writer_last_seq(pb->ctl->rec->writer));
+    respond(pb->req, status, reason, "application/json", body, (size_t)n);
+}
+
+static void barrier_fire(recap_barrier_t *b)
+{
+    barrier_finish((pending_barrier_t *)b, 200, "OK");
+}
+
+static void barrier_expire(recap_barrier_t *b)
+{
+    barrier_finish((pending_barrier_t *)b, 504, "Gateway Timeout");
+}
+
+static void barrier_dispose(void *p)
+{
+    pending_barrier_t *pb = p;
+    if (!pb->done) /* the client went away first */
+        recap_barrier_cancel(&pb->ctl->rec->barriers, &pb->super);
+}
+
+/* One shared tick expires barriers; h2o 2.2.5 timeouts must not be disposed while they run. */
+static void on_tick(h2o_timeout_entry_t *entry)
+{
+    recap_control_t *ctl = H2O_STRUCT_FROM_MEMBER(recap_control_t, tick_entry, entry);
+    if (recap_barrier_expire(&ctl->rec->barriers, now_ms()) > 0)
+        h2o_timeout_link(ctl->loop, &ctl->tick, &ctl->tick_entry);
+}
+
+static void handle_barrier(recap_control_t *ctl, h2o_req_t *req, const char *query, size_t qlen)
+{
+    char t[32];
+    uint64_t timeout_ms = DEFAULT_BARRIER_TIMEOUT_MS;
+    if (recap_control_query_param(query, qlen, "timeout_ms", t, sizeof(t)) == 0 &&
+        (parse_u64(t, &timeout_ms) != 0 || timeout_ms > MAX_BARRIER_TIMEOUT_MS)) {
+        respond_text(req, 400, "Bad Request", "timeout_ms: a number of milliseconds up to 600000\n");
+        return;
+    }
+    pending_barrier_t *pb = h2o_mem_alloc_shared(&req->pool, sizeof(*pb), barrier_dispose);
+    *pb = (pending_barrier_t){.super = {.fire = barrier_fire, .expire = barrier_expire,
+                                        .deadline = now_ms() + timeout_ms},
+                              .ctl = ctl,
+                              .req = req};
+    recap_barrier_add(&ctl->rec->barriers, &pb->super, &ctl->rec->inflight);
+    recap_recorder_poll_barriers(ctl->rec); /* may fire at once */
+    if (!pb->done) {
+        if (ctl->loop == NULL) {
+            ctl->loop = req->conn->ctx->loop;
+            h2o_timeout_init(ctl->loop, &ctl->tick, BARRIER_TICK_MS);
+            ctl->tick_entry.cb = on_tick;
+        }
+        if (!h2o_timeout_is_linked(&ctl->tick_entry))
+            h2o_timeout_link(ctl->loop, &ctl->tick, &ctl->tick_entry);
+    }
+}
+
+static void handle_test(recap_control_t *ctl, h2o_req_t *req)
+{
+    recap_recorder_t *rec = ctl->rec;
+    if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("PUT"))) {
+        const char *name = req->entity.base;
+        size_t len = req->entity.base ? req->entity.len : 0;
+        json_t *doc = NULL;
+        if (len > 0 && name[0] == '{') {
+            json_error_t je;
+            doc = json_loadb(name, len, 0, &je);
+            json_t *t = json_object_get(doc, "test");
+            if (doc == NULL || !(json_is_string(t) || json_is_null(t))) {
+                json_decref(doc);
+                respond_text(req, 400, "Bad Request", "PUT /test takes the name, or {\"test\": \"name\"}\n");
+                return;
+            }
+            name = json_string_value(t);
+            len = name ? json_string_length(t) : 0;
+        }
+        while (len > 0 && (name[len - 1] == '\n' || name[len - 1] == '\r'))
+            len--;
+        recap_recorder_set_test(rec, name, len);
+        json_decref(doc);
+    } else if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("DELETE"))) {
+        recap_recorder_set_test(rec, NULL, 0);
+    } else if (!h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET"))) {
+        respond_text(req, 405, "Method Not Allowed", "use GET, PUT or DELETE on /test\n");
+        return;
+    }
+    json_t *out = json_pack("{s:s?}", "test", rec->current_test);
+    char *body = json_dumps(out, JSON_COMPACT);
+    json_decref(out);
+    respond(req, 200, "OK", "application/json", body, strlen(body));
+    free(body);
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    recap_control_t *ctl = ((control_handler_t *)self)->ctl;
+    if (!authorized(ctl, req)) {
+        ctl->rec->metrics.control_unauthorized++;
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
+                       H2O_STRLIT("Bearer realm=\"recap\""));
+        respond_text(req, 401, "Unauthorized", "missing or wrong bearer token\n");
+        return 0;
+    }
+    h2o_iovec_t path = req->path_normalized;
+    const char *query = "";
+    size_t qlen = 0;
+    if (req->query_at != SIZE_MAX) {
+        query = req->path.base + req->query_at + 1;
+        qlen = req->path.len - req->query_at - 1;
+    }
+    int get = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
+              h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+    int post = h2o_memis(req->method.base, req->method.len, H2O_STRLIT("POST"));
+#define ROUTE(s) h2o_memis(path.base, path.len, H2O_STRLIT(s))
+    if (ROUTE("/test")) {
+        handle_test(ctl, req);
+    } else if (ROUTE("/healthz") && get) {
+        respond_text(req, 200, "OK", "ok\n");
+    } else if (ROUTE("/readyz") && get) {
+        const char *why = ctl->not_ready ? ctl->not_ready(ctl->not_ready_arg) : NULL;
+        if (why == NULL) {
+            respond_text(req, 200, "OK", "ready\n");
+        } else {
+            char *msg = h2o_mem_alloc_pool(&req->pool, strlen(why) + 12);
+            sprintf(msg, "not ready: %s\n", why);
+            respond_text(req, 503, "Service Unavailable", msg);
+        }
+    } else if (ROUTE("/calls") && get) {
+        handle_calls(ctl, req, query, qlen);
+    } else if (ROUTE("/barrier") && post) {
+        handle_barrier(ctl, req, query, qlen);
+    } else if (ROUTE("/metrics") && get) {
+        rcx_buf_t out;
+        rcx_buf_init(&out, SIZE_MAX);
+        recap_metrics_render(&ctl->rec->metrics, ctl->rec->writer, ctl->rec->inflight.count, &out);
+        respond(req, 200, "OK", "text/plain; version=0.0.4", out.base, out.len);
+        rcx_buf_free(&out);
+    } else if (ROUTE("/healthz") || ROUTE("/readyz") || ROUTE("/calls") || ROUTE("/barrier") ||
+               ROUTE("/metrics")) {
+        respond_text(req, 405, "Method Not Allowed", "method not allowed on this route\n");
+    } else {
+        respond_text(req, 404, "Not Found",
+                     "no such route: try /healthz /readyz /calls /barrier /test /metrics\n");
+    }
+#undef ROUTE
+    return 0;
+}
+
+void recap_control_register(recap_control_t *ctl, h2o_pathconf_t *pathconf)
+{
+    control_handler_t *h = (control_handler_t *)h2o_create_handler(pathconf, sizeof(*h));
+    h->super.on_req = on_req;
+    h->ctl = ctl;
+}

@@ -1,0 +1,45 @@
+/*
+ * proxy/control.h: the control API, served on its own listener.
+ *
+ *   GET  /healthz                 200 while the process serves
+ *   GET  /readyz                  200 when ready, 503 with the reason otherwise
+ *   GET  /calls?after=SEQ&test=NAME&limit=N   finished records as JSONL
+ *   POST /barrier?timeout_ms=N    returns once every call received before it is
+ *                                 in the capture file (504 after the timeout)
+ *   PUT  /test                    names the running test (body: the name, or
+ *                                 {"test": name}); DELETE /test or an empty
+ *                                 body clears it; GET /test reads it
+ *   GET  /metrics                 Prometheus text
+ *
+ * Contract: loop thread only. With a token configured, every route requires
+ * "Authorization: Bearer <token>" and answers 401 otherwise. Borrowed
+ * pointers must outlive the server.
+ */
+#ifndef RECAP_CONTROL_H
+#define RECAP_CONTROL_H
+
+#include "recorder.h"
+#include "ring.h"
+
+typedef struct recap_control {
+    recap_recorder_t *rec;
+    recap_ring_t *ring;
+    const char *token;                 /* NULL: no authentication */
+    const char *(*not_ready)(void *arg); /* NULL when ready, else why not */
+    void *not_ready_arg;
+    /* private: the tick that expires barriers */
+    h2o_loop_t *loop;
+    h2o_timeout_t tick;
+    h2o_timeout_entry_t tick_entry;
+} recap_control_t;
+
+/** Registers the control routes on a path ("/") of the control host. */
+void recap_control_register(recap_control_t *ctl, h2o_pathconf_t *pathconf);
+
+/** Decodes %XX and '+' in place; returns the new length. Exposed for tests. */
+size_t recap_control_urldecode(char *s, size_t len);
+
+/** Finds parameter `name` in a query string; copies its decoded value into out. 0 found, -1 not. */
+int recap_control_query_param(const char *query, size_t qlen, const char *name, char *out, size_t outsz);
+
+#endif

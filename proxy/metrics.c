@@ -1,0 +1,58 @@
+/* proxy/metrics.c: see metrics.h. */
+#include "metrics.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void metric(rcx_buf_t *out, const char *name, const char *type, const char *help, const char *labels,
+                   uint64_t value)
+{
+    char line[512];
+    int n;
+    if (help != NULL) {
+        n = snprintf(line, sizeof(line), "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+        rcx_buf_append(out, line, (size_t)n);
+    }
+    n = snprintf(line, sizeof(line), "%s%s %llu\n", name, labels ? labels : "", (unsigned long long)value);
+    rcx_buf_append(out, line, (size_t)n);
+}
+
+void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, uint64_t inflight, rcx_buf_t *out)
+{
+    static const char *const classes[] = {"{code=\"none\"}", "{code=\"1xx\"}", "{code=\"2xx\"}",
+                                          "{code=\"3xx\"}",  "{code=\"4xx\"}", "{code=\"5xx\"}"};
+    metric(out, "recap_calls_total", "counter", "Calls proxied and closed, by status class.", classes[0],
+           m->calls_by_class[0]);
+    for (int i = 1; i < 6; i++)
+        metric(out, "recap_calls_total", NULL, NULL, classes[i], m->calls_by_class[i]);
+    metric(out, "recap_calls_in_flight", "gauge", "Calls received and not yet handed to the writer.", NULL,
+           inflight);
+    metric(out, "recap_upstream_errors_total", "counter", "Calls answered 502 because the upstream failed.", NULL,
+           m->upstream_errors);
+    metric(out, "recap_upstream_timeouts_total", "counter", "Calls answered 504 after the upstream timeout.",
+           NULL, m->upstream_timeouts);
+    metric(out, "recap_calls_aborted_total", "counter", "Calls whose client went away before the response ended.",
+           NULL, m->aborted);
+    metric(out, "recap_request_body_bytes_total", "counter", "Request body bytes seen.", NULL, m->request_bytes);
+    metric(out, "recap_response_body_bytes_total", "counter", "Response body bytes seen.", NULL,
+           m->response_bytes);
+    metric(out, "recap_bodies_truncated_total", "counter", "Bodies recorded truncated at --max-body.", NULL,
+           m->truncated_bodies);
+    metric(out, "recap_control_unauthorized_total", "counter", "Control API requests refused with 401.", NULL,
+           m->control_unauthorized);
+    if (writer != NULL) {
+        recap_writer_stats_t *s = recap_writer_stats(writer);
+        metric(out, "recap_records_written_total", "counter", "Records appended to the capture file.", NULL,
+               atomic_load(&s->written));
+        metric(out, "recap_capture_bytes_total", "counter", "Bytes appended to the capture file.", NULL,
+               atomic_load(&s->bytes));
+        metric(out, "recap_records_dropped_total", "counter", "Records dropped because the writer was behind.",
+               "{reason=\"queue_full\"}", atomic_load(&s->dropped));
+        metric(out, "recap_records_dropped_total", NULL, NULL, "{reason=\"write_error\"}",
+               atomic_load(&s->write_errors));
+        metric(out, "recap_redacted_values_total", "counter", "Header, field and parameter values redacted.", NULL,
+               atomic_load(&s->redacted));
+        metric(out, "recap_writer_queue_bytes", "gauge", "Bytes of records waiting for the writer.", NULL,
+               atomic_load(&s->queued_bytes));
+    }
+}

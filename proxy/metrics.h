@@ -1,0 +1,30 @@
+/*
+ * proxy/metrics.h: counters the proxy keeps and their Prometheus text form.
+ *
+ * Contract: plain counters updated on the loop thread, except those owned by
+ * the writer (read through recap_writer_stats, atomics). Rendering appends to
+ * a caller-owned buffer; no allocation survives the call.
+ */
+#ifndef RECAP_METRICS_H
+#define RECAP_METRICS_H
+
+#include "../common/buf.h"
+#include "writer.h"
+
+#include <stdint.h>
+
+typedef struct recap_metrics {
+    uint64_t calls;             /* records closed */
+    uint64_t calls_by_class[6]; /* index status/100; [0] = no status */
+    uint64_t upstream_errors;   /* 502 answered by recap for the upstream */
+    uint64_t upstream_timeouts; /* 504 */
+    uint64_t aborted;
+    uint64_t request_bytes, response_bytes; /* body bytes seen */
+    uint64_t truncated_bodies;
+    uint64_t control_unauthorized;
+} recap_metrics_t;
+
+/** Appends the exposition text (version 0.0.4). writer may be NULL. */
+void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, uint64_t inflight, rcx_buf_t *out);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * proxy/recorder.h: the capture tee, built on h2o's extension seams around
+ * its unchanged reverse-proxy handler.
+ *
+ *   handler (ahead of the proxy): copies method, path, query, headers and the
+ *     (already buffered) request body; injects X-Request-Id (keeps the
+ *     client's); takes X-Recap-Test off the request; then passes on (-1).
+ *   filter: reads status and headers once they are final (502 with an upstream
+ *     I/O timeout becomes 504 here) and inserts an ostream that copies the
+ *     body, bounded, while passing every buffer on unchanged.
+ *   logger: closes the record (timings, errors) and hands it to the writer.
+ *
+ * Contract: loop thread only. The record is malloc'd at arrival and owned by
+ * per-request state on req->pool until the logger hands it to the writer; if
+ * the request is disposed without reaching the logger, the pool's dispose
+ * callback closes it as aborted, so no call that reached the handler is lost.
+ * Nothing here blocks or waits: capture can never delay proxying.
+ */
+#ifndef RECAP_RECORDER_H
+#define RECAP_RECORDER_H
+
+#ifndef H2O_USE_LIBUV
+#define H2O_USE_LIBUV 0
+#endif
+#include <h2o.h>
+
+#include "barrier.h"
+#include "config.h"
+#include "metrics.h"
+#include "writer.h"
+
+typedef struct recap_recorder {
+    const recap_proxy_config_t *cfg;
+    recap_writer_t *writer;
+    recap_metrics_t metrics;
+    recap_inflight_t inflight;
+    recap_barriers_t barriers;
+    char *current_test; /* set by PUT /test; owned */
+    uint64_t rng[2];    /* request-id generator state */
+} recap_recorder_t;
+
+/** Initialises the recorder (no I/O besides seeding the id generator). */
+void recap_recorder_init(recap_recorder_t *rec, const recap_proxy_config_t *cfg, recap_writer_t *writer);
+
+/** Registers handler, reverse proxy, filter and logger on the path, in that order. */
+void recap_recorder_register(recap_recorder_t *rec, h2o_pathconf_t *pathconf, h2o_url_t *upstream,
+                             h2o_proxy_config_vars_t *proxy_vars);
+
+/** Re-checks barriers (call after the writer reports progress). */
+void recap_recorder_poll_barriers(recap_recorder_t *rec);
+
+/** Replaces the current test label (NULL clears). */
+void recap_recorder_set_test(recap_recorder_t *rec, const char *name, size_t len);
+
+/** Closes an in-flight call as aborted and hands it to the writer (shutdown). */
+void recap_recorder_abandon(recap_recorder_t *rec, recap_inflight_node_t *node);
+
+void recap_recorder_dispose(recap_recorder_t *rec);
+
+#endif

@@ -1,0 +1,385 @@
+/* proxy/server.c: wires the listeners, h2o, the recorder, the writer and the control API. */
+#include "proxy.h"
+
+#include "../common/log.h"
+#include "config.h"
+#include "control.h"
+#include "recorder.h"
+#include "ring.h"
+#include "writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RING_MAX_BYTES (64u * 1024 * 1024)
+
+typedef struct server {
+    recap_proxy_config_t cfg;
+    h2o_globalconf_t conf;
+    h2o_context_t ctx;
+    h2o_evloop_t *loop;
+    h2o_hostconf_t *proxy_hosts[2], *control_hosts[2];
+    h2o_accept_ctx_t proxy_accept, control_accept;
+    h2o_socket_t *proxy_listener, *control_listener, *signals;
+    recap_recorder_t rec;
+    recap_control_t control;
+    recap_ring_t *ring;
+    recap_writer_t *writer;
+    h2o_multithread_queue_t *queue;
+    h2o_multithread_receiver_t receiver;
+    h2o_multithread_message_t message;
+    _Atomic int notify_pending;
+    int stopping;
+} server_t;
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "recap: proxy: %s\n", msg);
+}
+
+static int open_listener(const char *addr, rcx_err_t *err)
+{
+    char host[256];
+    unsigned short port;
+    recap_parse_hostport(addr, host, sizeof(host), &port); /* validated by config */
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
+    char portstr[8];
+    snprintf(portstr, sizeof(portstr), "%u", port);
+    int gai = getaddrinfo(host[0] ? host : NULL, portstr, &hints, &res);
+    if (gai != 0) {
+        rcx_err_set(err, "cannot listen on %s: %s", addr, gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1, saved = 0;
+    for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            continue;
+        int on = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+            saved = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        rcx_err_set(err, "cannot listen on %s: %s", addr, strerror(saved));
+        return -1;
+    }
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    return fd;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    if (err != NULL)
+        return;
+    h2o_accept_ctx_t *actx = listener->data;
+    for (int i = 0; i < 16; i++) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (sock == NULL)
+            return;
+        h2o_accept(actx, sock);
+    }
+}
+
+static h2o_socket_t *start_listener(server_t *s, int fd, h2o_accept_ctx_t *actx)
+{
+    h2o_socket_t *sock = h2o_evloop_socket_create(s->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    sock->data = actx;
+    h2o_socket_read_start(sock, on_accept);
+    return sock;
+}
+
+static void close_listener(h2o_socket_t **sock)
+{
+    if (*sock == NULL)
+        return;
+    h2o_socket_read_stop(*sock);
+    h2o_socket_close(*sock);
+    *sock = NULL;
+}
+
+static SSL_CTX *make_tls(const recap_proxy_config_t *cfg, rcx_err_t *err)
+{
+    SSL_CTX *ssl = SSL_CTX_new(TLS_server_method());
+    SSL_CTX_set_min_proto_version(ssl, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(ssl, cfg->tls_cert) != 1) {
+        rcx_err_set(err, "--tls-cert %s: %s", cfg->tls_cert, ERR_reason_error_string(ERR_get_error()));
+        SSL_CTX_free(ssl);
+        return NULL;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ssl, cfg->tls_key, SSL_FILETYPE_PEM) != 1 || !SSL_CTX_check_private_key(ssl)) {
+        rcx_err_set(err, "--tls-key %s: %s", cfg->tls_key, ERR_reason_error_string(ERR_get_error()));
+        SSL_CTX_free(ssl);
+        return NULL;
+    }
+    h2o_ssl_register_alpn_protocols(ssl, h2o_http2_alpn_protocols);
+    return ssl;
+}
+
+/* Says at start-up whether the upstream answers a TCP connect; never fatal (it may come up later). */
+static void probe_upstream(const h2o_url_t *url)
+{
+    char host[256], port[8];
+    snprintf(host, sizeof(host), "%.*s", (int)url->host.len, url->host.base);
+    snprintf(port, sizeof(port), "%u", h2o_url_get_port(url));
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+    int gai = getaddrinfo(host, port, &hints, &res);
+    if (gai != 0) {
+        rcx_log_warn("upstream %s:%s cannot be resolved now (%s); calls get 502 until it can", host, port,
+                     gai_strerror(gai));
+        return;
+    }
+    int ok = 0, saved = ECONNREFUSED;
+    for (struct addrinfo *ai = res; ai != NULL && !ok; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            continue;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            ok = 1;
+        } else if (errno == EINPROGRESS) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            int e = 0;
+            socklen_t el = sizeof(e);
+            if (poll(&p, 1, 1000) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == 0)
+                ok = 1;
+            else
+                saved = e ? e : ETIMEDOUT;
+        } else {
+            saved = errno;
+        }
+        close(fd);
+    }
+    freeaddrinfo(res);
+    if (!ok)
+        rcx_log_warn("upstream %s:%s is not reachable now (%s); calls get 502 until it is", host, port,
+                     strerror(saved));
+}
+
+static void on_writer_progress(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    server_t *s = H2O_STRUCT_FROM_MEMBER(server_t, receiver, receiver);
+    while (!h2o_linklist_is_empty(messages))
+        h2o_linklist_unlink(messages->next);
+    atomic_store(&s->notify_pending, 0);
+    recap_recorder_poll_barriers(&s->rec);
+}
+
+/* Writer thread: wakes the loop once per batch (a single message, never linked twice). */
+static void notify_loop(void *arg)
+{
+    server_t *s = arg;
+    if (atomic_exchange(&s->notify_pending, 1) == 0)
+        h2o_multithread_send_message(&s->receiver, &s->message);
+}
+
+static void on_signal(h2o_socket_t *sock, const char *err)
+{
+    server_t *s = sock->data;
+    if (err != NULL)
+        return;
+    /* h2o has already read the signalfd into sock->input: each 128-byte record is one signal */
+    size_t n = sock->input->size / sizeof(struct signalfd_siginfo);
+    if (n == 0)
+        return;
+    const struct signalfd_siginfo *si = (const void *)sock->input->bytes;
+    if (!s->stopping)
+        rcx_log_info("signal %u: no new connections; finishing %zu calls in flight", si->ssi_signo,
+                     s->rec.inflight.count);
+    s->stopping = 1;
+    h2o_buffer_consume(&sock->input, n * sizeof(struct signalfd_siginfo));
+}
+
+static const char *not_ready(void *arg)
+{
+    server_t *s = arg;
+    return s->stopping ? "shutting down" : NULL;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Writes what could not finish in time as aborted records: nothing that reached recap is lost. */
+static void abandon_inflight(server_t *s)
+{
+    size_t n = s->rec.inflight.count;
+    if (n == 0)
+        return;
+    rcx_log_warn("%zu calls still in flight after --shutdown-timeout; recorded as aborted", n);
+    while (s->rec.inflight.count > 0) {
+        recap_inflight_node_t *node = s->rec.inflight.list.next;
+        recap_recorder_abandon(&s->rec, node);
+    }
+}
+
+static int serve(server_t *s)
+{
+    rcx_err_t err;
+    recap_proxy_config_t *cfg = &s->cfg;
+
+    h2o_url_t upstream;
+    if (h2o_url_parse(cfg->upstream, SIZE_MAX, &upstream) != 0) {
+        fail("--upstream: cannot parse '%s' as a URL", cfg->upstream);
+        return 2;
+    }
+    SSL_CTX *ssl = NULL;
+    if (cfg->tls_cert != NULL && (ssl = make_tls(cfg, &err)) == NULL) {
+        fail("%s", err.msg);
+        return 2;
+    }
+    int proxy_fd = open_listener(cfg->listen, &err);
+    if (proxy_fd < 0) {
+        fail("%s", err.msg);
+        return 2;
+    }
+    int control_fd = open_listener(cfg->control_listen, &err);
+    if (control_fd < 0) {
+        fail("%s", err.msg);
+        close(proxy_fd);
+        return 2;
+    }
+
+    struct timespec started;
+    clock_gettime(CLOCK_REALTIME, &started);
+    json_t *header = rcx_capture_header_json(cfg->upstream, NULL, &started);
+    recap_redact_t redact = {.headers = cfg->redact_headers, .fields = cfg->redact_fields};
+    s->ring = recap_ring_new(cfg->ring_size, RING_MAX_BYTES);
+    recap_writer_opts_t wopts = {.path = cfg->capture,
+                                 .header = header,
+                                 .redact = &redact,
+                                 .queue_bytes = cfg->queue_bytes,
+                                 .ring = s->ring,
+                                 .notify = notify_loop,
+                                 .notify_arg = s};
+    s->writer = recap_writer_open(&wopts, &err);
+    json_decref(header);
+    if (s->writer == NULL) {
+        fail("%s", err.msg);
+        close(proxy_fd);
+        close(control_fd);
+        recap_ring_free(s->ring);
+        return 2;
+    }
+
+    h2o_config_init(&s->conf);
+    s->conf.max_request_entity_size = cfg->max_request_size;
+    s->conf.proxy.io_timeout = cfg->upstream_timeout_ms;
+    h2o_hostconf_t *ph = h2o_config_register_host(&s->conf, h2o_iovec_init(H2O_STRLIT("proxy")), 65535);
+    h2o_pathconf_t *pp = h2o_config_register_path(ph, "/", 0);
+    pp->error_log.emit_request_errors = 0; /* recorded in the capture instead */
+    h2o_proxy_config_vars_t pv = {.io_timeout = cfg->upstream_timeout_ms,
+                                  .preserve_host = 1,
+                                  .keepalive_timeout = 2000};
+    recap_recorder_init(&s->rec, cfg, s->writer);
+    recap_recorder_register(&s->rec, pp, &upstream, &pv);
+    h2o_hostconf_t *ch = h2o_config_register_host(&s->conf, h2o_iovec_init(H2O_STRLIT("control")), 65535);
+    s->control = (recap_control_t){.rec = &s->rec,
+                                   .ring = s->ring,
+                                   .token = cfg->control_token,
+                                   .not_ready = not_ready,
+                                   .not_ready_arg = s};
+    recap_control_register(&s->control, h2o_config_register_path(ch, "/", 0));
+
+    s->loop = h2o_evloop_create();
+    h2o_context_init(&s->ctx, s->loop, &s->conf);
+    s->proxy_hosts[0] = ph;
+    s->control_hosts[0] = ch;
+    s->proxy_accept = (h2o_accept_ctx_t){.ctx = &s->ctx, .hosts = s->proxy_hosts, .ssl_ctx = ssl};
+    s->control_accept = (h2o_accept_ctx_t){.ctx = &s->ctx, .hosts = s->control_hosts};
+    s->queue = h2o_multithread_create_queue(s->loop);
+    h2o_multithread_register_receiver(s->queue, &s->receiver, on_writer_progress);
+
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    s->signals = h2o_evloop_socket_create(s->loop, sfd, 0);
+    s->signals->data = s;
+    h2o_socket_read_start(s->signals, on_signal);
+
+    s->proxy_listener = start_listener(s, proxy_fd, &s->proxy_accept);
+    s->control_listener = start_listener(s, control_fd, &s->control_accept);
+    rcx_log_info("proxying %s%s -> %s; control API on %s%s; capture %s", cfg->listen, ssl ? " (TLS)" : "",
+                 cfg->upstream, cfg->control_listen, cfg->control_token ? " (token)" : "", cfg->capture);
+    probe_upstream(&upstream);
+
+    while (!s->stopping)
+        h2o_evloop_run(s->loop, INT32_MAX);
+
+    close_listener(&s->proxy_listener);
+    h2o_context_request_shutdown(&s->ctx);
+    double deadline = now_ms() + (double)cfg->shutdown_timeout_ms;
+    while (s->rec.inflight.count > 0 && now_ms() < deadline)
+        h2o_evloop_run(s->loop, 20);
+    abandon_inflight(s);
+
+    recap_writer_stats_t *st = recap_writer_stats(s->writer);
+    recap_writer_close(s->writer); /* drains the queue */
+    rcx_log_info("stopped: %llu calls recorded, %llu dropped", (unsigned long long)atomic_load(&st->written),
+                 (unsigned long long)(atomic_load(&st->dropped) + atomic_load(&st->write_errors)));
+    return 0;
+}
+
+int recap_proxy_main(int argc, char **argv)
+{
+    /* Static: the h2o context and configuration live until exit (h2o 2.2.5 has no safe teardown for a
+     * context with connections still open), and a reachable object is not a leak. */
+    static server_t server;
+    server_t *s = &server;
+    rcx_err_t err;
+    int rc = recap_proxy_config_parse(&s->cfg, argc, argv, &err);
+    if (rc != 0) {
+        if (rc < 0)
+            fail("%s", err.msg);
+        recap_proxy_config_free(&s->cfg);
+        return rc < 0 ? 2 : 0;
+    }
+    rcx_log_level_t level;
+    if (rcx_log_parse_level(s->cfg.log_level, &level) != 0) {
+        fail("--log-level: '%s' is not error, warn, info or debug", s->cfg.log_level);
+        recap_proxy_config_free(&s->cfg);
+        return 2;
+    }
+    rcx_log_set_level(level);
+
+    /* Signals go to the signalfd only: block them before any thread starts. */
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    rc = serve(s);
+    return rc;
+}

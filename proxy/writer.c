@@ -1,0 +1,274 @@
+/* proxy/writer.c: see writer.h. */
+#include "writer.h"
+
+#include "../common/capture_reader.h"
+#include "../common/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct item {
+    struct item *next;
+    rcx_call_t *call;
+    size_t size;
+    uint64_t ticket;
+} item_t;
+
+struct recap_writer {
+    recap_writer_opts_t opts;
+    int fd;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    item_t *head, *tail; /* under lock */
+    bool stopping;       /* under lock */
+    uint64_t pushed, seq; /* loop thread only */
+    _Atomic uint64_t done;
+    recap_writer_stats_t stats;
+    rcx_buf_t out; /* writer thread only */
+};
+
+static size_t call_size(const rcx_call_t *c)
+{
+    return sizeof(*c) + c->req.headers.cap + c->res.headers.cap + c->req.body.cap + c->res.body.cap;
+}
+
+/* Scans an existing capture: checks its format, finds the last seq, and whether it ends mid-line. */
+static int scan_existing(const char *path, uint64_t *last_seq, rcx_err_t *err)
+{
+    rcx_err_t rerr;
+    rcx_reader_t *r = rcx_reader_open(path, &rerr);
+    if (r == NULL) {
+        rcx_err_set(err, "%s; refusing to append to it (choose another --capture)", rerr.msg);
+        (void)path;
+        return -1;
+    }
+    json_t *rec;
+    int rc;
+    while ((rc = rcx_reader_next(r, &rec, &rerr)) != 0) {
+        if (rc < 0) {
+            rcx_log_warn("existing capture: %s (kept as it is; appending after it)", rerr.msg);
+            continue;
+        }
+        json_t *seq = json_object_get(rec, "seq");
+        if (json_is_integer(seq) && (uint64_t)json_integer_value(seq) > *last_seq)
+            *last_seq = (uint64_t)json_integer_value(seq);
+        json_decref(rec);
+    }
+    rcx_reader_close(r);
+    return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Encodes one record into w->out and the ring. */
+static void encode(recap_writer_t *w, rcx_call_t *call)
+{
+    json_t *obj = rcx_call_to_json(call);
+    if (w->opts.redact != NULL)
+        atomic_fetch_add(&w->stats.redacted, recap_redact_record(w->opts.redact, obj));
+    char *line = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
+    if (line == NULL) { /* only on allocation failure inside jansson */
+        atomic_fetch_add(&w->stats.write_errors, 1);
+        return;
+    }
+    size_t len = strlen(line);
+    rcx_buf_append(&w->out, line, len);
+    rcx_buf_append(&w->out, "\n", 1);
+    if (w->opts.ring != NULL) {
+        char *test = call->test ? rcx_xstrndup(call->test, strlen(call->test)) : NULL;
+        recap_ring_push(w->opts.ring, call->seq, test, line, len);
+    } else {
+        free(line);
+    }
+}
+
+static void flush_batch(recap_writer_t *w, uint64_t records, uint64_t last_ticket)
+{
+    if (w->out.len > 0) {
+        if (write_all(w->fd, w->out.base, w->out.len) == 0) {
+            atomic_fetch_add(&w->stats.written, records);
+            atomic_fetch_add(&w->stats.bytes, w->out.len);
+        } else {
+            atomic_fetch_add(&w->stats.write_errors, records);
+            rcx_log_error("capture write failed, %llu records lost: %s", (unsigned long long)records,
+                          strerror(errno));
+        }
+    }
+    w->out.len = 0;
+    w->out.seen = 0;
+    w->out.truncated = false;
+    atomic_store(&w->done, last_ticket);
+    if (w->opts.notify != NULL)
+        w->opts.notify(w->opts.notify_arg);
+}
+
+static void *run(void *arg)
+{
+    recap_writer_t *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->lock);
+        while (w->head == NULL && !w->stopping)
+            pthread_cond_wait(&w->cond, &w->lock);
+        item_t *batch = w->head;
+        w->head = w->tail = NULL;
+        bool stop = w->stopping;
+        pthread_mutex_unlock(&w->lock);
+
+        uint64_t records = 0, last = atomic_load(&w->done);
+        while (batch != NULL) {
+            item_t *it = batch;
+            batch = it->next;
+            encode(w, it->call);
+            records++;
+            last = it->ticket;
+            atomic_fetch_sub(&w->stats.queued_bytes, it->size);
+            rcx_call_free(it->call);
+            free(it);
+            if (w->out.len >= 4 * 1024 * 1024) {
+                flush_batch(w, records, last);
+                records = 0;
+            }
+        }
+        flush_batch(w, records, last);
+        if (stop)
+            return NULL;
+    }
+}
+
+recap_writer_t *recap_writer_open(const recap_writer_opts_t *opts, rcx_err_t *err)
+{
+    uint64_t last_seq = 0;
+    struct stat st;
+    bool exists = stat(opts->path, &st) == 0 && st.st_size > 0;
+    if (exists && scan_existing(opts->path, &last_seq, err) != 0)
+        return NULL;
+    int fd = open(opts->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rcx_err_set(err, "cannot open capture file %s: %s", opts->path, strerror(errno));
+        return NULL;
+    }
+    if (exists) {
+        /* a torn last line (killed mid-write) must not swallow our header */
+        char last = '\n';
+        int rfd = open(opts->path, O_RDONLY | O_CLOEXEC);
+        if (rfd >= 0) {
+            if (pread(rfd, &last, 1, st.st_size - 1) != 1)
+                last = '\n';
+            close(rfd);
+        }
+        if (last != '\n' && write_all(fd, "\n", 1) != 0) {
+            rcx_err_set(err, "cannot write capture file %s: %s", opts->path, strerror(errno));
+            close(fd);
+            return NULL;
+        }
+    }
+    char *header = json_dumps(opts->header, JSON_COMPACT);
+    size_t hlen = strlen(header);
+    header[hlen] = '\n';
+    int hr = write_all(fd, header, hlen + 1);
+    free(header);
+    if (hr != 0) {
+        rcx_err_set(err, "cannot write capture file %s: %s", opts->path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+
+    recap_writer_t *w = rcx_xmalloc(sizeof(*w));
+    *w = (recap_writer_t){.opts = *opts, .fd = fd, .seq = last_seq};
+    rcx_buf_init(&w->out, SIZE_MAX);
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->cond, NULL);
+    if (pthread_create(&w->thread, NULL, run, w) != 0) {
+        rcx_err_set(err, "cannot start the writer thread");
+        close(fd);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+uint64_t recap_writer_push(recap_writer_t *w, rcx_call_t *call)
+{
+    size_t size = call_size(call);
+    if (atomic_load(&w->stats.queued_bytes) + size > w->opts.queue_bytes) {
+        uint64_t n = atomic_fetch_add(&w->stats.dropped, 1);
+        if ((n & (n + 1)) == 0) /* 1st, 2nd, 4th, 8th...: says it without flooding */
+            rcx_log_warn("writer is behind: %llu records dropped so far (queue over %zu bytes)",
+                         (unsigned long long)n + 1, w->opts.queue_bytes);
+        rcx_call_free(call);
+        return 0;
+    }
+    call->seq = ++w->seq;
+    uint64_t ticket = ++w->pushed;
+    item_t *it = rcx_xmalloc(sizeof(*it));
+    *it = (item_t){.call = call, .size = size, .ticket = ticket};
+    atomic_fetch_add(&w->stats.queued_bytes, size);
+    pthread_mutex_lock(&w->lock);
+    if (w->tail)
+        w->tail->next = it;
+    else
+        w->head = it;
+    w->tail = it;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    return ticket; /* `it` may already be freed by the writer */
+}
+
+uint64_t recap_writer_done(recap_writer_t *w)
+{
+    return atomic_load(&w->done);
+}
+
+uint64_t recap_writer_pushed(recap_writer_t *w)
+{
+    return w->pushed;
+}
+
+uint64_t recap_writer_last_seq(recap_writer_t *w)
+{
+    return w->seq;
+}
+
+recap_writer_stats_t *recap_writer_stats(recap_writer_t *w)
+{
+    return &w->stats;
+}
+
+void recap_writer_close(recap_writer_t *w)
+{
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stopping = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    if (fsync(w->fd) != 0 && errno != EINVAL)
+        rcx_log_warn("fsync of the capture file failed: %s", strerror(errno));
+    close(w->fd);
+    rcx_buf_free(&w->out);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->cond);
+    free(w);
+}

@@ -1,0 +1,261 @@
+"""The example API recap is tested against: organizations -> campaigns -> jobs.
+
+A plain FastAPI + SQLAlchemy app, written the way teams write them (a get_db
+dependency, ORM models, one transaction per request). recap sees it only from
+the outside. Run: DATABASE_URL=postgresql://... uvicorn main:app
+"""
+import asyncio
+import hashlib
+import os
+import uuid
+from decimal import Decimal
+from typing import Any, Dict, Optional
+
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import (JSON, BigInteger, Column, DateTime, ForeignKey, Integer,
+                        Numeric, Text, create_engine, func, select, update)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, declarative_base, sessionmaker
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/app")
+engine = create_engine(DATABASE_URL, pool_size=10, max_overflow=20, future=True)
+SessionLocal = sessionmaker(bind=engine, future=True, expire_on_commit=False)
+Base = declarative_base()
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    id = Column(Integer, primary_key=True)
+    name = Column(Text, nullable=False, unique=True)
+    created_at = Column(DateTime(timezone=True), server_default=func.now())
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    id = Column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+    org_id = Column(Integer, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False)
+    name = Column(Text, nullable=False)
+    status = Column(Text, nullable=False, default="draft")
+    budget = Column(Numeric(14, 2), nullable=False, default=0)
+    settings = Column(JSONB().with_variant(JSON(), "sqlite"), nullable=False, default=dict)
+    brief = Column(Text)
+    created_at = Column(DateTime(timezone=True), server_default=func.now())
+    updated_at = Column(DateTime(timezone=True), server_default=func.now())
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    id = Column(BigInteger, primary_key=True)
+    campaign_id = Column(UUID(as_uuid=True), ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False)
+    kind = Column(Text, nullable=False)
+    state = Column(Text, nullable=False, default="queued")
+    attempts = Column(Integer, nullable=False, default=0)
+    scheduled_at = Column(DateTime(timezone=True))
+
+
+app = FastAPI(title="recap example API")
+
+
+def get_db():
+    db = SessionLocal()
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+class OrgIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class CampaignIn(BaseModel):
+    name: str = Field(min_length=1)
+    budget: Decimal = Decimal("0")
+    settings: Dict[str, Any] = {}
+    brief: Optional[str] = None
+
+
+class CampaignPatch(BaseModel):
+    name: Optional[str] = None
+    status: Optional[str] = None
+    budget: Optional[Decimal] = None
+    settings: Optional[Dict[str, Any]] = None
+    brief: Optional[str] = None
+
+
+class JobsIn(BaseModel):
+    kind: str
+    count: int = Field(default=1, ge=1)
+
+
+def org_out(o: Organization) -> dict:
+    return {"id": o.id, "name": o.name, "created_at": o.created_at.isoformat() if o.created_at else None}
+
+
+def campaign_out(c: Campaign) -> dict:
+    return {"id": str(c.id), "org_id": c.org_id, "name": c.name, "status": c.status,
+            "budget": str(c.budget), "settings": c.settings,
+            "brief_length": len(c.brief) if c.brief else 0}
+
+
+def job_out(j: Job) -> dict:
+    return {"id": j.id, "campaign_id": str(j.campaign_id), "kind": j.kind, "state": j.state}
+
+
+@app.get("/api/v1/health")
+def health(db: Session = Depends(get_db)):
+    """Reads the database, writes nothing."""
+    db.execute(select(1))
+    return {"status": "ok"}
+
+
+@app.post("/api/v1/organizations", status_code=201)
+def create_org(body: OrgIn, db: Session = Depends(get_db)):
+    org = Organization(name=body.name)
+    db.add(org)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()  # the insert was attempted and rolled back
+        raise HTTPException(409, f"organization {body.name!r} exists")
+    db.refresh(org)
+    return org_out(org)
+
+
+@app.get("/api/v1/organizations/{org_id}")
+def get_org(org_id: int, db: Session = Depends(get_db)):
+    org = db.get(Organization, org_id)
+    if org is None:
+        raise HTTPException(404, "no such organization")
+    return org_out(org)
+
+
+@app.delete("/api/v1/organizations/{org_id}", status_code=204)
+def delete_org(org_id: int, db: Session = Depends(get_db)):
+    org = db.get(Organization, org_id)
+    if org is None:
+        raise HTTPException(404, "no such organization")
+    db.delete(org)  # campaigns and jobs go with it (ON DELETE CASCADE)
+    db.commit()
+    return Response(status_code=204)
+
+
+@app.post("/api/v1/organizations/{org_id}/campaigns", status_code=201)
+def create_campaign(org_id: int, body: CampaignIn, db: Session = Depends(get_db)):
+    if db.get(Organization, org_id) is None:
+        raise HTTPException(404, "no such organization")
+    c = Campaign(org_id=org_id, name=body.name, budget=body.budget, settings=body.settings, brief=body.brief)
+    db.add(c)
+    db.commit()
+    return campaign_out(c)
+
+
+@app.post("/api/v1/organizations/{org_id}/campaigns/pause")
+def pause_all(org_id: int, db: Session = Depends(get_db)):
+    """Bulk update: every active campaign of the organization (the trigger audits each)."""
+    res = db.execute(update(Campaign).where(Campaign.org_id == org_id, Campaign.status == "active")
+                     .values(status="paused", updated_at=func.now()))
+    db.commit()
+    return {"paused": res.rowcount}
+
+
+@app.get("/api/v1/campaigns/{cid}")
+def get_campaign(cid: uuid.UUID, db: Session = Depends(get_db)):
+    c = db.get(Campaign, cid)
+    if c is None:
+        raise HTTPException(404, "no such campaign")
+    return campaign_out(c)
+
+
+@app.patch("/api/v1/campaigns/{cid}")
+def patch_campaign(cid: uuid.UUID, body: CampaignPatch, db: Session = Depends(get_db)):
+    c = db.get(Campaign, cid)
+    if c is None:
+        raise HTTPException(404, "no such campaign")
+    for field, value in body.dict(exclude_unset=True).items():
+        setattr(c, field, value)
+    c.updated_at = func.now()
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise HTTPException(422, "invalid status")
+    db.refresh(c)
+    return campaign_out(c)
+
+
+@app.delete("/api/v1/campaigns/{cid}", status_code=204)
+def delete_campaign(cid: uuid.UUID, db: Session = Depends(get_db)):
+    c = db.get(Campaign, cid)
+    if c is None:
+        raise HTTPException(404, "no such campaign")
+    db.delete(c)
+    db.commit()
+    return Response(status_code=204)
+
+
+@app.post("/api/v1/campaigns/{cid}/jobs", status_code=201)
+def create_jobs(cid: uuid.UUID, body: JobsIn, db: Session = Depends(get_db)):
+    if db.get(Campaign, cid) is None:
+        raise HTTPException(404, "no such campaign")
+    jobs = [Job(campaign_id=cid, kind=body.kind) for _ in range(body.count)]
+    db.add_all(jobs)
+    db.flush()  # the rows are written inside the transaction...
+    if body.count > 100:
+        db.rollback()  # ...and rolled back: a 4xx after a write that never commits
+        raise HTTPException(422, "at most 100 jobs at once")
+    db.commit()
+    return {"jobs": [job_out(j) for j in jobs]}
+
+
+@app.get("/api/v1/boom")
+def boom():
+    raise RuntimeError("deliberate failure for tests")
+
+
+# Endpoints for proxy-level tests (no database).
+
+@app.post("/api/v1/echo")
+async def echo(request: Request):
+    """Says what reached the API: body size and digest, and the headers."""
+    body = await request.body()
+    return {"size": len(body), "sha256": hashlib.sha256(body).hexdigest(),
+            "headers": {k: v for k, v in request.headers.items()}}
+
+
+@app.get("/api/v1/echo")
+async def echo_get(request: Request):
+    return {"query": str(request.url.query), "headers": {k: v for k, v in request.headers.items()}}
+
+
+@app.get("/api/v1/slow")
+async def slow(ms: int = 1000):
+    await asyncio.sleep(ms / 1000)
+    return {"slept_ms": ms}
+
+
+@app.get("/api/v1/stream")
+async def stream(chunks: int = 100, delay_ms: int = 50):
+    async def gen():
+        for i in range(chunks):
+            yield (f"chunk {i} " + "x" * 1000 + "\n").encode()
+            await asyncio.sleep(delay_ms / 1000)
+    return StreamingResponse(gen(), media_type="text/plain")
+
+
+@app.get("/api/v1/binary")
+async def binary():
+    return Response(content=bytes(range(256)), media_type="application/octet-stream")
+
+
+@app.get("/api/v1/text")
+async def text():
+    return Response(content="héllo, wörld\n", media_type="text/plain; charset=utf-8")
+
+
+@app.exception_handler(RuntimeError)
+async def runtime_error(request: Request, exc: RuntimeError):
+    return JSONResponse({"detail": str(exc)}, status_code=500)

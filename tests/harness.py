@@ -1,0 +1,238 @@
+"""Starts the real pieces recap is tested with: a throwaway PostgreSQL 15
+cluster, the example API under uvicorn, and the real build/recap binary.
+
+Used by the end-to-end tests (tests/e2e) and by `make demo`. Every process is
+bound to 127.0.0.1 on a free port and stopped by stop(), which the callers
+run in `finally` blocks or fixture finalizers, so nothing outlives a failure.
+Run with Debian's /usr/bin/python3 (fastapi, uvicorn, sqlalchemy, psycopg2).
+"""
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RECAP = os.environ.get("RECAP_BIN", os.path.join(ROOT, "build", "recap"))
+PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
+PYTHON = "/usr/bin/python3"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url, timeout=20.0, proc=None, headers=None):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{url}: process exited with {proc.returncode}")
+        try:
+            req = urllib.request.Request(url, headers=headers or {})
+            with urllib.request.urlopen(req, timeout=2) as r:
+                return r.status
+        except (urllib.error.URLError, ConnectionError, OSError) as e:
+            last = e
+            time.sleep(0.05)
+    raise TimeoutError(f"{url} did not answer in {timeout}s: {last}")
+
+
+class Postgres:
+    """A throwaway cluster: initdb in a temp dir, wal_level=logical, run as
+    user postgres when we are root (postgres refuses to run as root)."""
+
+    def __init__(self, dbname="app"):
+        self.dbname = dbname
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="recap-pg-")
+        self.data = os.path.join(self.dir, "data")
+        self.running = False
+
+    def _as_owner(self, argv):
+        if os.geteuid() == 0:
+            return ["runuser", "-u", "postgres", "--"] + argv
+        return argv
+
+    def start(self):
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        subprocess.run(self._as_owner([f"{PG_BIN}/initdb", "-D", self.data, "-U", "postgres",
+                                       "--auth=trust", "--no-sync", "-E", "UTF8"]),
+                       check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+            f.write(f"""
+port = {self.port}
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '{self.dir}'
+wal_level = logical
+max_replication_slots = 20
+max_wal_senders = 20
+fsync = off
+full_page_writes = off
+log_min_messages = warning
+""")
+        subprocess.run(self._as_owner([f"{PG_BIN}/pg_ctl", "-D", self.data, "-l",
+                                       os.path.join(self.dir, "log"), "-w", "-t", "60", "start"]),
+                       check=True, stdout=subprocess.DEVNULL)
+        self.running = True
+        self.psql("postgres", f"CREATE DATABASE {self.dbname}")
+        self.psql_file(os.path.join(ROOT, "tests", "app", "schema.sql"))
+        return self
+
+    def psql(self, db, sql):
+        return subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+                               "-p", str(self.port), "-U", "postgres", "-d", db, "-At", "-c", sql],
+                              check=True, capture_output=True, text=True).stdout
+
+    def psql_file(self, path):
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(self.port),
+                        "-U", "postgres", "-d", self.dbname, "-f", path],
+                       check=True, capture_output=True, text=True)
+
+    @property
+    def url(self):
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.dbname}"
+
+    def stop(self):
+        if self.running:
+            subprocess.run(self._as_owner([f"{PG_BIN}/pg_ctl", "-D", self.data, "-m", "immediate", "-w",
+                                           "stop"]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.running = False
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class App:
+    """The example FastAPI app (tests/app) under uvicorn."""
+
+    def __init__(self, database_url, env=None):
+        self.port = free_port()
+        self.database_url = database_url
+        self.env = env or {}
+        self.proc = None
+
+    def start(self):
+        env = dict(os.environ, DATABASE_URL=self.database_url, **self.env)
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([PYTHON, "-m", "uvicorn", "main:app", "--app-dir",
+                                      os.path.join(ROOT, "tests", "app"), "--host", "127.0.0.1",
+                                      "--port", str(self.port), "--log-level", "warning"],
+                                     env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_http(f"{self.url}/api/v1/health", proc=self.proc)
+        return self
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Recap:
+    """The real recap binary: `recap proxy` with the given flags."""
+
+    def __init__(self, upstream, capture=None, args=(), env=None, token=None):
+        self.port = free_port()
+        self.control_port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="recap-run-")
+        self.capture = capture or os.path.join(self.dir, "capture.jsonl")
+        self.upstream = upstream
+        self.args = list(args)
+        self.env = env or {}
+        self.token = token
+        self.proc = None
+        self.stderr_path = os.path.join(self.dir, "stderr.log")
+
+    def start(self):
+        env = dict(os.environ, **self.env)
+        if self.token:
+            env["RECAP_CONTROL_TOKEN"] = self.token
+        self._stderr = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen([RECAP, "proxy", "--upstream", self.upstream,
+                                      "--listen", f"127.0.0.1:{self.port}",
+                                      "--control-listen", f"127.0.0.1:{self.control_port}",
+                                      "--capture", self.capture] + self.args,
+                                     env=env, stdout=subprocess.DEVNULL, stderr=self._stderr)
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
+        wait_http(f"{self.control}/healthz", proc=self.proc, headers=headers)
+        return self
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def control(self):
+        return f"http://127.0.0.1:{self.control_port}"
+
+    def control_request(self, method, path, body=None, token=None):
+        headers = {}
+        tok = token if token is not None else self.token
+        if tok:
+            headers["Authorization"] = f"Bearer {tok}"
+        req = urllib.request.Request(self.control + path, data=body, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status, r.read(), {k.lower(): v for k, v in r.headers.items()}
+        except urllib.error.HTTPError as e:
+            return e.code, e.read(), {k.lower(): v for k, v in e.headers.items()}
+
+    def barrier(self):
+        status, body, _ = self.control_request("POST", "/barrier")
+        assert status == 200, (status, body)
+        return json.loads(body)
+
+    def records(self, kind="call"):
+        return [r for r in read_capture(self.capture)[1] if kind is None or r["type"] == kind]
+
+    def stderr(self):
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, timeout=20):
+        """SIGTERM and wait; returns the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._stderr.close()
+        return self.proc.returncode
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def read_capture(path):
+    """(header, records) of a capture file; raises on any malformed line."""
+    header, records = None, []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            assert line.endswith("\n"), f"{path}:{n}: line without newline"
+            obj = json.loads(line)
+            if obj["type"] == "header":
+                header = header or obj
+            else:
+                records.append(obj)
+    return header, records
