@@ -17,7 +17,7 @@ DEPS := build-essential cmake pkg-config clang clang-format curl openssl \
         python3-pytest-timeout python3-httpx
 BENCH_DEPS := wrk nginx-light h2o
 
-C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find common proxy cli tests -name '*.[ch]')
+C_SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find common proxy cli tests -name '*.[ch]')
 
 .PHONY: deps deps-bench build build-asan test unit e2e demo bench format format-check clean
 

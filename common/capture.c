@@ -150,8 +150,8 @@ static json_t *msg_to_json(const rcx_msg_t *msg)
     json_object_set_new(obj, "headers", headers_to_json(msg));
     if (msg->headers.truncated)
         json_object_set_new(obj, "headers_truncated", json_true());
-    rcx_body_encode(obj, rcx_msg_find_header(msg, "content-type"), msg->body.base, msg->body.len, msg->body.seen,
-                    msg->body.truncated);
+    rcx_body_encode(obj, rcx_msg_find_header(msg, "content-type"), msg->body.base, msg->body.len,
+                    msg->body.seen, msg->body.truncated);
     return obj;
 }
 
@@ -226,7 +226,7 @@ json_t *rcx_capture_header_json(const char *upstream, const char *database, cons
 {
     char when[32];
     rcx_format_time(started, when);
-    return json_pack("{s:s, s:i, s:s, s:s, s:s?, s:s}", "type", "header", "recap", RCX_CAPTURE_FORMAT, "proxy_version",
-                     RECAP_VERSION, "upstream", upstream, "database", database,
-                     "started_at", when);
+    return json_pack("{s:s, s:i, s:s, s:s, s:s?, s:s}", "type", "header", "recap", RCX_CAPTURE_FORMAT,
+                     "proxy_version", RECAP_VERSION, "upstream", upstream, "database", database, "started_at",
+                     when);
 }

@@ -34,19 +34,19 @@ typedef struct rcx_msg {
 } rcx_msg_t;
 
 typedef struct rcx_call {
-    uint64_t seq;   /* order in the capture file, assigned when finalised */
-    char id[96];    /* X-Request-Id as forwarded */
-    char *test;     /* test label or NULL */
-    struct timespec started_at; /* wall clock at arrival */
-    double duration_ms;         /* arrival to response complete */
-    double ttfb_ms;             /* arrival to response head, -1 if none */
-    int http_version;           /* 0x100, 0x101, 0x200 */
+    uint64_t seq;                /* order in the capture file, assigned when finalised */
+    char id[96];                 /* X-Request-Id as forwarded */
+    char *test;                  /* test label or NULL */
+    struct timespec started_at;  /* wall clock at arrival */
+    double duration_ms;          /* arrival to response complete */
+    double ttfb_ms;              /* arrival to response head, -1 if none */
+    int http_version;            /* 0x100, 0x101, 0x200 */
     char *method, *path, *query; /* query without '?', "" if none */
     rcx_msg_t req, res;
-    int status;       /* 0 if no response was started */
-    bool aborted;     /* client went away before the response completed */
-    char *error;      /* what went wrong upstream, or NULL */
-    json_t *db;       /* database part, or NULL for {"status": db_status} */
+    int status;   /* 0 if no response was started */
+    bool aborted; /* client went away before the response completed */
+    char *error;  /* what went wrong upstream, or NULL */
+    json_t *db;   /* database part, or NULL for {"status": db_status} */
     const char *db_status;
 } rcx_call_t;
 

@@ -54,8 +54,8 @@ static int check_header(rcx_reader_t *r, json_t *h, rcx_err_t *err)
         return -1;
     }
     if (json_integer_value(v) != RCX_CAPTURE_FORMAT) {
-        rcx_err_set(err, "%s:%lu:1: capture format version %lld, this recap reads version %d", r->name, r->lineno,
-                    (long long)json_integer_value(v), RCX_CAPTURE_FORMAT);
+        rcx_err_set(err, "%s:%lu:1: capture format version %lld, this recap reads version %d", r->name,
+                    r->lineno, (long long)json_integer_value(v), RCX_CAPTURE_FORMAT);
         return -1;
     }
     return 0;

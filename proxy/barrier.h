@@ -43,9 +43,9 @@ typedef struct recap_barrier {
     uint64_t arrival_bound; /* calls with arrival <= this must be done */
     uint64_t ticket;        /* writer ticket to wait for, once known */
     int have_ticket;
-    uint64_t deadline;                        /* recap_barrier_expire() time units; 0 = none */
-    void (*fire)(struct recap_barrier *b);    /* satisfied */
-    void (*expire)(struct recap_barrier *b);  /* deadline passed first */
+    uint64_t deadline;                       /* recap_barrier_expire() time units; 0 = none */
+    void (*fire)(struct recap_barrier *b);   /* satisfied */
+    void (*expire)(struct recap_barrier *b); /* deadline passed first */
 } recap_barrier_t;
 
 typedef struct recap_barriers {

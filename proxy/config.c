@@ -55,34 +55,35 @@ static const struct option options[] = {
 
 void recap_proxy_config_usage(FILE *out)
 {
-    fputs("usage: recap proxy --upstream URL [options]\n"
-          "\n"
-          "Forwards every HTTP/1.1 and HTTP/2 call to the upstream unchanged and records it.\n"
-          "\n"
-          "  --upstream URL          API to forward to, http://host:port (env RECAP_UPSTREAM)\n"
-          "  --listen ADDR           where clients connect, [host]:port (env RECAP_LISTEN; default :8080)\n"
-          "  --capture FILE          JSONL capture file, created 0600, appended to (env RECAP_CAPTURE;\n"
-          "                          default recap.jsonl)\n"
-          "  --control-listen ADDR   control API (env RECAP_CONTROL_LISTEN; default 127.0.0.1:9090)\n"
-          "  --control-token TOKEN   bearer token the control API requires (env RECAP_CONTROL_TOKEN)\n"
-          "  --tls-cert FILE         serve TLS (h2 and http/1.1 by ALPN) with this certificate chain\n"
-          "  --tls-key FILE          and this private key\n"
-          "  --max-body SIZE         bytes of each body kept in a record, the rest counted (default 1MiB)\n"
-          "  --max-request-size SIZE larger requests are refused with 413 (default 64MiB)\n"
-          "  --upstream-timeout DUR  upstream I/O timeout, answered 504 (default 30s)\n"
-          "  --shutdown-timeout DUR  on SIGTERM, how long in-flight calls may finish (default 10s)\n"
-          "  --ring-size N           recent records kept for GET /calls (default 10000)\n"
-          "  --queue-bytes SIZE      records waiting for the writer; past it they are dropped and\n"
-          "                          counted (default 256MiB)\n"
-          "  --redact-header NAME    also redact this header (Authorization, Cookie, Set-Cookie and\n"
-          "                          Proxy-Authorization always are); repeatable\n"
-          "  --redact-field NAME     redact this JSON field and query parameter; repeatable\n"
-          "  --keep-test-header      forward X-Recap-Test to the upstream instead of removing it\n"
-          "  --log-level LEVEL       error, warn, info (default) or debug\n"
-          "\n"
-          "SIZE takes a plain byte count or k, KiB, M, MiB, G, GiB; DUR takes ms, s or m (plain = ms).\n"
-          "Control API: GET /healthz /readyz /calls?after=SEQ&test=NAME /metrics, POST /barrier, PUT /test.\n",
-          out);
+    fputs(
+        "usage: recap proxy --upstream URL [options]\n"
+        "\n"
+        "Forwards every HTTP/1.1 and HTTP/2 call to the upstream unchanged and records it.\n"
+        "\n"
+        "  --upstream URL          API to forward to, http://host:port (env RECAP_UPSTREAM)\n"
+        "  --listen ADDR           where clients connect, [host]:port (env RECAP_LISTEN; default :8080)\n"
+        "  --capture FILE          JSONL capture file, created 0600, appended to (env RECAP_CAPTURE;\n"
+        "                          default recap.jsonl)\n"
+        "  --control-listen ADDR   control API (env RECAP_CONTROL_LISTEN; default 127.0.0.1:9090)\n"
+        "  --control-token TOKEN   bearer token the control API requires (env RECAP_CONTROL_TOKEN)\n"
+        "  --tls-cert FILE         serve TLS (h2 and http/1.1 by ALPN) with this certificate chain\n"
+        "  --tls-key FILE          and this private key\n"
+        "  --max-body SIZE         bytes of each body kept in a record, the rest counted (default 1MiB)\n"
+        "  --max-request-size SIZE larger requests are refused with 413 (default 64MiB)\n"
+        "  --upstream-timeout DUR  upstream I/O timeout, answered 504 (default 30s)\n"
+        "  --shutdown-timeout DUR  on SIGTERM, how long in-flight calls may finish (default 10s)\n"
+        "  --ring-size N           recent records kept for GET /calls (default 10000)\n"
+        "  --queue-bytes SIZE      records waiting for the writer; past it they are dropped and\n"
+        "                          counted (default 256MiB)\n"
+        "  --redact-header NAME    also redact this header (Authorization, Cookie, Set-Cookie and\n"
+        "                          Proxy-Authorization always are); repeatable\n"
+        "  --redact-field NAME     redact this JSON field and query parameter; repeatable\n"
+        "  --keep-test-header      forward X-Recap-Test to the upstream instead of removing it\n"
+        "  --log-level LEVEL       error, warn, info (default) or debug\n"
+        "\n"
+        "SIZE takes a plain byte count or k, KiB, M, MiB, G, GiB; DUR takes ms, s or m (plain = ms).\n"
+        "Control API: GET /healthz /readyz /calls?after=SEQ&test=NAME /metrics, POST /barrier, PUT /test.\n",
+        out);
 }
 
 int recap_parse_hostport(const char *s, char *host, size_t hostsz, unsigned short *port)

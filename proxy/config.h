@@ -23,16 +23,16 @@ typedef struct recap_proxy_config {
     const char *control_listen; /* host:port of the control API (RECAP_CONTROL_LISTEN) */
     const char *control_token;  /* bearer token or NULL (RECAP_CONTROL_TOKEN) */
     const char *tls_cert, *tls_key;
-    size_t max_body;            /* bytes of each body kept in a record */
-    size_t max_request_size;    /* h2o rejects larger requests with 413 */
+    size_t max_body;         /* bytes of each body kept in a record */
+    size_t max_request_size; /* h2o rejects larger requests with 413 */
     uint64_t upstream_timeout_ms;
     uint64_t shutdown_timeout_ms;
-    size_t ring_size;           /* records kept for GET /calls */
-    size_t queue_bytes;         /* bound on records waiting for the writer */
+    size_t ring_size;            /* records kept for GET /calls */
+    size_t queue_bytes;          /* bound on records waiting for the writer */
     const char **redact_headers; /* extra header names, NULL-terminated */
     const char **redact_fields;  /* JSON field / query parameter names, NULL-terminated */
     size_t n_redact_headers, n_redact_fields;
-    int keep_test_header;       /* forward X-Recap-Test instead of removing it */
+    int keep_test_header; /* forward X-Recap-Test instead of removing it */
     const char *log_level;
 } recap_proxy_config_t;
 

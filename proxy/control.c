@@ -194,10 +194,10 @@ static void handle_barrier(recap_control_t *ctl, h2o_req_t *req, const char *que
         return;
     }
     pending_barrier_t *pb = h2o_mem_alloc_shared(&req->pool, sizeof(*pb), barrier_dispose);
-    *pb = (pending_barrier_t){.super = {.fire = barrier_fire, .expire = barrier_expire,
-                                        .deadline = now_ms() + timeout_ms},
-                              .ctl = ctl,
-                              .req = req};
+    *pb = (pending_barrier_t){
+        .super = {.fire = barrier_fire, .expire = barrier_expire, .deadline = now_ms() + timeout_ms},
+        .ctl = ctl,
+        .req = req};
     recap_barrier_add(&ctl->rec->barriers, &pb->super, &ctl->rec->inflight);
     recap_recorder_poll_barriers(ctl->rec); /* may fire at once */
     if (!pb->done) {

@@ -24,7 +24,7 @@
 typedef struct recap_control {
     recap_recorder_t *rec;
     recap_ring_t *ring;
-    const char *token;                 /* NULL: no authentication */
+    const char *token;                   /* NULL: no authentication */
     const char *(*not_ready)(void *arg); /* NULL when ready, else why not */
     void *not_ready_arg;
     /* private: the tick that expires barriers */

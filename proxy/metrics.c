@@ -27,13 +27,14 @@ void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, uint
         metric(out, "recap_calls_total", NULL, NULL, classes[i], m->calls_by_class[i]);
     metric(out, "recap_calls_in_flight", "gauge", "Calls received and not yet handed to the writer.", NULL,
            inflight);
-    metric(out, "recap_upstream_errors_total", "counter", "Calls answered 502 because the upstream failed.", NULL,
-           m->upstream_errors);
+    metric(out, "recap_upstream_errors_total", "counter", "Calls answered 502 because the upstream failed.",
+           NULL, m->upstream_errors);
     metric(out, "recap_upstream_timeouts_total", "counter", "Calls answered 504 after the upstream timeout.",
            NULL, m->upstream_timeouts);
-    metric(out, "recap_calls_aborted_total", "counter", "Calls whose client went away before the response ended.",
-           NULL, m->aborted);
-    metric(out, "recap_request_body_bytes_total", "counter", "Request body bytes seen.", NULL, m->request_bytes);
+    metric(out, "recap_calls_aborted_total", "counter",
+           "Calls whose client went away before the response ended.", NULL, m->aborted);
+    metric(out, "recap_request_body_bytes_total", "counter", "Request body bytes seen.", NULL,
+           m->request_bytes);
     metric(out, "recap_response_body_bytes_total", "counter", "Response body bytes seen.", NULL,
            m->response_bytes);
     metric(out, "recap_bodies_truncated_total", "counter", "Bodies recorded truncated at --max-body.", NULL,
@@ -46,12 +47,13 @@ void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, uint
                atomic_load(&s->written));
         metric(out, "recap_capture_bytes_total", "counter", "Bytes appended to the capture file.", NULL,
                atomic_load(&s->bytes));
-        metric(out, "recap_records_dropped_total", "counter", "Records dropped because the writer was behind.",
-               "{reason=\"queue_full\"}", atomic_load(&s->dropped));
+        metric(out, "recap_records_dropped_total", "counter",
+               "Records dropped because the writer was behind.", "{reason=\"queue_full\"}",
+               atomic_load(&s->dropped));
         metric(out, "recap_records_dropped_total", NULL, NULL, "{reason=\"write_error\"}",
                atomic_load(&s->write_errors));
-        metric(out, "recap_redacted_values_total", "counter", "Header, field and parameter values redacted.", NULL,
-               atomic_load(&s->redacted));
+        metric(out, "recap_redacted_values_total", "counter", "Header, field and parameter values redacted.",
+               NULL, atomic_load(&s->redacted));
         metric(out, "recap_writer_queue_bytes", "gauge", "Bytes of records waiting for the writer.", NULL,
                atomic_load(&s->queued_bytes));
     }

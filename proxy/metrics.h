@@ -25,6 +25,7 @@ typedef struct recap_metrics {
 } recap_metrics_t;
 
 /** Appends the exposition text (version 0.0.4). writer may be NULL. */
-void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, uint64_t inflight, rcx_buf_t *out);
+void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, uint64_t inflight,
+                          rcx_buf_t *out);
 
 #endif

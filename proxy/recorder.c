@@ -66,8 +66,8 @@ static uint64_t next_random(recap_recorder_t *rec)
 static void make_uuid(recap_recorder_t *rec, char out[37])
 {
     uint64_t hi = next_random(rec), lo = next_random(rec);
-    hi = (hi & ~0xf000ull) | 0x4000ull;                          /* version 4 */
-    lo = (lo & ~(0xc000ull << 48)) | (0x8000ull << 48);          /* variant 10 */
+    hi = (hi & ~0xf000ull) | 0x4000ull;                 /* version 4 */
+    lo = (lo & ~(0xc000ull << 48)) | (0x8000ull << 48); /* variant 10 */
     snprintf(out, 37, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32), (unsigned)(hi >> 16) & 0xffff,
              (unsigned)hi & 0xffff, (unsigned)(lo >> 48), (unsigned long long)(lo & 0xffffffffffffull));
 }

@@ -95,7 +95,8 @@ size_t recap_redact_record(const recap_redact_t *r, json_t *record)
         n += redact_headers(r, json_object_get(part, "headers"));
         if (r->fields != NULL && r->fields[0] != NULL) {
             n += redact_json(r, json_object_get(part, "body"));
-            const char *ct = json_string_value(json_object_get(json_object_get(part, "headers"), "content-type"));
+            const char *ct =
+                json_string_value(json_object_get(json_object_get(part, "headers"), "content-type"));
             if (ct != NULL && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0)
                 n += redact_query(r, part, "body_text");
         }

@@ -64,7 +64,8 @@ static int open_listener(const char *addr, rcx_err_t *err)
     char host[256];
     unsigned short port;
     recap_parse_hostport(addr, host, sizeof(host), &port); /* validated by config */
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE},
+                    *res;
     char portstr[8];
     snprintf(portstr, sizeof(portstr), "%u", port);
     int gai = getaddrinfo(host[0] ? host : NULL, portstr, &hints, &res);
@@ -133,7 +134,8 @@ static SSL_CTX *make_tls(const recap_proxy_config_t *cfg, rcx_err_t *err)
         SSL_CTX_free(ssl);
         return NULL;
     }
-    if (SSL_CTX_use_PrivateKey_file(ssl, cfg->tls_key, SSL_FILETYPE_PEM) != 1 || !SSL_CTX_check_private_key(ssl)) {
+    if (SSL_CTX_use_PrivateKey_file(ssl, cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
+        !SSL_CTX_check_private_key(ssl)) {
         rcx_err_set(err, "--tls-key %s: %s", cfg->tls_key, ERR_reason_error_string(ERR_get_error()));
         SSL_CTX_free(ssl);
         return NULL;
@@ -296,9 +298,8 @@ static int serve(server_t *s)
     h2o_hostconf_t *ph = h2o_config_register_host(&s->conf, h2o_iovec_init(H2O_STRLIT("proxy")), 65535);
     h2o_pathconf_t *pp = h2o_config_register_path(ph, "/", 0);
     pp->error_log.emit_request_errors = 0; /* recorded in the capture instead */
-    h2o_proxy_config_vars_t pv = {.io_timeout = cfg->upstream_timeout_ms,
-                                  .preserve_host = 1,
-                                  .keepalive_timeout = 2000};
+    h2o_proxy_config_vars_t pv = {
+        .io_timeout = cfg->upstream_timeout_ms, .preserve_host = 1, .keepalive_timeout = 2000};
     recap_recorder_init(&s->rec, cfg, s->writer);
     recap_recorder_register(&s->rec, pp, &upstream, &pv);
     h2o_hostconf_t *ch = h2o_config_register_host(&s->conf, h2o_iovec_init(H2O_STRLIT("control")), 65535);

@@ -26,8 +26,8 @@ struct recap_writer {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    item_t *head, *tail; /* under lock */
-    bool stopping;       /* under lock */
+    item_t *head, *tail;  /* under lock */
+    bool stopping;        /* under lock */
     uint64_t pushed, seq; /* loop thread only */
     _Atomic uint64_t done;
     recap_writer_stats_t stats;

@@ -33,11 +33,11 @@ typedef struct recap_writer_stats {
 
 typedef struct recap_writer_opts {
     const char *path;
-    json_t *header;             /* borrowed; written as the first line of this session */
+    json_t *header;               /* borrowed; written as the first line of this session */
     const recap_redact_t *redact; /* borrowed */
     size_t queue_bytes;
-    recap_ring_t *ring;         /* borrowed; may be NULL */
-    void (*notify)(void *arg);  /* may be NULL */
+    recap_ring_t *ring;        /* borrowed; may be NULL */
+    void (*notify)(void *arg); /* may be NULL */
     void *notify_arg;
 } recap_writer_opts_t;
 

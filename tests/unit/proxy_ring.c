@@ -1,7 +1,69 @@
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-static void t(void **s){(void)s;}
-int main(void){const struct CMUnitTest tests[]={cmocka_unit_test(t)};return cmocka_run_group_tests(tests,NULL,NULL);}
+/* Unit tests for proxy/ring.c: recent records for GET /calls. */
+#include "test.h"
+
+#include "../../proxy/ring.h"
+
+static void push(recap_ring_t *r, uint64_t seq, const char *test, const char *line)
+{
+    recap_ring_push(r, seq, test ? strdup(test) : NULL, strdup(line), strlen(line));
+}
+
+static char *collect(recap_ring_t *r, uint64_t after, const char *test, size_t limit, size_t *n,
+                     uint64_t *oldest)
+{
+    rcx_buf_t out;
+    rcx_buf_init(&out, SIZE_MAX);
+    *n = recap_ring_collect(r, after, test, limit, &out, oldest);
+    rcx_buf_append(&out, "", 1);
+    return out.base;
+}
+
+static void evicts_by_count_and_filters(void **state)
+{
+    (void)state;
+    recap_ring_t *r = recap_ring_new(3, 1 << 20);
+    push(r, 1, "a", "one");
+    push(r, 2, "b", "two");
+    push(r, 3, "a", "three");
+    push(r, 4, NULL, "four");
+    size_t n;
+    uint64_t oldest;
+    char *s = collect(r, 0, NULL, SIZE_MAX, &n, &oldest);
+    assert_int_equal(n, 3);
+    assert_int_equal(oldest, 2);
+    assert_string_equal(s, "two\nthree\nfour\n");
+    free(s);
+    s = collect(r, 2, "a", SIZE_MAX, &n, &oldest);
+    assert_string_equal(s, "three\n");
+    free(s);
+    s = collect(r, 0, NULL, 1, &n, &oldest);
+    assert_string_equal(s, "two\n");
+    free(s);
+    recap_ring_free(r);
+}
+
+static void evicts_by_bytes(void **state)
+{
+    (void)state;
+    recap_ring_t *r = recap_ring_new(100, 10);
+    push(r, 1, NULL, "aaaa");
+    push(r, 2, NULL, "bbbb");
+    push(r, 3, NULL, "cccc"); /* 12 > 10: the oldest goes */
+    push(r, 4, NULL, "this line is longer than the whole ring");
+    size_t n;
+    uint64_t oldest;
+    char *s = collect(r, 0, NULL, SIZE_MAX, &n, &oldest);
+    assert_string_equal(s, "bbbb\ncccc\n");
+    assert_int_equal(oldest, 2);
+    free(s);
+    recap_ring_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(evicts_by_count_and_filters),
+        cmocka_unit_test(evicts_by_bytes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
