@@ -209,9 +209,10 @@ static void on_signal(h2o_socket_t *sock, const char *err)
     size_t n = sock->input->size / sizeof(struct signalfd_siginfo);
     if (n == 0)
         return;
-    const struct signalfd_siginfo *si = (const void *)sock->input->bytes;
+    struct signalfd_siginfo si; /* h2o's buffer is not aligned for it: copy */
+    memcpy(&si, sock->input->bytes, sizeof(si));
     if (!s->stopping)
-        rcx_log_info("signal %u: no new connections; finishing %zu calls in flight", si->ssi_signo,
+        rcx_log_info("signal %u: no new connections; finishing %zu calls in flight", si.ssi_signo,
                      s->rec.inflight.count);
     s->stopping = 1;
     h2o_buffer_consume(&sock->input, n * sizeof(struct signalfd_siginfo));
@@ -344,8 +345,8 @@ static int serve(server_t *s)
         h2o_evloop_run(s->loop, 20);
     abandon_inflight(s);
 
+    recap_writer_stop(s->writer); /* drains the queue */
     recap_writer_stats_t *st = recap_writer_stats(s->writer);
-    recap_writer_close(s->writer); /* drains the queue */
     rcx_log_info("stopped: %llu calls recorded, %llu dropped", (unsigned long long)atomic_load(&st->written),
                  (unsigned long long)(atomic_load(&st->dropped) + atomic_load(&st->write_errors)));
     return 0;

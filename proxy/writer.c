@@ -255,9 +255,9 @@ recap_writer_stats_t *recap_writer_stats(recap_writer_t *w)
     return &w->stats;
 }
 
-void recap_writer_close(recap_writer_t *w)
+void recap_writer_stop(recap_writer_t *w)
 {
-    if (w == NULL)
+    if (w->fd < 0)
         return;
     pthread_mutex_lock(&w->lock);
     w->stopping = true;
@@ -267,6 +267,14 @@ void recap_writer_close(recap_writer_t *w)
     if (fsync(w->fd) != 0 && errno != EINVAL)
         rcx_log_warn("fsync of the capture file failed: %s", strerror(errno));
     close(w->fd);
+    w->fd = -1;
+}
+
+void recap_writer_close(recap_writer_t *w)
+{
+    if (w == NULL)
+        return;
+    recap_writer_stop(w);
     rcx_buf_free(&w->out);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->cond);

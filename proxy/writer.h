@@ -9,7 +9,8 @@
  * queue is over its byte bound (the record is dropped and counted; proxying is
  * never held up). `done` advances, in ticket order, once a record is written
  * (or counted lost on a write error); after each batch the writer calls
- * notify(arg) from its thread. recap_writer_close() drains, joins and closes.
+ * notify(arg) from its thread. recap_writer_stop() drains, joins and closes;
+ * recap_writer_close() also frees.
  */
 #ifndef RECAP_WRITER_H
 #define RECAP_WRITER_H
@@ -60,7 +61,10 @@ uint64_t recap_writer_last_seq(recap_writer_t *w);
 
 recap_writer_stats_t *recap_writer_stats(recap_writer_t *w);
 
-/** Writes what is queued, stops the thread, closes the file; NULL is allowed. */
+/** Writes what is queued, stops the thread and closes the file; stats stay readable. Once only. */
+void recap_writer_stop(recap_writer_t *w);
+
+/** recap_writer_stop() if not done yet, then frees the writer; NULL is allowed. */
 void recap_writer_close(recap_writer_t *w);
 
 #endif
