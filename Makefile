@@ -7,6 +7,7 @@
 #   make format  clang-format every C file in place (format-check: only check)
 
 SHELL := /bin/bash
+MAKEFLAGS += --no-print-directory
 PYTHON := /usr/bin/python3
 JOBS ?= $(shell nproc)
 

@@ -6,8 +6,8 @@
  * Contract: an rcx_call_t owns everything it points to; rcx_call_free() frees
  * it all. Headers are kept packed ("name\0value\0" pairs, names as received,
  * lower-cased by HTTP/2 and by h2o for HTTP/1) in bounded buffers; bodies keep
- * their first max_body bytes and count the rest. Encoding (rcx_call_to_json)
- * does no I/O and returns a new reference the caller owns. Not thread-safe: a
+ * their first max_body bytes and count the rest. The proxy encodes records
+ * (proxy/encode.h); readers parse them with jansson. Not thread-safe: a
  * record has one owner at a time (the loop while the call runs, then the
  * writer thread).
  */
@@ -61,17 +61,6 @@ void rcx_msg_add_header(rcx_msg_t *msg, const char *name, size_t nlen, const cha
 
 /** Finds the first header named `name` (case-insensitive); NULL if absent. */
 const char *rcx_msg_find_header(const rcx_msg_t *msg, const char *name);
-
-/** Encodes the record as a "call" line object (see docs/capture-format.md). */
-json_t *rcx_call_to_json(const rcx_call_t *call);
-
-/**
- * Encodes a body into `obj`: "body" (JSON, when the content type says JSON and
- * it parses), "body_text" (valid UTF-8), or "body_b64", plus "body_size" and
- * "truncated". An empty body adds only "body_size": 0.
- */
-void rcx_body_encode(json_t *obj, const char *content_type, const char *p, size_t n, uint64_t size,
-                     bool truncated);
 
 /** The header line that starts every capture session. */
 json_t *rcx_capture_header_json(const char *upstream, const char *database, const struct timespec *started);

@@ -1,9 +1,6 @@
 /* proxy/redact.c: see redact.h. */
 #include "redact.h"
 
-#include "../common/buf.h"
-
-#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
@@ -15,22 +12,20 @@ static bool listed(const char *const *list, const char *name, size_t len)
     return false;
 }
 
-static size_t redact_headers(const recap_redact_t *r, json_t *headers)
+bool recap_redact_header(const recap_redact_t *r, const char *name, size_t len)
 {
-    size_t n = 0;
-    const char *key;
-    json_t *value;
-    json_object_foreach(headers, key, value)
-    {
-        if (listed(r->headers, key, strlen(key))) {
-            json_object_set_new(headers, key, json_string(RECAP_REDACTED));
-            n++;
-        }
-    }
-    return n;
+    return listed(r->headers, name, len);
 }
 
-static size_t redact_json(const recap_redact_t *r, json_t *v)
+bool recap_redact_may_hold_field(const recap_redact_t *r, const char *p, size_t n)
+{
+    for (const char *const *f = r->fields; f != NULL && *f != NULL; f++)
+        if (memmem(p, n, *f, strlen(*f)) != NULL)
+            return true;
+    return false;
+}
+
+size_t recap_redact_json(const recap_redact_t *r, json_t *v)
 {
     size_t n = 0;
     if (json_is_object(v)) {
@@ -39,68 +34,39 @@ static size_t redact_json(const recap_redact_t *r, json_t *v)
         json_object_foreach(v, key, child)
         {
             if (listed(r->fields, key, strlen(key))) {
-                json_object_set_new(v, key, json_string(RECAP_REDACTED));
+                json_object_set_new(v, key, json_string(RECAP_REDACTED)); /* replaces in place */
                 n++;
             } else {
-                n += redact_json(r, child);
+                n += recap_redact_json(r, child);
             }
         }
     } else if (json_is_array(v)) {
         size_t i;
         json_t *child;
-        json_array_foreach(v, i, child) n += redact_json(r, child);
+        json_array_foreach(v, i, child) n += recap_redact_json(r, child);
     }
     return n;
 }
 
-/* Rewrites name=value pairs of a query string whose name is listed. */
-static size_t redact_query(const recap_redact_t *r, json_t *holder, const char *key)
+size_t recap_redact_params(const recap_redact_t *r, const char *q, size_t qlen, rcx_buf_t *out)
 {
-    const char *q = json_string_value(json_object_get(holder, key));
-    if (q == NULL || *q == '\0' || r->fields == NULL || r->fields[0] == NULL)
-        return 0;
-    size_t qlen = strlen(q), n = 0;
-    rcx_buf_t out;
-    rcx_buf_init(&out, qlen * 2 + sizeof(RECAP_REDACTED) * qlen + 1);
-    const char *p = q;
-    while (*p) {
-        const char *amp = strchr(p, '&'), *end = amp ? amp : q + qlen;
-        const char *eq = memchr(p, '=', (size_t)(end - p));
+    size_t n = 0;
+    const char *p = q, *end = q + qlen;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
         if (eq != NULL && listed(r->fields, p, (size_t)(eq - p))) {
-            rcx_buf_append(&out, p, (size_t)(eq - p) + 1);
-            rcx_buf_append(&out, RECAP_REDACTED, strlen(RECAP_REDACTED));
+            rcx_buf_append(out, p, (size_t)(eq - p) + 1);
+            rcx_buf_append(out, RECAP_REDACTED, strlen(RECAP_REDACTED));
             n++;
         } else {
-            rcx_buf_append(&out, p, (size_t)(end - p));
+            rcx_buf_append(out, p, (size_t)(stop - p));
         }
         if (amp == NULL)
             break;
-        rcx_buf_append(&out, "&", 1);
+        rcx_buf_append(out, "&", 1);
         p = amp + 1;
     }
-    if (n > 0)
-        json_object_set_new(holder, key, json_stringn(out.base, out.len));
-    rcx_buf_free(&out);
-    return n;
-}
-
-size_t recap_redact_record(const recap_redact_t *r, json_t *record)
-{
-    size_t n = 0;
-    static const char *const parts[] = {"request", "response"};
-    for (size_t i = 0; i < 2; i++) {
-        json_t *part = json_object_get(record, parts[i]);
-        if (!json_is_object(part))
-            continue;
-        n += redact_headers(r, json_object_get(part, "headers"));
-        if (r->fields != NULL && r->fields[0] != NULL) {
-            n += redact_json(r, json_object_get(part, "body"));
-            const char *ct =
-                json_string_value(json_object_get(json_object_get(part, "headers"), "content-type"));
-            if (ct != NULL && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0)
-                n += redact_query(r, part, "body_text");
-        }
-    }
-    n += redact_query(r, json_object_get(record, "request"), "query");
     return n;
 }

@@ -1,27 +1,41 @@
 /*
- * proxy/redact.h: removes secrets from an encoded record before anything is
- * written or kept in memory.
+ * proxy/redact.h: which values are secrets, so the encoder never writes them.
  *
- * Contract: recap_redact_record() edits the record in place: the values of
- * the configured headers (request and response, case-insensitive), of JSON
- * fields with a configured name at any depth of request and response bodies,
- * and of query parameters with a configured name become "[REDACTED]". Pure:
- * no I/O, no global state; the lists are borrowed and must outlive the call.
+ * Contract: the values of the configured headers (case-insensitive), of JSON
+ * fields with a configured name at any depth, and of query or form
+ * parameters with a configured name become "[REDACTED]" in the record; what
+ * is forwarded is never touched. Pure: no I/O, no global state; the name
+ * lists are borrowed and must outlive every call.
  */
 #ifndef RECAP_REDACT_H
 #define RECAP_REDACT_H
 
+#include "../common/buf.h"
+
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define RECAP_REDACTED "[REDACTED]"
 
 typedef struct recap_redact {
     const char *const *headers; /* NULL-terminated */
-    const char *const *fields;  /* NULL-terminated */
+    const char *const *fields;  /* NULL-terminated; may be empty */
 } recap_redact_t;
 
-/** Redacts a "call" record in place; returns how many values were replaced. */
-size_t recap_redact_record(const recap_redact_t *r, json_t *record);
+/** True when the header's value must not be recorded. */
+bool recap_redact_header(const recap_redact_t *r, const char *name, size_t len);
+
+/** True when fields are configured and one of their names occurs in p[0..n) (a cheap pre-check). */
+bool recap_redact_may_hold_field(const recap_redact_t *r, const char *p, size_t n);
+
+/** Replaces configured fields at any depth of a JSON value; returns how many. */
+size_t recap_redact_json(const recap_redact_t *r, json_t *v);
+
+/**
+ * Appends "a=1&b=2" with the values of configured parameters replaced; returns
+ * how many were replaced.
+ */
+size_t recap_redact_params(const recap_redact_t *r, const char *q, size_t n, rcx_buf_t *out);
 
 #endif

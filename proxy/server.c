@@ -189,6 +189,7 @@ static void on_writer_progress(h2o_multithread_receiver_t *receiver, h2o_linklis
     while (!h2o_linklist_is_empty(messages))
         h2o_linklist_unlink(messages->next);
     atomic_store(&s->notify_pending, 0);
+    recap_writer_reap(s->writer);
     recap_recorder_poll_barriers(&s->rec);
 }
 

@@ -50,6 +50,12 @@ recap_writer_t *recap_writer_open(const recap_writer_opts_t *opts, rcx_err_t *er
 /** Hands a finished record over (loop thread). Returns its ticket, or 0 if dropped. */
 uint64_t recap_writer_push(recap_writer_t *w, rcx_call_t *call);
 
+/**
+ * Frees the records written so far (loop thread). With a notify callback the
+ * writer leaves freeing to the thread that allocated them; call this from it.
+ */
+void recap_writer_reap(recap_writer_t *w);
+
 /** The highest ticket whose record has been handled (any thread). */
 uint64_t recap_writer_done(recap_writer_t *w);
 

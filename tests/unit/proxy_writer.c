@@ -101,6 +101,28 @@ static void appends_after_a_torn_line_and_continues_seq(void **state)
     unlink(path);
 }
 
+static void finds_the_last_seq_behind_a_long_last_line(void **state)
+{
+    (void)state;
+    char path[64];
+    test_tmpfile(path);
+    FILE *f = fopen(path, "w");
+    fputs("{\"type\":\"header\",\"recap\":1}\n", f);
+    for (int i = 1; i <= 1000; i++)
+        fprintf(f, "{\"type\":\"call\",\"seq\":%d}\n", i);
+    fputs("{\"type\":\"call\",\"seq\":1001,\"pad\":\"", f);
+    for (int i = 0; i < 3 * 1024 * 1024; i++)
+        fputc('x', f);
+    fputs("\"}\n", f);
+    fclose(f);
+    rcx_err_t err;
+    recap_writer_t *w = open_writer(path, NULL, 1 << 20, &err);
+    assert_non_null(w);
+    assert_int_equal(recap_writer_last_seq(w), 1001);
+    recap_writer_close(w);
+    unlink(path);
+}
+
 static void refuses_a_foreign_file(void **state)
 {
     (void)state;
@@ -148,6 +170,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(writes_header_and_redacted_records_0600),
         cmocka_unit_test(appends_after_a_torn_line_and_continues_seq),
+        cmocka_unit_test(finds_the_last_seq_behind_a_long_last_line),
         cmocka_unit_test(refuses_a_foreign_file),
         cmocka_unit_test(over_the_queue_bound_records_are_dropped_and_counted),
         cmocka_unit_test(missing_directory_is_a_clear_error),

@@ -1,0 +1,214 @@
+/* proxy/encode.c: see encode.h. */
+#include "encode.h"
+
+#include "../common/jsonw.h"
+
+#include <string.h>
+#include <strings.h>
+
+static bool is_json_type(const char *ct)
+{
+    if (ct == NULL)
+        return false;
+    /* application/json, application/problem+json, text/json; parameters ignored */
+    const char *semi = strchr(ct, ';');
+    size_t n = semi ? (size_t)(semi - ct) : strlen(ct);
+    while (n > 0 && ct[n - 1] == ' ')
+        n--;
+    return n >= 4 && strncasecmp(ct + n - 4, "json", 4) == 0;
+}
+
+static bool is_form_type(const char *ct)
+{
+    return ct != NULL && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+}
+
+/* A JSON body: embedded as sent when it is one line and holds nothing to redact, else re-encoded. */
+static bool encode_json_body(rcx_buf_t *b, const char *p, size_t n, const recap_redact_t *r, size_t *redacted)
+{
+    json_t *v = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    if (v == NULL)
+        return false;
+    size_t k = recap_redact_may_hold_field(r, p, n) ? recap_redact_json(r, v) : 0;
+    rcx_jw_key(b, "body", false);
+    if (k == 0 && memchr(p, '\n', n) == NULL && memchr(p, '\r', n) == NULL) {
+        rcx_jw_raw(b, p, n); /* exactly as the API wrote it: numbers keep their digits */
+    } else {
+        char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        rcx_jw_raw(b, s, strlen(s));
+        free(s);
+    }
+    json_decref(v);
+    *redacted += k;
+    return true;
+}
+
+static void encode_body(rcx_buf_t *b, const rcx_msg_t *msg, const recap_redact_t *r, size_t *redacted)
+{
+    const rcx_buf_t *body = &msg->body;
+    rcx_jw_key(b, "body_size", false);
+    rcx_jw_int(b, (int64_t)body->seen);
+    if (body->seen > 0) {
+        rcx_jw_key(b, "truncated", false);
+        rcx_jw_bool(b, body->truncated);
+    }
+    if (body->len == 0)
+        return;
+    const char *ct = rcx_msg_find_header(msg, "content-type");
+    if (!body->truncated && is_json_type(ct) && encode_json_body(b, body->base, body->len, r, redacted))
+        return;
+    size_t n = body->truncated ? rcx_utf8_complete_prefix(body->base, body->len) : body->len;
+    if (n > 0 && rcx_utf8_valid(body->base, n)) {
+        rcx_jw_key(b, "body_text", false);
+        if (is_form_type(ct) && recap_redact_may_hold_field(r, body->base, n)) {
+            rcx_buf_t tmp;
+            rcx_buf_init(&tmp, SIZE_MAX);
+            *redacted += recap_redact_params(r, body->base, n, &tmp);
+            rcx_jw_string(b, tmp.base, tmp.len);
+            rcx_buf_free(&tmp);
+        } else {
+            rcx_jw_string(b, body->base, n);
+        }
+        return;
+    }
+    rcx_jw_key(b, "body_b64", false);
+    rcx_jw_base64(b, body->base, body->len);
+}
+
+/* Headers as an object; a repeated name is joined with ", " (RFC 9110 5.3). */
+static void encode_headers(rcx_buf_t *b, const rcx_msg_t *msg, const recap_redact_t *r, size_t *redacted)
+{
+    rcx_jw_key(b, "headers", true);
+    rcx_buf_append(b, "{", 1);
+    const char *p = msg->headers.base;
+    bool first = true;
+    for (size_t i = 0; i < msg->nheaders; i++) {
+        size_t nlen = strlen(p);
+        const char *value = p + nlen + 1;
+        size_t vlen = strlen(value);
+        const char *next = value + vlen + 1;
+        bool seen_before = false;
+        const char *q = msg->headers.base;
+        for (size_t j = 0; j < i && !seen_before; j++) { /* headers are few: quadratic is fine */
+            const char *qv = q + strlen(q) + 1;
+            seen_before = strcasecmp(q, p) == 0;
+            q = qv + strlen(qv) + 1;
+        }
+        if (!seen_before) {
+            if (!first)
+                rcx_buf_append(b, ",", 1);
+            rcx_jw_string_lenient(b, p, nlen);
+            rcx_buf_append(b, ":", 1);
+            if (recap_redact_header(r, p, nlen)) {
+                rcx_jw_string(b, RECAP_REDACTED, strlen(RECAP_REDACTED));
+                (*redacted)++;
+            } else {
+                /* join this value with every later value of the same name */
+                rcx_buf_t joined;
+                rcx_buf_init(&joined, SIZE_MAX);
+                rcx_buf_append(&joined, value, vlen);
+                const char *s = next;
+                for (size_t j = i + 1; j < msg->nheaders; j++) {
+                    const char *sv = s + strlen(s) + 1;
+                    if (strcasecmp(s, p) == 0) {
+                        rcx_buf_append(&joined, ", ", 2);
+                        rcx_buf_append(&joined, sv, strlen(sv));
+                    }
+                    s = sv + strlen(sv) + 1;
+                }
+                rcx_jw_string_lenient(b, joined.base, joined.len);
+                rcx_buf_free(&joined);
+            }
+            first = false;
+        }
+        p = next;
+    }
+    rcx_buf_append(b, "}", 1);
+    if (msg->headers.truncated) {
+        rcx_jw_key(b, "headers_truncated", false);
+        rcx_jw_bool(b, true);
+    }
+}
+
+static const char *http_version_name(int v)
+{
+    return v == 0x200 ? "2" : v == 0x100 ? "1.0" : "1.1";
+}
+
+static void key_str(rcx_buf_t *b, const char *key, const char *value)
+{
+    rcx_jw_key(b, key, false);
+    rcx_jw_string_lenient(b, value ? value : "", value ? strlen(value) : 0);
+}
+
+size_t recap_encode_call(const rcx_call_t *c, const recap_redact_t *r, rcx_buf_t *b)
+{
+    size_t redacted = 0;
+    char when[32];
+    rcx_format_time(&c->started_at, when);
+    rcx_buf_append(b, "{\"type\":\"call\"", 14);
+    rcx_jw_key(b, "seq", false);
+    rcx_jw_int(b, (int64_t)c->seq);
+    key_str(b, "id", c->id);
+    rcx_jw_key(b, "test", false);
+    if (c->test != NULL)
+        rcx_jw_string_lenient(b, c->test, strlen(c->test));
+    else
+        rcx_buf_append(b, "null", 4);
+    key_str(b, "started_at", when);
+    /* whole microseconds: exact, and printed without binary-fraction noise */
+    rcx_jw_key(b, "duration_us", false);
+    rcx_jw_int(b, (int64_t)(c->duration_ms * 1000.0 + 0.5));
+    if (c->ttfb_ms >= 0) {
+        rcx_jw_key(b, "ttfb_us", false);
+        rcx_jw_int(b, (int64_t)(c->ttfb_ms * 1000.0 + 0.5));
+    }
+    key_str(b, "http", http_version_name(c->http_version));
+
+    rcx_jw_key(b, "request", false);
+    rcx_buf_append(b, "{", 1);
+    rcx_jw_key(b, "method", true);
+    rcx_jw_string_lenient(b, c->method, strlen(c->method));
+    key_str(b, "path", c->path);
+    rcx_jw_key(b, "query", false);
+    size_t qlen = strlen(c->query);
+    if (qlen > 0 && recap_redact_may_hold_field(r, c->query, qlen)) {
+        rcx_buf_t tmp;
+        rcx_buf_init(&tmp, SIZE_MAX);
+        redacted += recap_redact_params(r, c->query, qlen, &tmp);
+        rcx_jw_string_lenient(b, tmp.base ? tmp.base : "", tmp.len);
+        rcx_buf_free(&tmp);
+    } else {
+        rcx_jw_string_lenient(b, c->query, qlen);
+    }
+    rcx_buf_append(b, ",", 1);
+    encode_headers(b, &c->req, r, &redacted);
+    encode_body(b, &c->req, r, &redacted);
+    rcx_buf_append(b, "}", 1);
+
+    rcx_jw_key(b, "response", false);
+    rcx_buf_append(b, "{", 1);
+    rcx_jw_key(b, "status", true);
+    rcx_jw_int(b, c->status);
+    rcx_buf_append(b, ",", 1);
+    encode_headers(b, &c->res, r, &redacted);
+    encode_body(b, &c->res, r, &redacted);
+    rcx_buf_append(b, "}", 1);
+
+    rcx_jw_key(b, "aborted", false);
+    rcx_jw_bool(b, c->aborted);
+    if (c->error != NULL)
+        key_str(b, "error", c->error);
+    rcx_jw_key(b, "db", false);
+    if (c->db != NULL) {
+        char *s = json_dumps(c->db, JSON_COMPACT);
+        rcx_jw_raw(b, s, strlen(s));
+        free(s);
+    } else {
+        rcx_buf_append(b, "{\"status\":", 10);
+        rcx_jw_string(b, c->db_status, strlen(c->db_status));
+        rcx_buf_append(b, "}", 1);
+    }
+    rcx_buf_append(b, "}", 1);
+    return redacted;
+}

@@ -1,0 +1,227 @@
+/* Unit tests for proxy/encode.c: a call as one capture line, parsed back with jansson. */
+#include "test.h"
+
+#include "../../proxy/encode.h"
+
+static const char *const headers[] = {"authorization", "cookie", NULL};
+static const char *const fields[] = {"password", NULL};
+static const recap_redact_t redact = {.headers = headers, .fields = fields};
+
+static rcx_call_t *new_call(size_t max_body)
+{
+    rcx_call_t *c = rcx_call_new(max_body);
+    c->method = strdup("GET");
+    c->path = strdup("/");
+    c->query = strdup("");
+    return c;
+}
+
+/* Encodes, checks it is one valid JSON line, returns the parsed record. */
+static json_t *encode(const rcx_call_t *c, size_t *redacted)
+{
+    rcx_buf_t b;
+    rcx_buf_init(&b, SIZE_MAX);
+    size_t k = recap_encode_call(c, &redact, &b);
+    if (redacted)
+        *redacted = k;
+    assert_null(memchr(b.base, '\n', b.len));
+    json_error_t je;
+    json_t *v = json_loadb(b.base, b.len, 0, &je);
+    if (v == NULL)
+        fail_msg("not JSON (%s): %.*s", je.text, (int)b.len, b.base);
+    rcx_buf_free(&b);
+    return v;
+}
+
+static json_t *response_with_body(const char *ct, const char *p, size_t n, size_t max_body)
+{
+    rcx_call_t *c = new_call(max_body);
+    if (ct)
+        rcx_msg_add_header(&c->res, "content-type", 12, ct, strlen(ct));
+    rcx_buf_append(&c->res.body, p, n);
+    json_t *rec = encode(c, NULL);
+    rcx_call_free(c);
+    json_t *res = json_incref(json_object_get(rec, "response"));
+    json_decref(rec);
+    return res;
+}
+
+static void json_body_is_embedded_as_sent(void **state)
+{
+    (void)state;
+    const char *body = "{\"a\":[1,2.50,\"x\"],\"big\":12345678901234567890.123456789}";
+    rcx_call_t *c = new_call(1024);
+    rcx_msg_add_header(&c->res, "content-type", 12, "application/json; charset=utf-8", 31);
+    rcx_buf_append(&c->res.body, body, strlen(body));
+    rcx_buf_t b;
+    rcx_buf_init(&b, SIZE_MAX);
+    recap_encode_call(c, &redact, &b);
+    rcx_buf_append(&b, "", 1);
+    assert_non_null(strstr(b.base, "\"body\":{\"a\":[1,2.50,\"x\"],\"big\":12345678901234567890.123456789}"));
+    rcx_buf_free(&b);
+    rcx_call_free(c);
+}
+
+static void pretty_json_is_reencoded_on_one_line(void **state)
+{
+    (void)state;
+    json_t *res = response_with_body("application/problem+json", "{\n  \"a\": 1\n}\n", 13, 1024);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(res, "body"), "a")), 1);
+    json_decref(res);
+}
+
+static void invalid_or_truncated_json_becomes_text(void **state)
+{
+    (void)state;
+    json_t *res = response_with_body("application/json", "{\"a\":", 5, 1024);
+    assert_null(json_object_get(res, "body"));
+    assert_string_equal(json_string_value(json_object_get(res, "body_text")), "{\"a\":");
+    json_decref(res);
+    res = response_with_body("application/json", "{\"a\":123}", 9, 6);
+    assert_null(json_object_get(res, "body"));
+    assert_string_equal(json_string_value(json_object_get(res, "body_text")), "{\"a\":1");
+    assert_true(json_is_true(json_object_get(res, "truncated")));
+    assert_int_equal(json_integer_value(json_object_get(res, "body_size")), 9);
+    json_decref(res);
+}
+
+static void text_without_json_type_stays_text(void **state)
+{
+    (void)state;
+    json_t *res = response_with_body("text/plain", "{\"a\":1}", 7, 1024);
+    assert_null(json_object_get(res, "body"));
+    assert_string_equal(json_string_value(json_object_get(res, "body_text")), "{\"a\":1}");
+    assert_true(json_is_false(json_object_get(res, "truncated")));
+    json_decref(res);
+}
+
+static void utf8_cut_by_the_bound_keeps_whole_characters(void **state)
+{
+    (void)state;
+    const char *s = "h\xc3\xa9llo \xe2\x82\xac!"; /* "héllo €!" */
+    json_t *res = response_with_body("text/plain", s, strlen(s), 9);
+    assert_string_equal(json_string_value(json_object_get(res, "body_text")), "h\xc3\xa9llo ");
+    json_decref(res);
+    res = response_with_body("text/plain", s, 9, 1024); /* complete body, broken sequence: binary */
+    assert_null(json_object_get(res, "body_text"));
+    assert_string_equal(json_string_value(json_object_get(res, "body_b64")), "aMOpbGxvIOKC");
+    json_decref(res);
+}
+
+static void binary_is_base64_and_empty_has_only_a_size(void **state)
+{
+    (void)state;
+    json_t *res = response_with_body("application/octet-stream", "\x00\xff\x10\x80", 4, 1024);
+    assert_string_equal(json_string_value(json_object_get(res, "body_b64")), "AP8QgA==");
+    json_decref(res);
+    res = response_with_body(NULL, "", 0, 1024);
+    assert_int_equal(json_integer_value(json_object_get(res, "body_size")), 0);
+    assert_null(json_object_get(res, "truncated"));
+    assert_null(json_object_get(res, "body_text"));
+    json_decref(res);
+}
+
+static void repeated_headers_are_joined_and_secrets_redacted(void **state)
+{
+    (void)state;
+    rcx_call_t *c = new_call(1024);
+    rcx_msg_add_header(&c->req, "accept", 6, "a", 1);
+    rcx_msg_add_header(&c->req, "Authorization", 13, "Bearer s3cret", 13);
+    rcx_msg_add_header(&c->req, "accept", 6, "b", 1);
+    rcx_msg_add_header(&c->req, "cookie", 6, "sid=s3cret", 10);
+    rcx_msg_add_header(&c->req, "content-type", 12, "application/json", 16);
+    rcx_buf_append(&c->req.body, "{\"user\":\"u\",\"password\":\"s3cret\"}", 32);
+    free(c->query);
+    c->query = strdup("password=s3cret&x=1");
+    size_t k;
+    json_t *rec = encode(c, &k);
+    assert_int_equal(k, 4);
+    json_t *req = json_object_get(rec, "request");
+    json_t *h = json_object_get(req, "headers");
+    assert_int_equal(json_object_size(h), 4);
+    assert_string_equal(json_string_value(json_object_get(h, "accept")), "a, b");
+    assert_string_equal(json_string_value(json_object_get(h, "Authorization")), "[REDACTED]");
+    assert_string_equal(json_string_value(json_object_get(h, "cookie")), "[REDACTED]");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(req, "body"), "password")),
+                        "[REDACTED]");
+    assert_string_equal(json_string_value(json_object_get(req, "query")), "password=[REDACTED]&x=1");
+    char *s = json_dumps(rec, 0);
+    assert_null(strstr(s, "s3cret"));
+    free(s);
+    json_decref(rec);
+    rcx_call_free(c);
+}
+
+static void form_bodies_are_redacted(void **state)
+{
+    (void)state;
+    rcx_call_t *c = new_call(1024);
+    rcx_msg_add_header(&c->req, "content-type", 12, "application/x-www-form-urlencoded", 33);
+    rcx_buf_append(&c->req.body, "user=a&password=hunter2", 23);
+    json_t *rec = encode(c, NULL);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(rec, "request"), "body_text")),
+                        "user=a&password=[REDACTED]");
+    json_decref(rec);
+    rcx_call_free(c);
+}
+
+static void call_record_has_every_field(void **state)
+{
+    (void)state;
+    rcx_call_t *c = rcx_call_new(1024);
+    c->seq = 12;
+    strcpy(c->id, "req-1");
+    c->test = strdup("tests/test_x.py::test_y");
+    c->started_at = (struct timespec){.tv_sec = 1700000000, .tv_nsec = 123456789};
+    c->duration_ms = 4.1004;
+    c->ttfb_ms = 3.0;
+    c->http_version = 0x200;
+    c->method = strdup("POST");
+    c->path = strdup("/api/\xff"); /* not UTF-8: percent-encoded, not dropped */
+    c->query = strdup("a=1");
+    c->status = 201;
+    c->aborted = true;
+    c->error = strdup("I/O timeout");
+    json_t *rec = encode(c, NULL);
+    assert_string_equal(json_string_value(json_object_get(rec, "type")), "call");
+    assert_int_equal(json_integer_value(json_object_get(rec, "seq")), 12);
+    assert_string_equal(json_string_value(json_object_get(rec, "id")), "req-1");
+    assert_string_equal(json_string_value(json_object_get(rec, "test")), "tests/test_x.py::test_y");
+    assert_string_equal(json_string_value(json_object_get(rec, "started_at")), "2023-11-14T22:13:20.123456Z");
+    assert_int_equal(json_integer_value(json_object_get(rec, "duration_us")), 4100);
+    assert_int_equal(json_integer_value(json_object_get(rec, "ttfb_us")), 3000);
+    assert_string_equal(json_string_value(json_object_get(rec, "http")), "2");
+    json_t *req = json_object_get(rec, "request");
+    assert_string_equal(json_string_value(json_object_get(req, "method")), "POST");
+    assert_string_equal(json_string_value(json_object_get(req, "path")), "/api/%FF");
+    assert_string_equal(json_string_value(json_object_get(req, "query")), "a=1");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(rec, "response"), "status")), 201);
+    assert_true(json_is_true(json_object_get(rec, "aborted")));
+    assert_string_equal(json_string_value(json_object_get(rec, "error")), "I/O timeout");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(rec, "db"), "status")), "disabled");
+    json_decref(rec);
+    c->db = json_pack("{s:s, s:[]}", "status", "complete", "transactions");
+    free(c->test);
+    c->test = NULL;
+    rec = encode(c, NULL);
+    assert_true(json_is_null(json_object_get(rec, "test")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(rec, "db"), "status")), "complete");
+    json_decref(rec);
+    rcx_call_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(json_body_is_embedded_as_sent),
+        cmocka_unit_test(pretty_json_is_reencoded_on_one_line),
+        cmocka_unit_test(invalid_or_truncated_json_becomes_text),
+        cmocka_unit_test(text_without_json_type_stays_text),
+        cmocka_unit_test(utf8_cut_by_the_bound_keeps_whole_characters),
+        cmocka_unit_test(binary_is_base64_and_empty_has_only_a_size),
+        cmocka_unit_test(repeated_headers_are_joined_and_secrets_redacted),
+        cmocka_unit_test(form_bodies_are_redacted),
+        cmocka_unit_test(call_record_has_every_field),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
