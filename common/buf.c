@@ -38,6 +38,11 @@ void rcx_buf_init(rcx_buf_t *b, size_t max)
     *b = (rcx_buf_t){.max = max};
 }
 
+void rcx_buf_init_with(rcx_buf_t *b, size_t max, char *storage, size_t cap)
+{
+    *b = (rcx_buf_t){.max = max, .base = storage, .cap = cap, .borrowed = true};
+}
+
 static void reserve(rcx_buf_t *b, size_t need)
 {
     if (need <= b->cap)
@@ -47,7 +52,14 @@ static void reserve(rcx_buf_t *b, size_t need)
         cap *= 2;
     if (cap > b->max && need <= b->max)
         cap = b->max;
-    b->base = rcx_xrealloc(b->base, cap);
+    if (b->borrowed) {
+        char *p = rcx_xmalloc(cap);
+        memcpy(p, b->base, b->len);
+        b->base = p;
+        b->borrowed = false;
+    } else {
+        b->base = rcx_xrealloc(b->base, cap);
+    }
     b->cap = cap;
 }
 
@@ -79,7 +91,8 @@ void rcx_buf_append_cstr(rcx_buf_t *b, const char *p, size_t n)
 
 void rcx_buf_free(rcx_buf_t *b)
 {
-    free(b->base);
+    if (!b->borrowed)
+        free(b->base);
     size_t max = b->max;
     rcx_buf_init(b, max);
 }

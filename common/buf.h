@@ -20,10 +20,17 @@ typedef struct rcx_buf {
     size_t max;    /* bound on len */
     uint64_t seen; /* bytes offered, kept or not */
     bool truncated;
+    bool borrowed; /* base is storage the buffer does not own (see rcx_buf_init_with) */
 } rcx_buf_t;
 
 /** Initialises an empty buffer that will keep at most `max` bytes. No allocation. */
 void rcx_buf_init(rcx_buf_t *b, size_t max);
+
+/**
+ * Like rcx_buf_init, but starts in caller-owned storage of `cap` bytes (which
+ * must outlive the buffer); it moves to the heap only if it grows past it.
+ */
+void rcx_buf_init_with(rcx_buf_t *b, size_t max, char *storage, size_t cap);
 
 /** Appends up to the bound; the rest is counted and flagged. */
 void rcx_buf_append(rcx_buf_t *b, const void *p, size_t n);

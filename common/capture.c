@@ -10,26 +10,62 @@
 #define RECAP_VERSION "0.0.0"
 #endif
 
+/* Inline storage per record: a typical call fits, so recording it costs one malloc. */
+#define REQ_HEADERS_INLINE 1024
+#define RES_HEADERS_INLINE 512
+#define RES_BODY_INLINE 1024
+#define STRINGS_INLINE 512
+#define STORAGE (REQ_HEADERS_INLINE + RES_HEADERS_INLINE + RES_BODY_INLINE + STRINGS_INLINE)
+
 rcx_call_t *rcx_call_new(size_t max_body)
 {
-    rcx_call_t *call = rcx_xmalloc(sizeof(*call));
+    rcx_call_t *call = rcx_xmalloc(sizeof(*call) + STORAGE);
     *call = (rcx_call_t){.ttfb_ms = -1, .db_status = "disabled"};
-    rcx_buf_init(&call->req.headers, RCX_CAPTURE_MAX_HEADER_BYTES);
-    rcx_buf_init(&call->res.headers, RCX_CAPTURE_MAX_HEADER_BYTES);
+    char *p = call->storage;
+    rcx_buf_init_with(&call->req.headers, RCX_CAPTURE_MAX_HEADER_BYTES, p, REQ_HEADERS_INLINE);
+    p += REQ_HEADERS_INLINE;
+    rcx_buf_init_with(&call->res.headers, RCX_CAPTURE_MAX_HEADER_BYTES, p, RES_HEADERS_INLINE);
+    p += RES_HEADERS_INLINE;
+    rcx_buf_init_with(&call->res.body, max_body, p, RES_BODY_INLINE < max_body ? RES_BODY_INLINE : max_body);
     rcx_buf_init(&call->req.body, max_body);
-    rcx_buf_init(&call->res.body, max_body);
     return call;
+}
+
+static bool owned_inline(const rcx_call_t *call, const char *p)
+{
+    return p >= call->storage && p < call->storage + STORAGE;
+}
+
+char *rcx_call_strdup(rcx_call_t *call, const char *p, size_t n)
+{
+    char *arena = call->storage + STORAGE - STRINGS_INLINE;
+    char *s;
+    if (call->strings_used + n + 1 <= STRINGS_INLINE) {
+        s = arena + call->strings_used;
+        call->strings_used += n + 1;
+    } else {
+        s = rcx_xmalloc(n + 1);
+    }
+    memcpy(s, p, n);
+    s[n] = '\0';
+    return s;
+}
+
+static void free_string(const rcx_call_t *call, char *s)
+{
+    if (s != NULL && !owned_inline(call, s))
+        free(s);
 }
 
 void rcx_call_free(rcx_call_t *call)
 {
     if (call == NULL)
         return;
-    free(call->test);
-    free(call->method);
-    free(call->path);
-    free(call->query);
-    free(call->error);
+    free_string(call, call->test);
+    free_string(call, call->method);
+    free_string(call, call->path);
+    free_string(call, call->query);
+    free_string(call, call->error);
     rcx_buf_free(&call->req.headers);
     rcx_buf_free(&call->res.headers);
     rcx_buf_free(&call->req.body);

@@ -48,10 +48,16 @@ typedef struct rcx_call {
     char *error;  /* what went wrong upstream, or NULL */
     json_t *db;   /* database part, or NULL for {"status": db_status} */
     const char *db_status;
+    /* private: one allocation holds the record and the first bytes of everything it keeps */
+    size_t strings_used;
+    char storage[];
 } rcx_call_t;
 
 /** A new empty record whose bodies keep at most max_body bytes each. */
 rcx_call_t *rcx_call_new(size_t max_body);
+
+/** A copy of p[0..n) (NUL-terminated) that the record owns and frees. */
+char *rcx_call_strdup(rcx_call_t *call, const char *p, size_t n);
 
 /** Frees the record and everything it owns; NULL is allowed. */
 void rcx_call_free(rcx_call_t *call);

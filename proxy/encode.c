@@ -75,59 +75,66 @@ static void encode_body(rcx_buf_t *b, const rcx_msg_t *msg, const recap_redact_t
     rcx_jw_base64(b, body->base, body->len);
 }
 
+typedef struct header_ref {
+    const char *name, *value;
+    size_t nlen, vlen;
+} header_ref_t;
+
 /* Headers as an object; a repeated name is joined with ", " (RFC 9110 5.3). */
 static void encode_headers(rcx_buf_t *b, const rcx_msg_t *msg, const recap_redact_t *r, size_t *redacted)
 {
-    rcx_jw_key(b, "headers", true);
-    rcx_buf_append(b, "{", 1);
+    header_ref_t stack[64], *h = msg->nheaders <= 64 ? stack : rcx_xmalloc(sizeof(*h) * msg->nheaders);
     const char *p = msg->headers.base;
+    for (size_t i = 0; i < msg->nheaders; i++) {
+        h[i].name = p;
+        h[i].nlen = strlen(p);
+        h[i].value = p + h[i].nlen + 1;
+        h[i].vlen = strlen(h[i].value);
+        p = h[i].value + h[i].vlen + 1;
+    }
+    rcx_buf_append(b, "\"headers\":{", 11);
     bool first = true;
     for (size_t i = 0; i < msg->nheaders; i++) {
-        size_t nlen = strlen(p);
-        const char *value = p + nlen + 1;
-        size_t vlen = strlen(value);
-        const char *next = value + vlen + 1;
-        bool seen_before = false;
-        const char *q = msg->headers.base;
-        for (size_t j = 0; j < i && !seen_before; j++) { /* headers are few: quadratic is fine */
-            const char *qv = q + strlen(q) + 1;
-            seen_before = strcasecmp(q, p) == 0;
-            q = qv + strlen(qv) + 1;
+        bool repeat = false; /* headers are few: quadratic is fine */
+        for (size_t j = 0; j < i && !repeat; j++)
+            repeat = h[j].nlen == h[i].nlen && strncasecmp(h[j].name, h[i].name, h[i].nlen) == 0;
+        if (repeat)
+            continue;
+        if (!first)
+            rcx_buf_append(b, ",", 1);
+        first = false;
+        rcx_jw_string_lenient(b, h[i].name, h[i].nlen);
+        rcx_buf_append(b, ":", 1);
+        if (recap_redact_header(r, h[i].name, h[i].nlen)) {
+            rcx_jw_string(b, RECAP_REDACTED, sizeof(RECAP_REDACTED) - 1);
+            (*redacted)++;
+            continue;
         }
-        if (!seen_before) {
-            if (!first)
-                rcx_buf_append(b, ",", 1);
-            rcx_jw_string_lenient(b, p, nlen);
-            rcx_buf_append(b, ":", 1);
-            if (recap_redact_header(r, p, nlen)) {
-                rcx_jw_string(b, RECAP_REDACTED, strlen(RECAP_REDACTED));
-                (*redacted)++;
-            } else {
-                /* join this value with every later value of the same name */
-                rcx_buf_t joined;
-                rcx_buf_init(&joined, SIZE_MAX);
-                rcx_buf_append(&joined, value, vlen);
-                const char *s = next;
-                for (size_t j = i + 1; j < msg->nheaders; j++) {
-                    const char *sv = s + strlen(s) + 1;
-                    if (strcasecmp(s, p) == 0) {
-                        rcx_buf_append(&joined, ", ", 2);
-                        rcx_buf_append(&joined, sv, strlen(sv));
-                    }
-                    s = sv + strlen(sv) + 1;
-                }
-                rcx_jw_string_lenient(b, joined.base, joined.len);
-                rcx_buf_free(&joined);
+        size_t later = i + 1;
+        while (later < msg->nheaders &&
+               !(h[later].nlen == h[i].nlen && strncasecmp(h[later].name, h[i].name, h[i].nlen) == 0))
+            later++;
+        if (later == msg->nheaders) {
+            rcx_jw_string_lenient(b, h[i].value, h[i].vlen);
+            continue;
+        }
+        rcx_buf_t joined; /* join this value with every later value of the same name */
+        rcx_buf_init(&joined, SIZE_MAX);
+        rcx_buf_append(&joined, h[i].value, h[i].vlen);
+        for (size_t j = later; j < msg->nheaders; j++) {
+            if (h[j].nlen == h[i].nlen && strncasecmp(h[j].name, h[i].name, h[i].nlen) == 0) {
+                rcx_buf_append(&joined, ", ", 2);
+                rcx_buf_append(&joined, h[j].value, h[j].vlen);
             }
-            first = false;
         }
-        p = next;
+        rcx_jw_string_lenient(b, joined.base, joined.len);
+        rcx_buf_free(&joined);
     }
     rcx_buf_append(b, "}", 1);
-    if (msg->headers.truncated) {
-        rcx_jw_key(b, "headers_truncated", false);
-        rcx_jw_bool(b, true);
-    }
+    if (msg->headers.truncated)
+        rcx_buf_append(b, ",\"headers_truncated\":true", 25);
+    if (h != stack)
+        free(h);
 }
 
 static const char *http_version_name(int v)

@@ -124,7 +124,7 @@ static void finish(call_state_t *st, h2o_req_t *req)
     if (req != NULL) {
         const h2o_iovec_t *err = proxy_error(req);
         if (err != NULL && call->error == NULL)
-            call->error = rcx_xstrndup(err->base, err->len);
+            call->error = rcx_call_strdup(call, err->base, err->len);
     }
     recap_metrics_t *m = &rec->metrics;
     m->calls++;
@@ -184,8 +184,8 @@ static void split_path(rcx_call_t *call, h2o_iovec_t path)
 {
     const char *q = memchr(path.base, '?', path.len);
     size_t plen = q ? (size_t)(q - path.base) : path.len;
-    call->path = rcx_xstrndup(path.base, plen);
-    call->query = q ? rcx_xstrndup(q + 1, path.len - plen - 1) : rcx_xstrndup("", 0);
+    call->path = rcx_call_strdup(call, path.base, plen);
+    call->query = q ? rcx_call_strdup(call, q + 1, path.len - plen - 1) : rcx_call_strdup(call, "", 0);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -201,19 +201,19 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     rcx_call_t *call = rcx_call_new(rec->cfg->max_body);
     clock_gettime(CLOCK_REALTIME, &call->started_at);
     call->http_version = req->version;
-    call->method = rcx_xstrndup(req->input.method.base, req->input.method.len);
+    call->method = rcx_call_strdup(call, req->input.method.base, req->input.method.len);
     split_path(call, req->input.path);
 
     /* X-Recap-Test: the test label, taken off the request unless told to keep it */
     ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-recap-test"), -1);
     if (i != -1) {
         h2o_iovec_t v = req->headers.entries[i].value;
-        call->test = rcx_xstrndup(v.base, v.len);
+        call->test = rcx_call_strdup(call, v.base, v.len);
         if (!rec->cfg->keep_test_header)
             while ((i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-recap-test"), -1)) != -1)
                 h2o_delete_header(&req->headers, i);
     } else if (rec->current_test != NULL) {
-        call->test = rcx_xstrndup(rec->current_test, strlen(rec->current_test));
+        call->test = rcx_call_strdup(call, rec->current_test, strlen(rec->current_test));
     }
 
     /* X-Request-Id: the client's is kept; one is made when missing or too long to record */
@@ -247,7 +247,7 @@ static void tee_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, siz
         for (size_t i = 0; i < bufcnt; i++)
             rcx_buf_append(&st->call->res.body, bufs[i].base, bufs[i].len);
         if (state == H2O_SEND_STATE_ERROR && st->call->error == NULL)
-            st->call->error = rcx_xstrndup("upstream response ended early", 29);
+            st->call->error = rcx_call_strdup(st->call, "upstream response ended early", 29);
     }
     h2o_ostream_send_next(self, req, bufs, bufcnt, state);
 }

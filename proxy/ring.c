@@ -7,8 +7,8 @@
 
 typedef struct entry {
     uint64_t seq;
-    char *test;
-    char *line;
+    const char *test; /* inside block, or NULL */
+    char *block;      /* the line, then the test name: one allocation */
     size_t len;
 } entry_t;
 
@@ -32,8 +32,7 @@ static void drop_oldest(recap_ring_t *ring)
 {
     entry_t *e = &ring->slots[ring->head];
     ring->bytes -= e->len;
-    free(e->test);
-    free(e->line);
+    free(e->block);
     ring->head = (ring->head + 1) % ring->cap;
     ring->count--;
 }
@@ -49,18 +48,20 @@ void recap_ring_free(recap_ring_t *ring)
     free(ring);
 }
 
-void recap_ring_push(recap_ring_t *ring, uint64_t seq, char *test, char *line, size_t len)
+void recap_ring_push(recap_ring_t *ring, uint64_t seq, const char *test, const char *line, size_t len)
 {
-    pthread_mutex_lock(&ring->lock);
-    if (len > ring->max_bytes) { /* would evict everything and still not fit */
-        pthread_mutex_unlock(&ring->lock);
-        free(test);
-        free(line);
+    if (len > ring->max_bytes) /* would evict everything and still not fit */
         return;
-    }
+    size_t tlen = test ? strlen(test) + 1 : 0;
+    char *block = rcx_xmalloc(len + tlen);
+    memcpy(block, line, len);
+    if (test)
+        memcpy(block + len, test, tlen);
+    pthread_mutex_lock(&ring->lock);
     while (ring->count == ring->cap || (ring->count > 0 && ring->bytes + len > ring->max_bytes))
         drop_oldest(ring);
-    ring->slots[(ring->head + ring->count) % ring->cap] = (entry_t){seq, test, line, len};
+    ring->slots[(ring->head + ring->count) % ring->cap] =
+        (entry_t){seq, test ? block + len : NULL, block, len};
     ring->count++;
     ring->bytes += len;
     pthread_mutex_unlock(&ring->lock);
@@ -78,7 +79,7 @@ size_t recap_ring_collect(recap_ring_t *ring, uint64_t after, const char *test, 
             continue;
         if (test != NULL && (e->test == NULL || strcmp(e->test, test) != 0))
             continue;
-        rcx_buf_append(out, e->line, e->len);
+        rcx_buf_append(out, e->block, e->len);
         rcx_buf_append(out, "\n", 1);
         n++;
     }

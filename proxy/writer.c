@@ -131,9 +131,7 @@ static void encode(recap_writer_t *w, rcx_call_t *call)
     size_t k = recap_encode_call(call, w->opts.redact, &w->out);
     atomic_fetch_add(&w->stats.redacted, k);
     if (w->opts.ring != NULL) {
-        size_t len = w->out.len - start;
-        char *test = call->test ? rcx_xstrndup(call->test, strlen(call->test)) : NULL;
-        recap_ring_push(w->opts.ring, call->seq, test, rcx_xstrndup(w->out.base + start, len), len);
+        recap_ring_push(w->opts.ring, call->seq, call->test, w->out.base + start, w->out.len - start);
     }
     rcx_buf_append(&w->out, "\n", 1);
 }
@@ -156,6 +154,16 @@ static void flush_batch(recap_writer_t *w, uint64_t records, uint64_t last_ticke
     atomic_store(&w->done, last_ticket);
     if (w->opts.notify != NULL)
         w->opts.notify(w->opts.notify_arg);
+}
+
+static void free_items(item_t *it)
+{
+    while (it != NULL) {
+        item_t *next = it->next;
+        rcx_call_free(it->call);
+        free(it);
+        it = next;
+    }
 }
 
 static void *run(void *arg)
@@ -183,6 +191,7 @@ static void *run(void *arg)
         pthread_mutex_unlock(&w->lock);
 
         uint64_t records = 0, last = atomic_load(&w->done);
+        item_t *spent = NULL, *spent_tail = NULL;
         while (batch != NULL) {
             item_t *it = batch;
             batch = it->next;
@@ -190,21 +199,26 @@ static void *run(void *arg)
             records++;
             last = it->ticket;
             atomic_fetch_sub(&w->stats.queued_bytes, it->size);
-            if (w->opts.notify != NULL) {
-                /* freed on the loop that allocated it: a free here takes the loop's malloc arena
-                 * lock, and that contention cost the proxy ~7% of its CPU (perf, bench/proxy.sh) */
-                pthread_mutex_lock(&w->lock);
-                it->next = w->spent;
-                w->spent = it;
-                pthread_mutex_unlock(&w->lock);
-            } else {
-                rcx_call_free(it->call);
-                free(it);
-            }
+            it->next = NULL;
+            if (spent_tail)
+                spent_tail->next = it;
+            else
+                spent = it;
+            spent_tail = it;
             if (w->out.len >= 4 * 1024 * 1024) {
                 flush_batch(w, records, last);
                 records = 0;
             }
+        }
+        if (spent != NULL && w->opts.notify != NULL) {
+            /* freed on the loop that allocated them: a free here takes the loop's malloc arena
+             * lock, and that contention cost the proxy ~7% of its CPU (perf, bench/proxy.sh) */
+            pthread_mutex_lock(&w->lock);
+            spent_tail->next = w->spent;
+            w->spent = spent;
+            pthread_mutex_unlock(&w->lock);
+        } else {
+            free_items(spent);
         }
         flush_batch(w, records, last);
         if (stop)
@@ -292,16 +306,6 @@ uint64_t recap_writer_push(recap_writer_t *w, rcx_call_t *call)
     }
     pthread_mutex_unlock(&w->lock);
     return ticket; /* `it` may already be freed by the writer */
-}
-
-static void free_items(item_t *it)
-{
-    while (it != NULL) {
-        item_t *next = it->next;
-        rcx_call_free(it->call);
-        free(it);
-        it = next;
-    }
 }
 
 void recap_writer_reap(recap_writer_t *w)

@@ -152,6 +152,23 @@ static void repeated_headers_are_joined_and_secrets_redacted(void **state)
     rcx_call_free(c);
 }
 
+static void dropped_headers_are_flagged(void **state)
+{
+    (void)state;
+    rcx_call_t *c = new_call(16);
+    char big[40000];
+    memset(big, 'v', sizeof(big));
+    rcx_msg_add_header(&c->res, "a", 1, big, sizeof(big));
+    rcx_msg_add_header(&c->res, "b", 1, big, sizeof(big));
+    json_t *rec = encode(c, NULL);
+    json_t *res = json_object_get(rec, "response");
+    assert_true(json_is_true(json_object_get(res, "headers_truncated")));
+    assert_int_equal(json_string_length(json_object_get(json_object_get(res, "headers"), "a")), sizeof(big));
+    assert_null(json_object_get(json_object_get(rec, "request"), "headers_truncated"));
+    json_decref(rec);
+    rcx_call_free(c);
+}
+
 static void form_bodies_are_redacted(void **state)
 {
     (void)state;
@@ -220,6 +237,7 @@ int main(void)
         cmocka_unit_test(utf8_cut_by_the_bound_keeps_whole_characters),
         cmocka_unit_test(binary_is_base64_and_empty_has_only_a_size),
         cmocka_unit_test(repeated_headers_are_joined_and_secrets_redacted),
+        cmocka_unit_test(dropped_headers_are_flagged),
         cmocka_unit_test(form_bodies_are_redacted),
         cmocka_unit_test(call_record_has_every_field),
     };

@@ -5,7 +5,7 @@
 
 static void push(recap_ring_t *r, uint64_t seq, const char *test, const char *line)
 {
-    recap_ring_push(r, seq, test ? strdup(test) : NULL, strdup(line), strlen(line));
+    recap_ring_push(r, seq, test, line, strlen(line));
 }
 
 static char *collect(recap_ring_t *r, uint64_t after, const char *test, size_t limit, size_t *n,
