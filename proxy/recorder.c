@@ -230,6 +230,9 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         h2o_set_header_by_str(&req->pool, &req->headers, H2O_STRLIT("x-request-id"), 0, v, 36, 1);
     }
 
+    /* h2o keeps Host (HTTP/1) and :authority (HTTP/2) out of req->headers */
+    if (req->input.authority.base != NULL)
+        rcx_msg_add_header(&call->req, "host", 4, req->input.authority.base, req->input.authority.len);
     copy_headers(&call->req, &req->headers);
     if (req->entity.base != NULL)
         rcx_buf_append(&call->req.body, req->entity.base, req->entity.len);

@@ -64,11 +64,27 @@ def test_scenario_every_call_recorded_once(recap):
         if sent is not None:
             assert rec["request"]["body"] == sent
         assert rec["request"]["headers"]["x-request-id"] == rec["id"]
+        assert rec["request"]["headers"]["host"] == recap.url.split("//")[1]
         assert rec["aborted"] is False
         assert rec["duration_us"] > 0
     # a 204 has no body; the 500's JSON detail is kept
     assert records[11]["response"]["body_size"] == 0 and "body" not in records[11]["response"]
     assert records[9]["response"]["body"] == {"detail": "deliberate failure for tests"}
+
+
+def test_demo_scenario_is_recorded_with_its_labels(recap):
+    import scenario
+
+    def label(name):
+        recap.control_request("PUT", "/test", (name or "").encode())
+
+    seen = scenario.run(recap.url, label)
+    recap.barrier()
+    records = recap.records()
+    assert [(r["request"]["method"], r["request"]["path"], r["response"]["status"]) for r in records] == seen
+    assert records[0]["test"] == "scenario::create_org"
+    assert records[-1]["test"] == "scenario::cleanup"
+    assert len({r["test"] for r in records}) == 4
 
 
 def test_request_id_injected_or_kept(recap):
@@ -101,6 +117,7 @@ def test_http2_prior_knowledge_recorded_the_same(recap):
     get, post = recap.records()
     assert get["http"] == "2" and post["http"] == "2"
     assert get["request"]["method"] == "GET" and get["request"]["query"] == "x=1"
+    assert get["request"]["headers"]["host"] == recap.url.split("//")[1]  # from :authority
     assert get["response"]["status"] == 200
     assert post["request"]["body"] == json.loads(payload)
     assert post["response"]["body"] == json.loads(resp)
