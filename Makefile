@@ -3,6 +3,7 @@
 #   make build   build/recap
 #   make test    unit tests (plain and ASan+UBSan builds) and end-to-end tests
 #   make demo    a throwaway Postgres, the example API and recap, a scenario, its capture
+#   make fuzz    every fuzz target for FUZZ_SECONDS each (default 600)
 #   make bench   bench/proxy.sh
 #   make format  clang-format every C file in place (format-check: only check)
 
@@ -11,7 +12,7 @@ MAKEFLAGS += --no-print-directory
 PYTHON := /usr/bin/python3
 JOBS ?= $(shell nproc)
 
-DEPS := build-essential cmake pkg-config clang clang-format curl openssl \
+DEPS := build-essential cmake pkg-config clang libclang-rt-14-dev clang-format curl openssl \
         libh2o-evloop-dev libpq-dev libssl-dev libjansson-dev libfyaml-dev libpcre2-dev \
         libcurl4-openssl-dev libcmocka-dev postgresql-15 postgresql-client-15 \
         python3-fastapi python3-uvicorn python3-sqlalchemy python3-psycopg2 python3-pytest \
@@ -20,7 +21,9 @@ BENCH_DEPS := wrk nginx-light h2o
 
 C_SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find common proxy cli tests -name '*.[ch]')
 
-.PHONY: deps deps-bench build build-asan test unit e2e demo bench format format-check clean
+FUZZ_SECONDS ?= 600
+
+.PHONY: deps deps-bench build build-asan build-fuzz test unit e2e fuzz fuzz-smoke demo bench format format-check clean
 
 deps:
 	@./.ci/install-deps $(DEPS)
@@ -36,6 +39,17 @@ build-asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRECAP_SANITIZE=ON >/dev/null
 	cmake --build build-asan -j $(JOBS)
 
+build-fuzz: deps
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DRECAP_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j $(JOBS)
+
+fuzz: build-fuzz
+	tests/fuzz/run.sh build-fuzz/tests/fuzz $(FUZZ_SECONDS)
+
+# the 30-second run that is part of make test
+fuzz-smoke: build-fuzz
+	tests/fuzz/run.sh build-fuzz/tests/fuzz 30
+
 unit: build build-asan
 	cd build && ctest --output-on-failure --no-tests=error
 	cd build-asan && ctest --output-on-failure --no-tests=error
@@ -45,7 +59,7 @@ e2e: build-asan
 	RECAP_BIN=$(CURDIR)/build-asan/recap ASAN_OPTIONS=detect_leaks=1 \
 	  $(PYTHON) -m pytest -p no:cacheprovider -p timeout --timeout 300 -q tests/e2e
 
-test: format-check unit e2e
+test: format-check unit e2e fuzz-smoke
 
 demo: build
 	$(PYTHON) tests/demo.py
@@ -60,4 +74,4 @@ format-check: deps
 	@clang-format --dry-run --Werror $(C_SOURCES) && echo "format: ok"
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

@@ -177,7 +177,7 @@ static void truncate_messages_and_schema_change(void **state)
     recap_pgo_msg_t a = decode("truncate:R");
     recap_pgo_msg_t t = decode("truncate:T");
     assert_int_equal(t.u.truncate.nrels, 2);
-    assert_int_equal(t.u.truncate.options, 3); /* CASCADE | RESTART IDENTITY */
+    assert_int_equal(t.u.truncate.options, 3);                             /* CASCADE | RESTART IDENTITY */
     assert_int_equal(recap_pgo_truncate_relid(&t, 0), a.u.relation.relid); /* the first R is t_trunc_a */
     assert_int_not_equal(recap_pgo_truncate_relid(&t, 1), a.u.relation.relid);
 

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECONDS each (default 600), seeded from tests/data.
+# Prints each target's executions and exits non-zero on the first crash.
+# Usage: tests/fuzz/run.sh BUILD_DIR [SECONDS]
+set -euo pipefail
+build=$1
+secs=${2:-600}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d /tmp/recap-fuzz.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+# seeds: each real pgoutput frame as its own file
+mkdir -p "$work/pgoutput"
+/usr/bin/python3 - "$root/tests/data/pgoutput/frames.txt" "$work/pgoutput" <<'PY'
+import sys
+for n, line in enumerate(l for l in open(sys.argv[1]) if not l.startswith("#")):
+    label, hexs = line.split()
+    open(f"{sys.argv[2]}/{n:03d}", "wb").write(bytes.fromhex(hexs))
+PY
+
+for target in "$build"/fuzz_*; do
+  name=$(basename "$target")
+  corpus="$work/${name#fuzz_}"
+  mkdir -p "$corpus"
+  echo "fuzz: $name for ${secs}s"
+  "$target" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$work/" "$corpus" \
+    > "$work/$name.log" 2>&1 || { tail -40 "$work/$name.log"; echo "fuzz: $name FAILED"; exit 1; }
+  execs=$(grep -m1 'stat::number_of_executed_units' "$work/$name.log" | awk '{print $2}')
+  echo "fuzz: $name ok: $execs executions in ${secs}s, 0 crashes"
+done
