@@ -1,0 +1,73 @@
+/*
+ * proxy/cdc/txbuild.h: turns a decoded transaction (Begin, changes,
+ * messages, Commit) into one "tx" line of the capture format.
+ *
+ * Contract: pure: decoded messages in, JSON text out. Row images are kept up
+ * to max_rows changes or max_bytes of JSON per transaction; past either, the
+ * per-table counts stay exact and the line says "images_truncated": true, so
+ * a transaction of any size is recorded in bounded memory. Unchanged TOAST
+ * values ('u') are taken from the old row when pgoutput sent the whole old row
+ * (REPLICA IDENTITY FULL); otherwise the column is left out of "new" and
+ * named in "toast_unchanged", never invented. Errors (a change outside a
+ * transaction, an unknown relation, a tuple that does not fit its relation)
+ * return -1 with err and leave the builder ready for the next Begin.
+ * Not thread-safe.
+ */
+#ifndef RECAP_CDC_TXBUILD_H
+#define RECAP_CDC_TXBUILD_H
+
+#include "../../common/buf.h"
+#include "relcache.h"
+
+typedef struct recap_txbuild_opts {
+    uint64_t max_rows; /* row images kept per transaction */
+    size_t max_bytes;  /* JSON bytes of row images kept per transaction */
+} recap_txbuild_opts_t;
+
+typedef struct recap_table_count {
+    char *name; /* "schema.table" */
+    uint64_t insert, update, delete, truncate;
+} recap_table_count_t;
+
+typedef struct recap_txbuild {
+    recap_txbuild_opts_t opts;
+    bool in_tx;
+    uint32_t xid;
+    uint64_t final_lsn;
+    int64_t commit_ts;
+    rcx_buf_t changes; /* comma-separated change objects */
+    uint64_t nchanges, nimages;
+    bool images_truncated;
+    recap_table_count_t *tables;
+    size_t ntables, tables_cap;
+    char *tag; /* content of the first transactional "recap.request" message */
+    rcx_buf_t scratch;
+} recap_txbuild_t;
+
+void recap_txbuild_init(recap_txbuild_t *tb, const recap_txbuild_opts_t *opts);
+void recap_txbuild_dispose(recap_txbuild_t *tb);
+
+bool recap_txbuild_in_tx(const recap_txbuild_t *tb);
+
+int recap_txbuild_begin(recap_txbuild_t *tb, const recap_pgo_msg_t *begin, rcx_err_t *err);
+
+/** An Insert, Update or Delete of relation rel (NULL if unknown: an error). */
+int recap_txbuild_change(recap_txbuild_t *tb, const recap_rel_t *rel, const recap_pgo_msg_t *m,
+                         rcx_err_t *err);
+
+int recap_txbuild_truncate(recap_txbuild_t *tb, const recap_relcache_t *rc, const recap_pgo_msg_t *m,
+                           rcx_err_t *err);
+
+/** A transactional logical message (recap.request tags the transaction). */
+int recap_txbuild_message(recap_txbuild_t *tb, const recap_pgo_msg_t *m, rcx_err_t *err);
+
+/** Appends the "tx" line (no newline) to out and resets for the next transaction. */
+int recap_txbuild_commit(recap_txbuild_t *tb, const recap_pgo_msg_t *commit, rcx_buf_t *out, rcx_err_t *err);
+
+/** Drops a transaction in progress (the stream broke mid-transaction). */
+void recap_txbuild_abort(recap_txbuild_t *tb);
+
+/** PostgreSQL timestamps (µs since 2000-01-01) as RFC 3339 UTC into out[32]. */
+void recap_pg_time(int64_t pg_us, char out[32]);
+
+#endif

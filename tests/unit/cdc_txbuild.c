@@ -1,0 +1,285 @@
+/* Unit tests for proxy/cdc/{relcache,values,txbuild}.c: real PostgreSQL 15 frames in,
+ * "tx" capture lines out, parsed back with jansson. */
+#include "test.h"
+
+#include "../../proxy/cdc/txbuild.h"
+#include "../../proxy/cdc/values.h"
+
+#include <jansson.h>
+
+static json_t *txs[64];
+static size_t ntx;
+
+/* Streams frames.txt through decoder, relation cache and builder, as the CDC stream will. */
+static void run_frames(const recap_txbuild_opts_t *opts)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/pgoutput/frames.txt", getenv("RECAP_TEST_DATA"));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    recap_pgo_decoder_t dec;
+    recap_relcache_t rc;
+    recap_txbuild_t tb;
+    recap_pgo_decoder_init(&dec);
+    recap_relcache_init(&rc);
+    recap_txbuild_init(&tb, opts);
+    static char line[200000];
+    static uint8_t bytes[100000];
+    ntx = 0;
+    while (fgets(line, sizeof(line), f)) {
+        if (line[0] == '#')
+            continue;
+        char *hex = strchr(line, ' ') + 1;
+        size_t n = strcspn(hex, "\n") / 2;
+        for (size_t i = 0; i < n; i++)
+            sscanf(hex + 2 * i, "%2hhx", &bytes[i]);
+        recap_pgo_msg_t m;
+        rcx_err_t err;
+        assert_int_equal(recap_pgo_decode(&dec, bytes, n, &m, &err), 0);
+        int rc2 = 0;
+        switch (m.type) {
+        case 'B':
+            rc2 = recap_txbuild_begin(&tb, &m, &err);
+            break;
+        case 'R':
+            recap_relcache_put(&rc, &m);
+            break;
+        case 'I':
+        case 'U':
+        case 'D':
+            rc2 = recap_txbuild_change(&tb, recap_relcache_get(&rc, m.u.change.relid), &m, &err);
+            break;
+        case 'T':
+            rc2 = recap_txbuild_truncate(&tb, &rc, &m, &err);
+            break;
+        case 'M':
+            if (m.u.message.flags & 1)
+                rc2 = recap_txbuild_message(&tb, &m, &err);
+            break;
+        case 'C': {
+            rcx_buf_t out;
+            rcx_buf_init(&out, SIZE_MAX);
+            rc2 = recap_txbuild_commit(&tb, &m, &out, &err);
+            json_error_t je;
+            txs[ntx] = json_loadb(out.base, out.len, 0, &je);
+            if (txs[ntx] == NULL)
+                fail_msg("tx line is not JSON (%s): %.*s", je.text, (int)out.len, out.base);
+            assert_null(memchr(out.base, '\n', out.len));
+            ntx++;
+            rcx_buf_free(&out);
+            break;
+        }
+        }
+        if (rc2 != 0)
+            fail_msg("%s", err.msg);
+    }
+    fclose(f);
+    recap_txbuild_dispose(&tb);
+    recap_relcache_dispose(&rc);
+    recap_pgo_decoder_dispose(&dec);
+}
+
+static void free_txs(void)
+{
+    for (size_t i = 0; i < ntx; i++)
+        json_decref(txs[i]);
+    ntx = 0;
+}
+
+static json_t *change(size_t tx, size_t i)
+{
+    return json_array_get(json_object_get(txs[tx], "changes"), i);
+}
+
+#define S(v) json_string_value(v)
+#define G(o, k) json_object_get(o, k)
+
+static void values_keep_postgres_semantics(void **state)
+{
+    (void)state;
+    const recap_txbuild_opts_t opts = {.max_rows = 1000, .max_bytes = 1 << 20};
+    run_frames(&opts);
+    assert_int_equal(ntx, 12);
+    json_t *tx = txs[0];
+    assert_string_equal(S(G(tx, "type")), "tx");
+    assert_true(json_integer_value(G(tx, "xid")) > 0);
+    assert_non_null(S(G(tx, "commit_lsn")));
+    assert_true(json_is_null(G(tx, "tag")));
+    assert_int_equal(json_integer_value(G(G(G(tx, "tables"), "public.t_types"), "insert")), 1);
+    json_t *c = change(0, 0);
+    assert_string_equal(S(G(c, "op")), "insert");
+    assert_string_equal(S(G(c, "schema")), "public");
+    assert_string_equal(S(G(c, "table")), "t_types");
+    assert_null(G(c, "old_image"));
+    json_t *row = G(c, "new");
+    assert_int_equal(json_integer_value(G(row, "id")), 1);
+    assert_int_equal(json_integer_value(G(row, "i2")), -32768);
+    assert_int_equal(json_integer_value(G(row, "i8")), 9223372036854775807LL);
+    assert_true(json_is_true(G(row, "b")));
+    assert_string_equal(S(G(row, "n")), "12345678901234567890.123456789"); /* exact, as a string */
+    assert_true(json_is_real(G(row, "f8")));
+    assert_true(json_real_value(G(row, "f8")) == 1.5e300);
+    assert_int_equal(json_integer_value(json_array_get(G(G(row, "j"), "a"), 1)), 2);
+    assert_true(json_is_null(G(G(G(row, "jb"), "b"), "c")));
+    assert_string_equal(S(G(row, "ts")), "2026-11-24 12:00:00.123456+00");
+    assert_string_equal(S(G(row, "u")), "8d1e2b4c-7a1f-4f7e-9a53-5c2a4e2d9b10");
+    assert_string_equal(S(G(row, "t")), "h\xc3\xa9llo \"q\" \\n");
+    assert_string_equal(S(G(row, "arr")), "{1,2,3}");
+    assert_string_equal(S(G(row, "by")), "\\x00ff");
+    json_t *nulls = G(change(1, 0), "new");
+    assert_int_equal(json_object_size(nulls), 13);
+    assert_true(json_is_null(G(nulls, "n")));
+    free_txs();
+}
+
+static void updates_deletes_toast_and_identities(void **state)
+{
+    (void)state;
+    const recap_txbuild_opts_t opts = {.max_rows = 1000, .max_bytes = 1 << 20};
+    run_frames(&opts);
+    /* 2 insert_toast, 3 update (default identity, key unchanged) */
+    json_t *u = change(3, 0);
+    assert_string_equal(S(G(u, "op")), "update");
+    assert_string_equal(S(G(u, "old_image")), "none");
+    assert_null(G(u, "old"));
+    assert_null(G(u, "changed"));
+    assert_string_equal(S(G(G(u, "new"), "note")), "b");
+    assert_null(G(G(u, "new"), "big")); /* not invented */
+    assert_string_equal(S(json_array_get(G(u, "toast_unchanged"), 0)), "big");
+    /* 4 update of the key: the old key only */
+    u = change(4, 0);
+    assert_string_equal(S(G(u, "old_image")), "key");
+    assert_int_equal(json_object_size(G(u, "key")), 1);
+    assert_int_equal(json_integer_value(G(G(u, "key"), "id")), 1);
+    assert_int_equal(json_integer_value(G(G(u, "new"), "id")), 2);
+    /* 5 delete, default identity */
+    json_t *d = change(5, 0);
+    assert_string_equal(S(G(d, "op")), "delete");
+    assert_int_equal(json_integer_value(G(G(d, "key"), "id")), 2);
+    assert_null(G(d, "new"));
+    /* 7 update under REPLICA IDENTITY FULL: TOAST carried from the old row, changed computed */
+    u = change(7, 0);
+    assert_string_equal(S(G(u, "old_image")), "full");
+    assert_string_equal(S(G(G(u, "old"), "note")), "a");
+    assert_true(strlen(S(G(G(u, "new"), "big"))) > 40000);
+    assert_string_equal(S(G(G(u, "new"), "big")), S(G(G(u, "old"), "big")));
+    assert_null(G(u, "toast_unchanged"));
+    assert_int_equal(json_array_size(G(u, "changed")), 1);
+    assert_string_equal(S(json_array_get(G(u, "changed"), 0)), "note");
+    d = change(8, 0);
+    assert_string_equal(S(G(d, "old_image")), "full");
+    assert_int_equal(json_object_size(G(d, "old")), 3);
+    free_txs();
+}
+
+static void truncate_tag_and_schema_change(void **state)
+{
+    (void)state;
+    const recap_txbuild_opts_t opts = {.max_rows = 1000, .max_bytes = 1 << 20};
+    run_frames(&opts);
+    json_t *t = txs[9];
+    assert_int_equal(json_array_size(G(t, "changes")), 2);
+    assert_string_equal(S(G(change(9, 0), "op")), "truncate");
+    assert_true(json_is_true(G(change(9, 0), "cascade")));
+    assert_true(json_is_true(G(change(9, 1), "restart_identity")));
+    assert_int_equal(json_integer_value(G(G(G(t, "tables"), "public.t_trunc_b"), "truncate")), 1);
+    /* the transactional message's transaction carries the tag and no changes */
+    json_t *tagged = NULL;
+    for (size_t i = 0; i < ntx; i++)
+        if (json_is_string(G(txs[i], "tag")))
+            tagged = txs[i];
+    assert_non_null(tagged);
+    assert_string_equal(S(G(tagged, "tag")), "req-1");
+    assert_int_equal(json_array_size(G(tagged, "changes")), 0);
+    assert_int_equal(json_object_size(G(tagged, "tables")), 0);
+    /* after ALTER TABLE ... ADD COLUMN the new Relation message is used */
+    assert_string_equal(S(G(G(change(ntx - 1, 0), "new"), "extra")), "x");
+    free_txs();
+}
+
+static void row_images_are_capped_counts_stay_exact(void **state)
+{
+    (void)state;
+    const recap_txbuild_opts_t opts = {.max_rows = 1, .max_bytes = 1 << 20};
+    run_frames(&opts);
+    json_t *t = txs[9]; /* the truncate of two tables */
+    assert_true(json_is_true(G(t, "images_truncated")));
+    assert_int_equal(json_array_size(G(t, "changes")), 1);
+    assert_int_equal(json_integer_value(G(t, "changes_total")), 2);
+    assert_int_equal(json_integer_value(G(G(G(t, "tables"), "public.t_trunc_b"), "truncate")), 1);
+    assert_true(json_is_false(G(txs[0], "images_truncated")));
+    free_txs();
+}
+
+static void out_of_order_input_is_an_error(void **state)
+{
+    (void)state;
+    recap_txbuild_opts_t opts = {.max_rows = 10, .max_bytes = 1024};
+    recap_txbuild_t tb;
+    recap_txbuild_init(&tb, &opts);
+    rcx_err_t err;
+    recap_pgo_msg_t ins = {.type = 'I'};
+    assert_int_equal(recap_txbuild_change(&tb, NULL, &ins, &err), -1);
+    assert_string_equal(err.msg, "replication: I change outside a transaction");
+    recap_pgo_msg_t b = {.type = 'B', .u.begin = {.final_lsn = 100, .xid = 7}};
+    assert_int_equal(recap_txbuild_begin(&tb, &b, &err), 0);
+    ins.u.change.relid = 99;
+    assert_int_equal(recap_txbuild_change(&tb, NULL, &ins, &err), -1);
+    assert_string_equal(err.msg, "replication: change to relation 99 before its Relation message");
+    recap_pgo_msg_t c = {.type = 'C', .u.commit = {.commit_lsn = 200}};
+    rcx_buf_t out;
+    rcx_buf_init(&out, SIZE_MAX);
+    assert_int_equal(recap_txbuild_commit(&tb, &c, &out, &err), -1);
+    assert_string_equal(err.msg, "replication: Commit at 0/C8 does not match its Begin (0/64)");
+    assert_false(recap_txbuild_in_tx(&tb));
+    assert_int_equal(recap_txbuild_begin(&tb, &b, &err), 0);
+    assert_int_equal(recap_txbuild_begin(&tb, &b, &err), -1);
+    rcx_buf_free(&out);
+    recap_txbuild_dispose(&tb);
+}
+
+static void value_edge_cases(void **state)
+{
+    (void)state;
+    struct {
+        uint32_t oid;
+        const char *in, *out;
+    } cases[] = {
+        {RECAP_OID_FLOAT8, "NaN", "\"NaN\""},
+        {RECAP_OID_FLOAT8, "-Infinity", "\"-Infinity\""},
+        {RECAP_OID_FLOAT4, "1e-05", "1e-05"},
+        {RECAP_OID_NUMERIC, "NaN", "\"NaN\""},
+        {RECAP_OID_BOOL, "maybe", "\"maybe\""},
+        {RECAP_OID_INT4, "12a", "\"12a\""},
+        {RECAP_OID_JSON, "{\n \"a\": 1\n}", "{\"a\":1}"},
+        {RECAP_OID_JSONB, "[1, \"x\"]", "[1, \"x\"]"},
+        {RECAP_OID_JSON, "{broken", "\"{broken\""},
+        {25, "bad \xff utf8", "\"bad %FF utf8\""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        rcx_buf_t b;
+        rcx_buf_init(&b, SIZE_MAX);
+        recap_cdc_value_json(&b, cases[i].oid, cases[i].in, strlen(cases[i].in));
+        rcx_buf_append(&b, "", 1);
+        assert_string_equal(b.base, cases[i].out);
+        rcx_buf_free(&b);
+    }
+    char when[32];
+    recap_pg_time(0, when);
+    assert_string_equal(when, "2000-01-01T00:00:00.000000Z");
+    recap_pg_time(-1, when);
+    assert_string_equal(when, "1999-12-31T23:59:59.999999Z");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(values_keep_postgres_semantics),
+        cmocka_unit_test(updates_deletes_toast_and_identities),
+        cmocka_unit_test(truncate_tag_and_schema_change),
+        cmocka_unit_test(row_images_are_capped_counts_stay_exact),
+        cmocka_unit_test(out_of_order_input_is_an_error),
+        cmocka_unit_test(value_edge_cases),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
