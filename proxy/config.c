@@ -28,6 +28,11 @@ enum {
     OPT_REDACT_FIELD,
     OPT_KEEP_TEST_HEADER,
     OPT_LOG_LEVEL,
+    OPT_DATABASE_URL,
+    OPT_SLOT,
+    OPT_PUBLICATION,
+    OPT_MAX_TX_ROWS,
+    OPT_MAX_TX_BYTES,
     OPT_HELP,
 };
 
@@ -49,6 +54,11 @@ static const struct option options[] = {
     {"redact-field", required_argument, NULL, OPT_REDACT_FIELD},
     {"keep-test-header", no_argument, NULL, OPT_KEEP_TEST_HEADER},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"database-url", required_argument, NULL, OPT_DATABASE_URL},
+    {"slot", required_argument, NULL, OPT_SLOT},
+    {"publication", required_argument, NULL, OPT_PUBLICATION},
+    {"max-tx-rows", required_argument, NULL, OPT_MAX_TX_ROWS},
+    {"max-tx-bytes", required_argument, NULL, OPT_MAX_TX_BYTES},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -192,6 +202,10 @@ int recap_proxy_config_parse(recap_proxy_config_t *cfg, int argc, char **argv, r
         .ring_size = 10000,
         .queue_bytes = 256u * 1024 * 1024,
         .log_level = env_or("RECAP_LOG_LEVEL", "info"),
+        .database_url = env_or("RECAP_DATABASE_URL", NULL),
+        .publication = "recap",
+        .max_tx_rows = 10000,
+        .max_tx_bytes = 64u * 1024 * 1024,
     };
     push(&cfg->redact_headers, &cfg->n_redact_headers, "authorization");
     push(&cfg->redact_headers, &cfg->n_redact_headers, "cookie");
@@ -275,6 +289,30 @@ int recap_proxy_config_parse(recap_proxy_config_t *cfg, int argc, char **argv, r
         case OPT_LOG_LEVEL:
             cfg->log_level = optarg;
             break;
+        case OPT_DATABASE_URL:
+            cfg->database_url = optarg;
+            break;
+        case OPT_SLOT:
+            cfg->slot = optarg;
+            break;
+        case OPT_PUBLICATION:
+            cfg->publication = optarg;
+            break;
+        case OPT_MAX_TX_ROWS: {
+            size_t v;
+            if (parse_size(optarg, &v) != 0) {
+                rcx_err_set(err, "--max-tx-rows: '%s' is not a count", optarg);
+                return -1;
+            }
+            cfg->max_tx_rows = v;
+            break;
+        }
+        case OPT_MAX_TX_BYTES:
+            if (parse_size(optarg, &cfg->max_tx_bytes) != 0) {
+                rcx_err_set(err, "--max-tx-bytes: '%s' is not a size", optarg);
+                return -1;
+            }
+            break;
         case OPT_HELP:
             recap_proxy_config_usage(stdout);
             return 1;
@@ -300,6 +338,13 @@ int recap_proxy_config_parse(recap_proxy_config_t *cfg, int argc, char **argv, r
     }
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
         rcx_err_set(err, "--tls-cert and --tls-key go together");
+        return -1;
+    }
+    if (cfg->slot != NULL &&
+        (strlen(cfg->slot) >= 64 ||
+         strspn(cfg->slot, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(cfg->slot))) {
+        rcx_err_set(err, "--slot: '%s' is not a slot name (lower-case letters, digits, _; under 64)",
+                    cfg->slot);
         return -1;
     }
     char host[256];

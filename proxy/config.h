@@ -32,7 +32,12 @@ typedef struct recap_proxy_config {
     const char **redact_headers; /* extra header names, NULL-terminated */
     const char **redact_fields;  /* JSON field / query parameter names, NULL-terminated */
     size_t n_redact_headers, n_redact_fields;
-    int keep_test_header; /* forward X-Recap-Test instead of removing it */
+    int keep_test_header;     /* forward X-Recap-Test instead of removing it */
+    const char *database_url; /* PostgreSQL to stream changes from, or NULL (RECAP_DATABASE_URL) */
+    const char *slot;         /* persistent replication slot, or NULL for a temporary one */
+    const char *publication;
+    uint64_t max_tx_rows; /* row images kept per transaction */
+    size_t max_tx_bytes;  /* JSON bytes of row images kept per transaction */
     const char *log_level;
 } recap_proxy_config_t;
 

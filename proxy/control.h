@@ -25,6 +25,7 @@ typedef struct recap_control {
     recap_recorder_t *rec;
     recap_ring_t *ring;
     const char *token;                   /* NULL: no authentication */
+    recap_cdc_stats_t *cdc;              /* NULL: no database */
     const char *(*not_ready)(void *arg); /* NULL when ready, else why not */
     void *not_ready_arg;
     /* private: the tick that expires barriers */

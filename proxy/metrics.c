@@ -17,7 +17,8 @@ static void metric(rcx_buf_t *out, const char *name, const char *type, const cha
     rcx_buf_append(out, line, (size_t)n);
 }
 
-void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, uint64_t inflight, rcx_buf_t *out)
+void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, recap_cdc_stats_t *cdc,
+                          uint64_t inflight, rcx_buf_t *out)
 {
     static const char *const classes[] = {"{code=\"none\"}", "{code=\"1xx\"}", "{code=\"2xx\"}",
                                           "{code=\"3xx\"}",  "{code=\"4xx\"}", "{code=\"5xx\"}"};
@@ -56,5 +57,20 @@ void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, uint
                NULL, atomic_load(&s->redacted));
         metric(out, "recap_writer_queue_bytes", "gauge", "Bytes of records waiting for the writer.", NULL,
                atomic_load(&s->queued_bytes));
+    }
+    if (cdc != NULL) {
+        metric(out, "recap_cdc_streaming", "gauge", "1 while streaming changes from PostgreSQL.", NULL,
+               (uint64_t)atomic_load(&cdc->streaming));
+        metric(out, "recap_cdc_transactions_total", "counter", "Committed transactions received.", NULL,
+               atomic_load(&cdc->transactions));
+        metric(out, "recap_cdc_changes_total", "counter", "Row changes received.", NULL,
+               atomic_load(&cdc->changes));
+        metric(out, "recap_cdc_reconnects_total", "counter", "Replication reconnects.", NULL,
+               atomic_load(&cdc->reconnects));
+        int64_t lag = atomic_load(&cdc->lag_us);
+        metric(out, "recap_cdc_lag_microseconds", "gauge", "Commit to receipt, for the last transaction.",
+               NULL, lag > 0 ? (uint64_t)lag : 0);
+        metric(out, "recap_cdc_flushed_lsn", "gauge", "WAL position confirmed to PostgreSQL as durable.",
+               NULL, atomic_load(&cdc->flushed_lsn));
     }
 }

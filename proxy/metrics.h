@@ -9,6 +9,7 @@
 #define RECAP_METRICS_H
 
 #include "../common/buf.h"
+#include "cdc/stream.h"
 #include "writer.h"
 
 #include <stdint.h>
@@ -24,8 +25,8 @@ typedef struct recap_metrics {
     uint64_t control_unauthorized;
 } recap_metrics_t;
 
-/** Appends the exposition text (version 0.0.4). writer may be NULL. */
-void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, uint64_t inflight,
-                          rcx_buf_t *out);
+/** Appends the exposition text (version 0.0.4). writer and cdc may be NULL. */
+void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, recap_cdc_stats_t *cdc,
+                          uint64_t inflight, rcx_buf_t *out);
 
 #endif

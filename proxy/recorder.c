@@ -121,6 +121,11 @@ static void finish(call_state_t *st, h2o_req_t *req)
         return;
     st->call = NULL;
     call->duration_ms = ms_since(&st->t0);
+    /* attribution (transactions on their calls) is the next step; until then say whether changes
+     * were being captured at all while this call ran */
+    call->db_status = rec->cdc_streaming == NULL        ? "disabled"
+                      : atomic_load(rec->cdc_streaming) ? "unattributed"
+                                                        : "unavailable";
     if (req != NULL) {
         const h2o_iovec_t *err = proxy_error(req);
         if (err != NULL && call->error == NULL)

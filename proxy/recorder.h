@@ -35,8 +35,9 @@ typedef struct recap_recorder {
     recap_metrics_t metrics;
     recap_inflight_t inflight;
     recap_barriers_t barriers;
-    char *current_test; /* set by PUT /test; owned */
-    uint64_t rng[2];    /* request-id generator state */
+    char *current_test;               /* set by PUT /test; owned */
+    uint64_t rng[2];                  /* request-id generator state */
+    const _Atomic int *cdc_streaming; /* NULL: no database configured */
 } recap_recorder_t;
 
 /** Initialises the recorder (no I/O besides seeding the id generator). */

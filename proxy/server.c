@@ -5,6 +5,7 @@
 #include "config.h"
 #include "control.h"
 #include "recorder.h"
+#include "cdc/stream.h"
 #include "ring.h"
 #include "writer.h"
 
@@ -46,7 +47,17 @@ typedef struct server {
     h2o_multithread_message_t message;
     _Atomic int notify_pending;
     int stopping;
+    recap_cdc_t *cdc;
+    h2o_multithread_receiver_t cdc_receiver;
 } server_t;
+
+/* A committed transaction, from the CDC thread to the loop. */
+typedef struct cdc_tx {
+    h2o_multithread_message_t super;
+    char *line;
+    size_t len;
+    uint64_t end_lsn;
+} cdc_tx_t;
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void fail(const char *fmt, ...)
@@ -190,7 +201,37 @@ static void on_writer_progress(h2o_multithread_receiver_t *receiver, h2o_linklis
         h2o_linklist_unlink(messages->next);
     atomic_store(&s->notify_pending, 0);
     recap_writer_reap(s->writer);
+    if (s->cdc != NULL)
+        recap_cdc_confirm(s->cdc, recap_writer_durable_lsn(s->writer));
     recap_recorder_poll_barriers(&s->rec);
+}
+
+/* Loop: transactions from the CDC thread go to the writer, in commit order. */
+static void on_cdc_tx(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    server_t *s = H2O_STRUCT_FROM_MEMBER(server_t, cdc_receiver, receiver);
+    while (!h2o_linklist_is_empty(messages)) {
+        cdc_tx_t *tx = H2O_STRUCT_FROM_MEMBER(cdc_tx_t, super.link, messages->next);
+        h2o_linklist_unlink(&tx->super.link);
+        recap_writer_push_line(s->writer, tx->line, tx->len, tx->end_lsn);
+        free(tx);
+    }
+}
+
+/* CDC thread: hand the line over, nothing else. */
+static void cdc_tx_ready(void *arg, char *line, size_t len, uint64_t end_lsn)
+{
+    server_t *s = arg;
+    cdc_tx_t *tx = rcx_xmalloc(sizeof(*tx));
+    *tx = (cdc_tx_t){.line = line, .len = len, .end_lsn = end_lsn};
+    h2o_multithread_send_message(&s->cdc_receiver, &tx->super);
+}
+
+static void cdc_state(void *arg, const char *why)
+{
+    (void)arg;
+    if (why != NULL)
+        rcx_log_debug("cdc: %s", why);
 }
 
 /* Writer thread: wakes the loop once per batch (a single message, never linked twice). */
@@ -222,7 +263,11 @@ static void on_signal(h2o_socket_t *sock, const char *err)
 static const char *not_ready(void *arg)
 {
     server_t *s = arg;
-    return s->stopping ? "shutting down" : NULL;
+    if (s->stopping)
+        return "shutting down";
+    if (s->cdc != NULL && !atomic_load(&recap_cdc_stats(s->cdc)->streaming))
+        return "not streaming from the database (the log says why)";
+    return NULL;
 }
 
 static double now_ms(void)
@@ -274,7 +319,10 @@ static int serve(server_t *s)
 
     struct timespec started;
     clock_gettime(CLOCK_REALTIME, &started);
-    json_t *header = rcx_capture_header_json(cfg->upstream, NULL, &started);
+    char database[512];
+    if (cfg->database_url != NULL)
+        recap_cdc_redact_url(cfg->database_url, database, sizeof(database));
+    json_t *header = rcx_capture_header_json(cfg->upstream, cfg->database_url ? database : NULL, &started);
     recap_redact_t redact = {.headers = cfg->redact_headers, .fields = cfg->redact_fields};
     s->ring = recap_ring_new(cfg->ring_size, RING_MAX_BYTES);
     recap_writer_opts_t wopts = {.path = cfg->capture,
@@ -320,6 +368,20 @@ static int serve(server_t *s)
     s->control_accept = (h2o_accept_ctx_t){.ctx = &s->ctx, .hosts = s->control_hosts};
     s->queue = h2o_multithread_create_queue(s->loop);
     h2o_multithread_register_receiver(s->queue, &s->receiver, on_writer_progress);
+    h2o_multithread_register_receiver(s->queue, &s->cdc_receiver, on_cdc_tx);
+    if (cfg->database_url != NULL) {
+        recap_cdc_opts_t copts = {.database_url = cfg->database_url,
+                                  .slot = cfg->slot,
+                                  .publication = cfg->publication,
+                                  .tx = {.max_rows = cfg->max_tx_rows, .max_bytes = cfg->max_tx_bytes}};
+        recap_cdc_callbacks_t cb = {.on_tx = cdc_tx_ready, .on_state = cdc_state, .arg = s};
+        if ((s->cdc = recap_cdc_start(&copts, &cb, &err)) == NULL) {
+            fail("%s", err.msg);
+            return 2;
+        }
+        s->rec.cdc_streaming = &recap_cdc_stats(s->cdc)->streaming;
+        s->control.cdc = recap_cdc_stats(s->cdc);
+    }
 
     sigset_t mask;
     sigemptyset(&mask);
@@ -345,6 +407,13 @@ static int serve(server_t *s)
     while (s->rec.inflight.count > 0 && now_ms() < deadline)
         h2o_evloop_run(s->loop, 20);
     abandon_inflight(s);
+    if (s->cdc != NULL) {
+        recap_cdc_stop(s->cdc); /* joins: no more transactions are posted after this */
+        s->cdc = NULL;
+        s->rec.cdc_streaming = NULL;
+        s->control.cdc = NULL;
+        h2o_evloop_run(s->loop, 0); /* hands the last ones to the writer */
+    }
 
     recap_writer_stop(s->writer); /* drains the queue */
     recap_writer_stats_t *st = recap_writer_stats(s->writer);

@@ -19,7 +19,10 @@
 
 typedef struct item {
     struct item *next;
-    rcx_call_t *call;
+    rcx_call_t *call; /* a call record to encode, or NULL for a line already encoded: */
+    char *line;
+    size_t len;
+    uint64_t lsn; /* for a line: the WAL position it makes durable */
     size_t size;
     uint64_t ticket;
 } item_t;
@@ -36,6 +39,7 @@ struct recap_writer {
     bool sleeping;        /* under lock: the thread waits for work and must be signalled */
     uint64_t pushed, seq; /* loop thread only */
     _Atomic uint64_t done;
+    _Atomic uint64_t durable_lsn;
     recap_writer_stats_t stats;
     rcx_buf_t out; /* writer thread only */
 };
@@ -136,12 +140,15 @@ static void encode(recap_writer_t *w, rcx_call_t *call)
     rcx_buf_append(&w->out, "\n", 1);
 }
 
-static void flush_batch(recap_writer_t *w, uint64_t records, uint64_t last_ticket)
+static void flush_batch(recap_writer_t *w, uint64_t records, uint64_t last_ticket, uint64_t lsn)
 {
     if (w->out.len > 0) {
         if (write_all(w->fd, w->out.base, w->out.len) == 0) {
             atomic_fetch_add(&w->stats.written, records);
             atomic_fetch_add(&w->stats.bytes, w->out.len);
+            /* database changes are confirmed to PostgreSQL only once they are on disk */
+            if (lsn > 0 && (fsync(w->fd) == 0 || errno == EINVAL))
+                atomic_store(&w->durable_lsn, lsn);
         } else {
             atomic_fetch_add(&w->stats.write_errors, records);
             rcx_log_error("capture write failed, %llu records lost: %s", (unsigned long long)records,
@@ -161,6 +168,7 @@ static void free_items(item_t *it)
     while (it != NULL) {
         item_t *next = it->next;
         rcx_call_free(it->call);
+        free(it->line);
         free(it);
         it = next;
     }
@@ -190,12 +198,18 @@ static void *run(void *arg)
         bool stop = w->stopping;
         pthread_mutex_unlock(&w->lock);
 
-        uint64_t records = 0, last = atomic_load(&w->done);
+        uint64_t records = 0, last = atomic_load(&w->done), lsn = 0;
         item_t *spent = NULL, *spent_tail = NULL;
         while (batch != NULL) {
             item_t *it = batch;
             batch = it->next;
-            encode(w, it->call);
+            if (it->call != NULL) {
+                encode(w, it->call);
+            } else {
+                rcx_buf_append(&w->out, it->line, it->len);
+                rcx_buf_append(&w->out, "\n", 1);
+                lsn = it->lsn > lsn ? it->lsn : lsn;
+            }
             records++;
             last = it->ticket;
             atomic_fetch_sub(&w->stats.queued_bytes, it->size);
@@ -206,8 +220,9 @@ static void *run(void *arg)
                 spent = it;
             spent_tail = it;
             if (w->out.len >= 4 * 1024 * 1024) {
-                flush_batch(w, records, last);
+                flush_batch(w, records, last, lsn);
                 records = 0;
+                lsn = 0;
             }
         }
         if (spent != NULL && w->opts.notify != NULL) {
@@ -220,7 +235,7 @@ static void *run(void *arg)
         } else {
             free_items(spent);
         }
-        flush_batch(w, records, last);
+        flush_batch(w, records, last, lsn);
         if (stop)
             return NULL;
     }
@@ -278,22 +293,14 @@ recap_writer_t *recap_writer_open(const recap_writer_opts_t *opts, rcx_err_t *er
     return w;
 }
 
-uint64_t recap_writer_push(recap_writer_t *w, rcx_call_t *call)
+/* Queues an item (loop thread) and wakes the writer if it sleeps; returns its ticket. */
+static uint64_t enqueue(recap_writer_t *w, item_t proto)
 {
-    size_t size = call_size(call);
-    if (atomic_load(&w->stats.queued_bytes) + size > w->opts.queue_bytes) {
-        uint64_t n = atomic_fetch_add(&w->stats.dropped, 1);
-        if ((n & (n + 1)) == 0) /* 1st, 2nd, 4th, 8th...: says it without flooding */
-            rcx_log_warn("writer is behind: %llu records dropped so far (queue over %zu bytes)",
-                         (unsigned long long)n + 1, w->opts.queue_bytes);
-        rcx_call_free(call);
-        return 0;
-    }
-    call->seq = ++w->seq;
     uint64_t ticket = ++w->pushed;
     item_t *it = rcx_xmalloc(sizeof(*it));
-    *it = (item_t){.call = call, .size = size, .ticket = ticket};
-    atomic_fetch_add(&w->stats.queued_bytes, size);
+    *it = proto;
+    it->ticket = ticket;
+    atomic_fetch_add(&w->stats.queued_bytes, it->size);
     pthread_mutex_lock(&w->lock);
     if (w->tail)
         w->tail->next = it;
@@ -306,6 +313,31 @@ uint64_t recap_writer_push(recap_writer_t *w, rcx_call_t *call)
     }
     pthread_mutex_unlock(&w->lock);
     return ticket; /* `it` may already be freed by the writer */
+}
+
+uint64_t recap_writer_push(recap_writer_t *w, rcx_call_t *call)
+{
+    size_t size = call_size(call);
+    if (atomic_load(&w->stats.queued_bytes) + size > w->opts.queue_bytes) {
+        uint64_t n = atomic_fetch_add(&w->stats.dropped, 1);
+        if ((n & (n + 1)) == 0) /* 1st, 2nd, 4th, 8th...: says it without flooding */
+            rcx_log_warn("writer is behind: %llu records dropped so far (queue over %zu bytes)",
+                         (unsigned long long)n + 1, w->opts.queue_bytes);
+        rcx_call_free(call);
+        return 0;
+    }
+    call->seq = ++w->seq;
+    return enqueue(w, (item_t){.call = call, .size = size});
+}
+
+uint64_t recap_writer_push_line(recap_writer_t *w, char *line, size_t len, uint64_t lsn)
+{
+    return enqueue(w, (item_t){.line = line, .len = len, .lsn = lsn, .size = len + sizeof(item_t)});
+}
+
+uint64_t recap_writer_durable_lsn(recap_writer_t *w)
+{
+    return atomic_load(&w->durable_lsn);
 }
 
 void recap_writer_reap(recap_writer_t *w)

@@ -59,6 +59,17 @@ void recap_writer_reap(recap_writer_t *w);
 /** The highest ticket whose record has been handled (any thread). */
 uint64_t recap_writer_done(recap_writer_t *w);
 
+/**
+ * Hands over a line already encoded (a "tx" line; loop thread), consumed. It is
+ * never dropped: database changes are not lost to a full queue (the CDC stream
+ * is what bounds them). Once it is written, fsync'd, recap_writer_durable_lsn()
+ * reaches lsn.
+ */
+uint64_t recap_writer_push_line(recap_writer_t *w, char *line, size_t len, uint64_t lsn);
+
+/** The highest WAL position whose line is on disk (any thread). */
+uint64_t recap_writer_durable_lsn(recap_writer_t *w);
+
 /** The highest ticket issued so far (loop thread). */
 uint64_t recap_writer_pushed(recap_writer_t *w);
 

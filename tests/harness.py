@@ -50,8 +50,9 @@ class Postgres:
     """A throwaway cluster: initdb in a temp dir, wal_level=logical, run as
     user postgres when we are root (postgres refuses to run as root)."""
 
-    def __init__(self, dbname="app"):
+    def __init__(self, dbname="app", wal_level="logical"):
         self.dbname = dbname
+        self.wal_level = wal_level
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="recap-pg-")
         self.data = os.path.join(self.dir, "data")
@@ -74,7 +75,7 @@ class Postgres:
 port = {self.port}
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '{self.dir}'
-wal_level = logical
+wal_level = {self.wal_level}
 max_replication_slots = 20
 max_wal_senders = 20
 fsync = off

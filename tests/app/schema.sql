@@ -22,6 +22,10 @@ CREATE TABLE campaigns (
     updated_at  timestamptz NOT NULL DEFAULT now()
 );
 
+-- Out of line and uncompressed past ~2 kB, so an update that leaves the brief alone
+-- sends it as "unchanged TOAST" (pgoutput's 'u'), as large documents do in real apps.
+ALTER TABLE campaigns ALTER COLUMN brief SET STORAGE EXTERNAL;
+
 CREATE TABLE jobs (
     id           bigserial PRIMARY KEY,
     campaign_id  uuid NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,

@@ -1,0 +1,432 @@
+/* proxy/cdc/stream.c: see stream.h. The loop follows pg_recvlogical's shape. */
+#include "stream.h"
+
+#include "../../common/log.h"
+#include "pgoutput.h"
+#include "relcache.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STATUS_INTERVAL_MS 1000
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define PG_EPOCH_OFFSET_US (946684800LL * 1000000)
+
+struct recap_cdc {
+    recap_cdc_opts_t opts;
+    recap_cdc_callbacks_t cb;
+    pthread_t thread;
+    int wake; /* eventfd: stop */
+    _Atomic int stopping;
+    _Atomic uint64_t durable; /* confirmed by the owner */
+    recap_cdc_stats_t stats;
+    /* CDC thread only */
+    PGconn *conn;
+    recap_pgo_decoder_t dec;
+    recap_relcache_t rels;
+    recap_txbuild_t tx;
+    uint64_t delivered; /* end LSN of the last transaction handed to on_tx */
+    bool skipping;      /* inside a transaction already delivered before a reconnect */
+    uint64_t received, last_status_ms;
+    unsigned session_no;
+    char slot[64];
+    char last_why[512];
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int64_t pg_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - PG_EPOCH_OFFSET_US;
+}
+
+/* The first line of libpq's message. */
+static const char *pq_error(PGconn *conn)
+{
+    static _Thread_local char msg[256];
+    snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
+    msg[strcspn(msg, "\n")] = '\0';
+    return msg;
+}
+
+void recap_cdc_redact_url(const char *url, char *out, size_t outsz)
+{
+    /* postgresql://user:secret@host/db -> postgresql://user@host/db; key=value: password=... dropped */
+    const char *scheme = strstr(url, "://");
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = (scheme && at) ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    if (colon != NULL) {
+        snprintf(out, outsz, "%.*s%s", (int)(colon - url), url, at);
+        return;
+    }
+    const char *pw = strstr(url, "password=");
+    if (pw != NULL) {
+        const char *end = strchr(pw, ' ');
+        snprintf(out, outsz, "%.*s%s", (int)(pw - url), url, end ? end + 1 : "");
+        return;
+    }
+    snprintf(out, outsz, "%s", url);
+}
+
+/* Says when streaming starts, and each new reason it stopped (not every retry of the same one). */
+static void set_state(recap_cdc_t *c, const char *why)
+{
+    int was = atomic_exchange(&c->stats.streaming, why == NULL);
+    if (why == NULL) {
+        if (!was)
+            rcx_log_info("cdc: streaming from slot %s", c->slot);
+        c->last_why[0] = '\0';
+    } else if (strcmp(why, c->last_why) != 0) {
+        rcx_log_warn("cdc: not streaming: %s (retrying)", why);
+        snprintf(c->last_why, sizeof(c->last_why), "%s", why);
+    }
+    if (c->cb.on_state)
+        c->cb.on_state(c->cb.arg, why);
+}
+
+static int send_status(recap_cdc_t *c, bool reply)
+{
+    uint8_t msg[34];
+    uint64_t flush = atomic_load(&c->durable);
+    recap_pgo_standby_status(msg, c->received, flush, flush, pg_now_us(), reply);
+    if (PQputCopyData(c->conn, (const char *)msg, sizeof(msg)) <= 0 || PQflush(c->conn) != 0)
+        return -1;
+    atomic_store(&c->stats.flushed_lsn, flush);
+    c->last_status_ms = now_ms();
+    return 0;
+}
+
+/* One simple query on the connection; the result is the caller's to clear. NULL with why on failure. */
+static PGresult *query(recap_cdc_t *c, const char *sql, ExecStatusType want, char *why, size_t whysz)
+{
+    PGresult *r = PQexec(c->conn, sql);
+    if (PQresultStatus(r) != want) {
+        const char *e = PQresultErrorMessage(r);
+        snprintf(why, whysz, "%s", e && *e ? e : pq_error(c->conn));
+        why[strcspn(why, "\n")] = '\0';
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+static int connect_and_start(recap_cdc_t *c, char *why, size_t whysz)
+{
+    const char *keys[] = {"dbname", "replication", "application_name", NULL};
+    const char *vals[] = {c->opts.database_url, "database", "recap", NULL};
+    c->conn = PQconnectdbParams(keys, vals, 1);
+    if (PQstatus(c->conn) != CONNECTION_OK) {
+        snprintf(why, whysz, "cannot connect to the database: %s", pq_error(c->conn));
+        return -1;
+    }
+    PGresult *r = query(c, "SHOW wal_level", PGRES_TUPLES_OK, why, whysz);
+    if (r == NULL)
+        return -1;
+    if (strcmp(PQgetvalue(r, 0, 0), "logical") != 0) {
+        snprintf(why, whysz, "wal_level is %s; recap needs wal_level=logical (set it and restart PostgreSQL)",
+                 PQgetvalue(r, 0, 0));
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    char sql[512];
+    char *pub = PQescapeLiteral(c->conn, c->opts.publication, strlen(c->opts.publication));
+    snprintf(sql, sizeof(sql), "SELECT 1 FROM pg_publication WHERE pubname = %s", pub);
+    PQfreemem(pub);
+    if ((r = query(c, sql, PGRES_TUPLES_OK, why, whysz)) == NULL)
+        return -1;
+    int found = PQntuples(r);
+    PQclear(r);
+    if (!found) {
+        snprintf(why, whysz, "publication \"%s\" does not exist: run `recap db setup` first",
+                 c->opts.publication);
+        return -1;
+    }
+
+    uint64_t start = 0;
+    if (c->opts.slot == NULL) {
+        snprintf(c->slot, sizeof(c->slot), "recap_%d_%u", (int)getpid(), ++c->session_no);
+        snprintf(sql, sizeof(sql),
+                 "CREATE_REPLICATION_SLOT %s TEMPORARY LOGICAL pgoutput (SNAPSHOT 'nothing')", c->slot);
+        if ((r = query(c, sql, PGRES_TUPLES_OK, why, whysz)) == NULL)
+            return -1;
+        recap_pgo_parse_lsn(PQgetvalue(r, 0, 1), &start);
+        PQclear(r);
+    } else {
+        snprintf(c->slot, sizeof(c->slot), "%s", c->opts.slot);
+        char *lit = PQescapeLiteral(c->conn, c->slot, strlen(c->slot));
+        snprintf(sql, sizeof(sql), "SELECT 1 FROM pg_replication_slots WHERE slot_name = %s", lit);
+        PQfreemem(lit);
+        if ((r = query(c, sql, PGRES_TUPLES_OK, why, whysz)) == NULL)
+            return -1;
+        found = PQntuples(r);
+        PQclear(r);
+        if (!found) {
+            char *id = PQescapeIdentifier(c->conn, c->slot, strlen(c->slot));
+            snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT 'nothing')",
+                     id);
+            PQfreemem(id);
+            if ((r = query(c, sql, PGRES_TUPLES_OK, why, whysz)) == NULL)
+                return -1;
+            PQclear(r);
+        }
+    }
+    /* resume after what was delivered: never from the slot's position alone, which goes back after a
+     * server crash (../shared/notes/pgoutput-pg15.md, section 4) */
+    if (c->delivered > start)
+        start = c->delivered;
+    char lsn[24];
+    recap_pgo_format_lsn(start, lsn);
+    char *id = PQescapeIdentifier(c->conn, c->slot, strlen(c->slot));
+    char *pubs = PQescapeLiteral(c->conn, c->opts.publication, strlen(c->opts.publication));
+    snprintf(
+        sql, sizeof(sql),
+        "START_REPLICATION SLOT %s LOGICAL %s (proto_version '1', publication_names %s, messages 'true')", id,
+        lsn, pubs);
+    PQfreemem(id);
+    PQfreemem(pubs);
+    if ((r = query(c, sql, PGRES_COPY_BOTH, why, whysz)) == NULL)
+        return -1;
+    PQclear(r);
+    if (c->received < start)
+        c->received = start;
+    if (atomic_load(&c->durable) < start)
+        atomic_store(&c->durable, start);
+    PQsetnonblocking(c->conn, 1);
+    return 0;
+}
+
+static int handle_pgoutput(recap_cdc_t *c, const uint8_t *p, size_t n, char *why, size_t whysz)
+{
+    recap_pgo_msg_t m;
+    rcx_err_t err;
+    if (recap_pgo_decode(&c->dec, p, n, &m, &err) != 0) {
+        snprintf(why, whysz, "%s", err.msg);
+        return -1;
+    }
+    int rc = 0;
+    switch (m.type) {
+    case 'B':
+        /* sent again after a reconnect: already delivered, drop it whole */
+        c->skipping = m.u.begin.final_lsn < c->delivered;
+        if (!c->skipping)
+            rc = recap_txbuild_begin(&c->tx, &m, &err);
+        break;
+    case 'R':
+        recap_relcache_put(&c->rels, &m);
+        break;
+    case 'I':
+    case 'U':
+    case 'D':
+        if (!c->skipping) {
+            rc = recap_txbuild_change(&c->tx, recap_relcache_get(&c->rels, m.u.change.relid), &m, &err);
+            atomic_fetch_add(&c->stats.changes, 1);
+        }
+        break;
+    case 'T':
+        if (!c->skipping)
+            rc = recap_txbuild_truncate(&c->tx, &c->rels, &m, &err);
+        break;
+    case 'M':
+        if (m.u.message.flags & 1) {
+            if (!c->skipping)
+                rc = recap_txbuild_message(&c->tx, &m, &err);
+        } else if (m.u.message.lsn > c->delivered && c->cb.on_message) {
+            c->cb.on_message(c->cb.arg, m.u.message.prefix, (const char *)m.u.message.content,
+                             m.u.message.len, m.u.message.lsn);
+        }
+        break;
+    case 'C':
+        if (c->skipping) {
+            c->skipping = false;
+            break;
+        }
+        {
+            rcx_buf_t line;
+            rcx_buf_init(&line, SIZE_MAX);
+            rc = recap_txbuild_commit(&c->tx, &m, &line, &err);
+            if (rc == 0) {
+                c->delivered = m.u.commit.end_lsn;
+                atomic_fetch_add(&c->stats.transactions, 1);
+                atomic_store(&c->stats.lag_us, pg_now_us() - m.u.commit.commit_ts);
+                c->cb.on_tx(c->cb.arg, line.base, line.len, m.u.commit.end_lsn); /* hands the line over */
+            } else {
+                rcx_buf_free(&line);
+            }
+        }
+        break;
+    default: /* 'O' origin, 'Y' type: nothing to record */
+        break;
+    }
+    if (rc != 0) {
+        snprintf(why, whysz, "%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Streams until the connection fails or stop is asked. */
+static void stream(recap_cdc_t *c, char *why, size_t whysz)
+{
+    set_state(c, NULL);
+    while (!atomic_load(&c->stopping)) {
+        struct pollfd fds[2] = {{.fd = PQsocket(c->conn), .events = POLLIN},
+                                {.fd = c->wake, .events = POLLIN}};
+        uint64_t elapsed = now_ms() - c->last_status_ms;
+        int timeout = elapsed >= STATUS_INTERVAL_MS ? 0 : (int)(STATUS_INTERVAL_MS - elapsed);
+        if (poll(fds, 2, timeout) < 0 && errno != EINTR) {
+            snprintf(why, whysz, "poll: %s", strerror(errno));
+            return;
+        }
+        if (!PQconsumeInput(c->conn)) {
+            snprintf(why, whysz, "connection lost: %s", pq_error(c->conn));
+            return;
+        }
+        bool reply = false;
+        for (;;) {
+            char *buf = NULL;
+            int n = PQgetCopyData(c->conn, &buf, 1);
+            if (n == 0)
+                break;
+            if (n == -1) {
+                PGresult *r = PQgetResult(c->conn);
+                snprintf(why, whysz, "stream ended: %s",
+                         r && *PQresultErrorMessage(r) ? PQresultErrorMessage(r) : pq_error(c->conn));
+                why[strcspn(why, "\n")] = '\0';
+                PQclear(r);
+                return;
+            }
+            if (n == -2) {
+                snprintf(why, whysz, "connection lost: %s", pq_error(c->conn));
+                return;
+            }
+            recap_pgo_copydata_t cd;
+            rcx_err_t err;
+            int rc = recap_pgo_parse_copydata((const uint8_t *)buf, (size_t)n, &cd, &err);
+            if (rc != 0) {
+                snprintf(why, whysz, "%s", err.msg);
+            } else if (cd.type == 'k') {
+                reply |= cd.reply_requested;
+                /* between transactions, with everything delivered durable, the slot may move past
+                 * WAL that held nothing published */
+                if (!recap_txbuild_in_tx(&c->tx) && atomic_load(&c->durable) >= c->delivered &&
+                    cd.wal_end > c->received) {
+                    c->received = cd.wal_end;
+                    uint64_t d = atomic_load(&c->durable);
+                    while (d < cd.wal_end && !atomic_compare_exchange_weak(&c->durable, &d, cd.wal_end))
+                        ;
+                }
+            } else {
+                if (cd.wal_start > c->received)
+                    c->received = cd.wal_start;
+                rc = handle_pgoutput(c, cd.payload, cd.len, why, whysz);
+            }
+            PQfreemem(buf);
+            if (rc != 0)
+                return;
+        }
+        if (reply || now_ms() - c->last_status_ms >= STATUS_INTERVAL_MS) {
+            if (send_status(c, false) != 0) {
+                snprintf(why, whysz, "cannot send status: %s", pq_error(c->conn));
+                return;
+            }
+        }
+        atomic_store(&c->stats.received_lsn, c->received);
+    }
+    send_status(c, false);
+    snprintf(why, whysz, "stopped");
+}
+
+static void *run(void *arg)
+{
+    recap_cdc_t *c = arg;
+    unsigned backoff = BACKOFF_MIN_MS;
+    while (!atomic_load(&c->stopping)) {
+        char why[512] = "";
+        uint64_t started = now_ms();
+        if (connect_and_start(c, why, sizeof(why)) == 0)
+            stream(c, why, sizeof(why));
+        recap_txbuild_abort(&c->tx); /* a transaction cut short is sent again in full */
+        c->skipping = false;
+        recap_relcache_clear(&c->rels); /* pgoutput describes relations again */
+        PQfinish(c->conn);
+        c->conn = NULL;
+        if (atomic_load(&c->stopping))
+            break;
+        set_state(c, why);
+        if (now_ms() - started > 10000)
+            backoff = BACKOFF_MIN_MS; /* it worked for a while: retry soon */
+        struct pollfd p = {.fd = c->wake, .events = POLLIN};
+        poll(&p, 1, (int)backoff);
+        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+        atomic_fetch_add(&c->stats.reconnects, 1);
+    }
+    atomic_store(&c->stats.streaming, 0);
+    return NULL;
+}
+
+recap_cdc_t *recap_cdc_start(const recap_cdc_opts_t *opts, const recap_cdc_callbacks_t *cb, rcx_err_t *err)
+{
+    recap_cdc_t *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        abort();
+    c->opts = *opts;
+    c->cb = *cb;
+    c->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    recap_pgo_decoder_init(&c->dec);
+    recap_relcache_init(&c->rels);
+    recap_txbuild_init(&c->tx, &opts->tx);
+    if (c->wake < 0 || pthread_create(&c->thread, NULL, run, c) != 0) {
+        rcx_err_set(err, "cannot start the CDC thread: %s", strerror(errno));
+        recap_cdc_stop(c);
+        return NULL;
+    }
+    return c;
+}
+
+void recap_cdc_confirm(recap_cdc_t *c, uint64_t lsn)
+{
+    uint64_t d = atomic_load(&c->durable);
+    while (d < lsn && !atomic_compare_exchange_weak(&c->durable, &d, lsn))
+        ;
+}
+
+recap_cdc_stats_t *recap_cdc_stats(recap_cdc_t *c)
+{
+    return &c->stats;
+}
+
+void recap_cdc_stop(recap_cdc_t *c)
+{
+    if (c == NULL)
+        return;
+    if (c->thread) {
+        atomic_store(&c->stopping, 1);
+        uint64_t one = 1;
+        ssize_t w = write(c->wake, &one, sizeof(one));
+        (void)w;
+        pthread_join(c->thread, NULL);
+    }
+    if (c->wake >= 0)
+        close(c->wake);
+    recap_txbuild_dispose(&c->tx);
+    recap_relcache_dispose(&c->rels);
+    recap_pgo_decoder_dispose(&c->dec);
+    free(c);
+}

@@ -1,0 +1,194 @@
+"""CDC: every committed row change reaches the capture as a "tx" line,
+decoded exactly, checked against the database itself."""
+import json
+import time
+
+import httpx
+import psycopg2
+import pytest
+
+import harness
+import scenario
+
+
+@pytest.fixture
+def db(pg):
+    """The session's database with a publication, emptied before each test."""
+    pg.psql("app", """
+        DROP PUBLICATION IF EXISTS recap;
+        TRUNCATE organizations, campaigns, jobs, campaign_audit, event_log RESTART IDENTITY CASCADE;
+        ALTER TABLE campaigns REPLICA IDENTITY DEFAULT;
+        ALTER TABLE event_log REPLICA IDENTITY FULL;
+        CREATE PUBLICATION recap FOR ALL TABLES;""")
+    yield pg
+    pg.psql("app", "DROP PUBLICATION IF EXISTS recap")
+
+
+def cdc_recap(recap_factory, app, pg, *args):
+    r = recap_factory(app.url, args=["--database-url", pg.url, *args])
+    harness.wait_http(f"{r.control}/readyz", timeout=15)
+    return r
+
+
+def wait_for_marker(r, pg, marker="end"):
+    """Commits a marker row and waits for its transaction: every earlier commit has arrived by then."""
+    pg.psql("app", f"INSERT INTO event_log (message) VALUES ('{marker}')")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        txs = r.records("tx")
+        for t in txs:
+            for c in t["changes"]:
+                if c["table"] == "event_log" and c["op"] == "insert" and c["new"]["message"] == marker:
+                    return [x for x in txs if x is not t]
+        time.sleep(0.05)
+    raise AssertionError(f"marker {marker} never arrived")
+
+
+def changes(txs, table=None, op=None):
+    return [c for t in txs for c in t["changes"]
+            if (table is None or c["table"] == table) and (op is None or c["op"] == op)]
+
+
+def test_capture_holds_exactly_what_postgres_committed(db, app, recap_factory):
+    r = cdc_recap(recap_factory, app, db)
+    seen = scenario.run(r.url)
+    assert [s[2] for s in seen] == [201, 200, 201, 200, 201, 200, 404, 409, 422, 500, 204, 200]
+    txs = wait_for_marker(r, db)
+    # one transaction per writing call: create org, campaign, patch, jobs, pause, delete
+    assert len(txs) == 6
+    assert [sorted(t["tables"]) for t in txs] == [
+        ["public.organizations"], ["public.campaigns"], ["public.campaign_audit", "public.campaigns"],
+        ["public.jobs"], ["public.campaign_audit", "public.campaigns"],
+        ["public.campaigns", "public.jobs", "public.organizations"]]
+    # the rolled-back writes (duplicate organization, 101 jobs) appear nowhere
+    assert len(changes(txs, "organizations", "insert")) == 1
+    assert len(changes(txs, "jobs", "insert")) == 3
+    # values keep PostgreSQL semantics
+    camp = changes(txs, "campaigns", "insert")[0]["new"]
+    assert camp["budget"] == "1234.50"  # numeric: exact, as a string
+    assert camp["settings"] == {"channel": "email"}  # jsonb: a document
+    assert camp["status"] == "draft"
+    assert len(camp["brief"]) == len("Spring launch. ") * 400  # TOASTable text, whole on insert
+    assert isinstance(changes(txs, "jobs", "insert")[0]["new"]["id"], int)  # bigserial: a number
+    assert camp["created_at"].endswith("+00")  # timestamptz: PostgreSQL's text form
+    # the trigger's audit rows, checked against the table itself
+    audit_db = db.psql("app", "SELECT count(*) FROM campaign_audit").strip()
+    assert len(changes(txs, "campaign_audit", "insert")) == int(audit_db) == 2
+    # default replica identity: updates carry no old row, deletes the key only
+    upd = changes(txs, "campaigns", "update")[0]
+    assert upd["old_image"] == "none" and "old" not in upd
+    assert upd["new"]["status"] == "active"
+    assert "brief" not in upd["new"] and upd["toast_unchanged"] == ["brief"]  # never invented
+    dels = changes(txs, op="delete")
+    assert sorted(c["table"] for c in dels) == ["campaigns", "jobs", "jobs", "jobs", "organizations"]
+    assert all(c["old_image"] == "key" and list(c["key"]) == ["id"] for c in dels)
+    # every row change the database made, compared row by row for one table
+    with psycopg2.connect(db.url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT id, old_status, new_status FROM campaign_audit ORDER BY id")
+        rows = cur.fetchall()
+    assert [(c["new"]["id"], c["new"]["old_status"], c["new"]["new_status"])
+            for c in changes(txs, "campaign_audit", "insert")] == rows
+    # calls say changes were being captured (attribution is the next step)
+    assert {c["db"]["status"] for c in r.records()} == {"unattributed"}
+    header = harness.read_capture(r.capture)[0]
+    assert header["database"] == db.url
+
+
+def test_replica_identity_full_gives_old_rows_and_toast(db, app, recap_factory):
+    db.psql("app", "ALTER TABLE campaigns REPLICA IDENTITY FULL")
+    r = cdc_recap(recap_factory, app, db)
+    c = httpx.Client(base_url=r.url)
+    org = c.post("/api/v1/organizations", json={"name": "full"}).json()
+    camp = c.post(f"/api/v1/organizations/{org['id']}/campaigns",
+                  json={"name": "c", "budget": "123456789012.99", "brief": "x" * 30000}).json()
+    c.patch(f"/api/v1/campaigns/{camp['id']}", json={"status": "paused"})
+    c.delete(f"/api/v1/campaigns/{camp['id']}")
+    txs = wait_for_marker(r, db)
+    upd = changes(txs, "campaigns", "update")[0]
+    assert upd["old_image"] == "full"
+    assert upd["old"]["status"] == "draft" and upd["new"]["status"] == "paused"
+    assert sorted(upd["changed"]) == ["status", "updated_at"]
+    assert upd["new"]["brief"] == "x" * 30000  # carried from the old row, not invented
+    assert upd["new"]["budget"] == "123456789012.99"
+    dele = changes(txs, "campaigns", "delete")[0]
+    assert dele["old_image"] == "full" and dele["old"]["status"] == "paused"
+
+
+def test_truncate_is_recorded(db, app, recap_factory):
+    r = cdc_recap(recap_factory, app, db)
+    db.psql("app", "INSERT INTO organizations (name) VALUES ('t1'), ('t2')")
+    db.psql("app", "TRUNCATE organizations RESTART IDENTITY CASCADE")
+    txs = wait_for_marker(r, db)
+    assert len(changes(txs, "organizations", "insert")) == 2
+    tr = changes(txs, op="truncate")
+    assert {c["table"] for c in tr} >= {"organizations", "campaigns", "jobs"}
+    assert all(c["cascade"] and c["restart_identity"] for c in tr)
+
+
+def test_no_publication_means_not_ready_and_calls_still_flow(pg, app, recap_factory):
+    pg.psql("app", "DROP PUBLICATION IF EXISTS recap")
+    r = recap_factory(app.url, args=["--database-url", pg.url])
+    assert httpx.get(f"{r.url}/api/v1/health").status_code == 200
+    status, body, _ = r.control_request("GET", "/readyz")
+    assert status == 503 and b"not streaming" in body
+    r.barrier()
+    (rec,) = r.records()
+    assert rec["db"]["status"] == "unavailable"
+    time.sleep(0.3)
+    assert 'publication "recap" does not exist: run `recap db setup` first' in r.stderr()
+
+
+def test_wal_level_not_logical_is_said_clearly(app, recap_factory):
+    other = harness.Postgres(wal_level="replica")
+    try:
+        other.start()
+        r = recap_factory(app.url, args=["--database-url", other.url])
+        time.sleep(0.5)
+        assert r.control_request("GET", "/readyz")[0] == 503
+        assert "wal_level is replica; recap needs wal_level=logical" in r.stderr()
+    finally:
+        other.stop()
+
+
+def metric(r, name):
+    _, body, _ = r.control_request("GET", "/metrics")
+    return int(next(l for l in body.decode().splitlines() if l.startswith(name + " ")).split()[1])
+
+
+def reconnects(r):
+    return metric(r, "recap_cdc_reconnects_total")
+
+
+def wait_until(cond, timeout=15):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_walsender_killed_persistent_slot_loses_nothing(db, app, recap_factory):
+    r = cdc_recap(recap_factory, app, db, "--slot", "recap_e2e")
+    try:
+        conn = psycopg2.connect(db.url)
+        conn.autocommit = True
+        cur = conn.cursor()
+        n = 300
+        for i in range(n):
+            cur.execute("INSERT INTO event_log (message) VALUES (%s)", (f"row-{i}",))
+            if i % 60 == 30:
+                before = reconnects(r)
+                cur.execute("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
+                            "WHERE slot_name = 'recap_e2e' AND active_pid IS NOT NULL")
+                wait_until(lambda: reconnects(r) > before)  # it noticed, and is back:
+                harness.wait_http(f"{r.control}/readyz", timeout=15)
+            # calls keep flowing while the stream is down
+            if i % 60 == 31:
+                assert httpx.get(f"{r.url}/api/v1/health").status_code == 200
+        txs = wait_for_marker(r, db, marker="final")
+        got = [c["new"]["message"] for c in changes(txs, "event_log", "insert")]
+        assert sorted(got) == sorted(f"row-{i}" for i in range(n))  # every one, exactly once
+        assert reconnects(r) == 5
+    finally:
+        r.stop()
+        db.psql("app", "SELECT pg_drop_replication_slot('recap_e2e') FROM pg_replication_slots "
+                       "WHERE slot_name = 'recap_e2e'")
