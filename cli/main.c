@@ -3,6 +3,7 @@
  * own flags and returns the exit code: 0 ok, 1 verification failed, 2 usage or
  * input error.
  */
+#include "../proxy/cdc/dbadmin.h"
 #include "../proxy/proxy.h"
 
 #include <stdio.h>
@@ -34,6 +35,7 @@ static int version_main(int argc, char **argv)
 
 static const subcommand_t subcommands[] = {
     {"proxy", recap_proxy_main, "record every call through a reverse proxy"},
+    {"db", recap_db_main, "set up, inspect or tear down what recap needs in PostgreSQL"},
     {"version", version_main, "print the version"},
 };
 

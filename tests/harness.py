@@ -24,6 +24,11 @@ PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
 PYTHON = "/usr/bin/python3"
 
 
+# Tests that change replica identities put the example schema back with this.
+RESET_IDENTITY = ";".join(f"ALTER TABLE {t} REPLICA IDENTITY DEFAULT" for t in
+                          ("organizations", "campaigns", "jobs", "campaign_audit", "event_log")) + ";"
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

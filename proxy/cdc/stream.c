@@ -117,7 +117,7 @@ static PGresult *query(recap_cdc_t *c, const char *sql, ExecStatusType want, cha
 {
     PGresult *r = PQexec(c->conn, sql);
     if (PQresultStatus(r) != want) {
-        const char *e = PQresultErrorMessage(r);
+        const char *e = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
         snprintf(why, whysz, "%s", e && *e ? e : pq_error(c->conn));
         why[strcspn(why, "\n")] = '\0';
         PQclear(r);

@@ -17,7 +17,7 @@ def db(pg):
     pg.psql("app", """
         DROP PUBLICATION IF EXISTS recap;
         TRUNCATE organizations, campaigns, jobs, campaign_audit, event_log RESTART IDENTITY CASCADE;
-        ALTER TABLE campaigns REPLICA IDENTITY DEFAULT;
+        """ + harness.RESET_IDENTITY + """
         ALTER TABLE event_log REPLICA IDENTITY FULL;
         CREATE PUBLICATION recap FOR ALL TABLES;""")
     yield pg
