@@ -4,7 +4,7 @@
 #   make test    unit tests (plain and ASan+UBSan builds) and end-to-end tests
 #   make demo    a throwaway Postgres, the example API and recap, a scenario, its capture
 #   make fuzz    every fuzz target for FUZZ_SECONDS each (default 600)
-#   make bench   bench/proxy.sh
+#   make bench   bench/proxy.sh and bench/cdc.sh
 #   make format  clang-format every C file in place (format-check: only check)
 
 SHELL := /bin/bash
@@ -66,6 +66,7 @@ demo: build
 
 bench: build deps-bench
 	bench/proxy.sh
+	bench/cdc.sh
 
 format:
 	clang-format -i $(C_SOURCES)
