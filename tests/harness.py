@@ -105,6 +105,12 @@ log_min_messages = warning
                         "-U", "postgres", "-d", self.dbname, "-f", path],
                        check=True, capture_output=True, text=True)
 
+    def restart(self, mode="immediate"):
+        """Restarts the server; "immediate" is a crash as far as the WAL is concerned."""
+        subprocess.run(self._as_owner([f"{PG_BIN}/pg_ctl", "-D", self.data, "-m", mode, "-w", "-t", "60",
+                                       "-l", os.path.join(self.dir, "log"), "restart"]),
+                       check=True, stdout=subprocess.DEVNULL)
+
     @property
     def url(self):
         return f"postgresql://postgres@127.0.0.1:{self.port}/{self.dbname}"

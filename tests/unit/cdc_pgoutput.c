@@ -200,6 +200,19 @@ static void truncate_messages_and_schema_change(void **state)
     assert_text(&in.u.change.new_tuple.cols[13], "x");
 }
 
+static void type_and_origin(void **state)
+{
+    (void)state;
+    recap_pgo_msg_t y = decode("custom_type:Y");
+    assert_string_equal(y.u.type.nspname, "public");
+    assert_string_equal(y.u.type.typname, "mood");
+    recap_pgo_msg_t r = decode("custom_type:R");
+    assert_int_equal(r.u.relation.cols[1].typoid, y.u.type.typoid);
+    recap_pgo_msg_t o = decode("origin:O");
+    assert_string_equal(o.u.origin.name, "upstream_a");
+    assert_int_equal(o.u.origin.lsn, 0);
+}
+
 static void expect_error(const uint8_t *p, size_t n, const char *want)
 {
     recap_pgo_msg_t m;
@@ -311,6 +324,7 @@ int main(void)
         cmocka_unit_test(begin_relation_insert_commit),
         cmocka_unit_test(updates_and_deletes_with_each_identity),
         cmocka_unit_test(truncate_messages_and_schema_change),
+        cmocka_unit_test(type_and_origin),
         cmocka_unit_test(every_truncation_of_every_frame_fails_cleanly),
         cmocka_unit_test(corrupt_frames_say_what_is_wrong),
         cmocka_unit_test(copydata_frames),

@@ -27,6 +27,9 @@ CREATE TABLE t_full (id int PRIMARY KEY, note text, big text);
 ALTER TABLE t_toast ALTER COLUMN big SET STORAGE EXTERNAL;
 ALTER TABLE t_full ALTER COLUMN big SET STORAGE EXTERNAL;
 ALTER TABLE t_full REPLICA IDENTITY FULL;
+CREATE TYPE mood AS ENUM ('sad', 'happy');
+CREATE TABLE t_custom (id int PRIMARY KEY, m mood);
+SELECT pg_replication_origin_create('upstream_a');
 CREATE TABLE t_trunc_a (id int PRIMARY KEY);
 CREATE TABLE t_trunc_b (id int PRIMARY KEY);
 CREATE PUBLICATION recap FOR ALL TABLES;
@@ -49,6 +52,9 @@ STEPS = [
     ("truncate", "TRUNCATE t_trunc_a, t_trunc_b RESTART IDENTITY CASCADE"),
     ("message_tx", "SELECT pg_logical_emit_message(true, 'recap.request', 'req-1')"),
     ("message_nontx", "SELECT pg_logical_emit_message(false, 'recap.fence', 'F1'), pg_current_xact_id()"),
+    ("custom_type", "INSERT INTO t_custom VALUES (1, 'happy')"),
+    # on a connection of its own (see below): the origin must still be set when the transaction commits
+    ("origin", "SELECT pg_replication_origin_session_setup('upstream_a'); INSERT INTO t_custom VALUES (2, 'sad')"),
     ("schema_change", "ALTER TABLE t_types ADD COLUMN extra text DEFAULT 'x'; INSERT INTO t_types (id) VALUES (3)"),
     ("done", "SELECT pg_logical_emit_message(false, 'make_frames.done', ''), pg_current_xact_id()"),
 ]
@@ -65,8 +71,14 @@ def main():
         repl = psycopg2.connect(pg.url, connection_factory=psycopg2.extras.LogicalReplicationConnection)
         rcur = repl.cursor()
         rcur.create_replication_slot("frames", output_plugin="pgoutput")
-        for _, stmt in STEPS:
-            cur.execute(stmt)
+        for label, stmt in STEPS:
+            if label == "origin":
+                other = psycopg2.connect(pg.url)
+                other.autocommit = True
+                other.cursor().execute(stmt)
+                other.close()
+            else:
+                cur.execute(stmt)
         rcur.start_replication(slot_name="frames", decode=False,
                                options={"proto_version": "1", "publication_names": "recap", "messages": "true"})
         frames = []
