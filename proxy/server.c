@@ -373,7 +373,8 @@ static int serve(server_t *s)
         recap_cdc_opts_t copts = {.database_url = cfg->database_url,
                                   .slot = cfg->slot,
                                   .publication = cfg->publication,
-                                  .tx = {.max_rows = cfg->max_tx_rows, .max_bytes = cfg->max_tx_bytes}};
+                                  .tx = {.max_rows = cfg->max_tx_rows, .max_bytes = cfg->max_tx_bytes},
+                                  .resume_after = recap_writer_durable_lsn(s->writer)};
         recap_cdc_callbacks_t cb = {.on_tx = cdc_tx_ready, .on_state = cdc_state, .arg = s};
         if ((s->cdc = recap_cdc_start(&copts, &cb, &err)) == NULL) {
             fail("%s", err.msg);

@@ -3,6 +3,7 @@
 
 #include "../common/capture_reader.h"
 #include "../common/log.h"
+#include "cdc/pgoutput.h"
 #include "encode.h"
 
 #include <errno.h>
@@ -49,25 +50,31 @@ static size_t call_size(const rcx_call_t *c)
     return sizeof(*c) + c->req.headers.cap + c->res.headers.cap + c->req.body.cap + c->res.body.cap;
 }
 
-/* The seq of the last record in p[0..n), looking at whole lines from the end; 0 if none. */
-static uint64_t last_seq_in(const char *p, size_t n, bool from_start)
+/* From whole lines at the end of p[0..n): the seq of the last call and the end LSN of the last tx. */
+static void last_marks_in(const char *p, size_t n, bool from_start, uint64_t *seq, uint64_t *tx_lsn)
 {
     size_t end = n;
-    while (end > 0) {
+    while (end > 0 && (*seq == 0 || *tx_lsn == 0)) {
         size_t start = end;
         while (start > 0 && p[start - 1] != '\n')
             start--;
         if (start == 0 && !from_start)
-            return 0; /* the window begins mid-line */
-        json_t *rec = json_loadb(p + start, end - start, 0, NULL);
-        json_t *seq = json_object_get(rec, "seq");
-        uint64_t v = json_is_integer(seq) ? (uint64_t)json_integer_value(seq) : 0;
-        json_decref(rec);
-        if (v > 0)
-            return v;
+            return; /* the window begins mid-line */
+        const char *line = p + start;
+        size_t len = end - start;
+        bool is_call = len > 14 && memcmp(line, "{\"type\":\"call\"", 14) == 0;
+        bool is_tx = len > 12 && memcmp(line, "{\"type\":\"tx\"", 12) == 0;
+        if ((is_call && *seq == 0) || (is_tx && *tx_lsn == 0)) {
+            json_t *rec = json_loadb(line, len, 0, NULL);
+            json_t *v = json_object_get(rec, is_call ? "seq" : "end_lsn");
+            if (is_call && json_is_integer(v))
+                *seq = (uint64_t)json_integer_value(v);
+            if (is_tx && json_is_string(v))
+                recap_pgo_parse_lsn(json_string_value(v), tx_lsn);
+            json_decref(rec);
+        }
         end = start > 0 ? start - 1 : 0;
     }
-    return 0;
 }
 
 /*
@@ -75,7 +82,7 @@ static uint64_t last_seq_in(const char *p, size_t n, bool from_start)
  * its last seq by reading backwards from the end, so start-up does not read a
  * large capture whole.
  */
-static int scan_existing(const char *path, off_t size, uint64_t *last_seq, rcx_err_t *err)
+static int scan_existing(const char *path, off_t size, uint64_t *last_seq, uint64_t *tx_lsn, rcx_err_t *err)
 {
     rcx_err_t rerr;
     rcx_reader_t *r = rcx_reader_open(path, &rerr);
@@ -103,7 +110,10 @@ static int scan_existing(const char *path, off_t size, uint64_t *last_seq, rcx_e
             close(fd);
             return -1;
         }
-        *last_seq = last_seq_in(buf, n, (off_t)n == size);
+        *last_seq = *tx_lsn = 0;
+        last_marks_in(buf, n, (off_t)n == size, last_seq, tx_lsn);
+        /* the last tx is looked for in the window that holds the last call: a capture without
+         * calls near its end is read further back, one without transactions is not read whole */
         if (*last_seq > 0 || (off_t)n == size || window >= RCX_READER_MAX_LINE)
             break;
         window *= 4;
@@ -246,7 +256,8 @@ recap_writer_t *recap_writer_open(const recap_writer_opts_t *opts, rcx_err_t *er
     uint64_t last_seq = 0;
     struct stat st;
     bool exists = stat(opts->path, &st) == 0 && st.st_size > 0;
-    if (exists && scan_existing(opts->path, st.st_size, &last_seq, err) != 0)
+    uint64_t tx_lsn = 0;
+    if (exists && scan_existing(opts->path, st.st_size, &last_seq, &tx_lsn, err) != 0)
         return NULL;
     int fd = open(opts->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -280,7 +291,7 @@ recap_writer_t *recap_writer_open(const recap_writer_opts_t *opts, rcx_err_t *er
     }
 
     recap_writer_t *w = rcx_xmalloc(sizeof(*w));
-    *w = (recap_writer_t){.opts = *opts, .fd = fd, .seq = last_seq};
+    *w = (recap_writer_t){.opts = *opts, .fd = fd, .seq = last_seq, .durable_lsn = tx_lsn};
     rcx_buf_init(&w->out, SIZE_MAX);
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cond, NULL);

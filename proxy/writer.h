@@ -67,7 +67,11 @@ uint64_t recap_writer_done(recap_writer_t *w);
  */
 uint64_t recap_writer_push_line(recap_writer_t *w, char *line, size_t len, uint64_t lsn);
 
-/** The highest WAL position whose line is on disk (any thread). */
+/**
+ * The highest WAL position whose line is on disk (any thread). When appending to
+ * an existing capture it starts at the end LSN of the last "tx" line found near
+ * the file's end: the watermark a restarted proxy resumes after.
+ */
 uint64_t recap_writer_durable_lsn(recap_writer_t *w);
 
 /** The highest ticket issued so far (loop thread). */

@@ -143,6 +143,29 @@ static int check_named_tables(PGconn *conn, const char *tables)
     return rc;
 }
 
+static int setup_slot(PGconn *conn, const db_opts_t *o)
+{
+    PGresult *r;
+    char q[600];
+    if (o->slot != NULL) {
+        char *lit = PQescapeLiteral(conn, o->slot, strlen(o->slot));
+        snprintf(q, sizeof(q),
+                 "SELECT pg_create_logical_replication_slot(%s, 'pgoutput') WHERE NOT EXISTS "
+                 "(SELECT 1 FROM pg_replication_slots WHERE slot_name = %s)",
+                 lit, lit);
+        PQfreemem(lit);
+        if ((r = run(conn, q, PGRES_TUPLES_OK)) == NULL)
+            return 2;
+        printf("slot %s: %s (persistent: it keeps WAL until recap reads it; `recap db teardown --slot %s` "
+               "drops it)\n",
+               o->slot, PQntuples(r) ? "created" : "exists", o->slot);
+        PQclear(r);
+    } else {
+        printf("slot: none made here; recap proxy creates a temporary one each time it starts\n");
+    }
+    return 0;
+}
+
 static int setup(PGconn *conn, const db_opts_t *o)
 {
     if (check_wal_level(conn) != 0)
@@ -194,7 +217,7 @@ static int setup(PGconn *conn, const db_opts_t *o)
     char *pubid = PQescapeIdentifier(conn, o->publication, strlen(o->publication));
     char *publit = PQescapeLiteral(conn, o->publication, strlen(o->publication));
     char q[600];
-    snprintf(q, sizeof(q), "SELECT 1 FROM pg_publication WHERE pubname = %s", publit);
+    snprintf(q, sizeof(q), "SELECT puballtables FROM pg_publication WHERE pubname = %s", publit);
     PQfreemem(publit);
     PGresult *r = run(conn, q, PGRES_TUPLES_OK);
     if (r == NULL) {
@@ -203,7 +226,15 @@ static int setup(PGconn *conn, const db_opts_t *o)
         return 2;
     }
     bool exists = PQntuples(r) > 0;
+    bool all_tables = exists && PQgetvalue(r, 0, 0)[0] == 't';
     PQclear(r);
+    if (all_tables) { /* made by someone else: it already covers every table, leave it */
+        PQfreemem(pubid);
+        printf("publication %s: FOR ALL TABLES, left as it is (%d tables checked: %s)\n", o->publication,
+               ntables, list.base);
+        rcx_buf_free(&list);
+        return setup_slot(conn, o);
+    }
     rcx_buf_t sql;
     rcx_buf_init(&sql, SIZE_MAX);
     snprintf(q, sizeof(q), exists ? "ALTER PUBLICATION %s SET TABLE " : "CREATE PUBLICATION %s FOR TABLE ",
@@ -220,23 +251,7 @@ static int setup(PGconn *conn, const db_opts_t *o)
     PQclear(r);
     printf("publication %s: %d tables (%s)\n", o->publication, ntables, list.base);
     rcx_buf_free(&list);
-    if (o->slot != NULL) {
-        char *lit = PQescapeLiteral(conn, o->slot, strlen(o->slot));
-        snprintf(q, sizeof(q),
-                 "SELECT pg_create_logical_replication_slot(%s, 'pgoutput') WHERE NOT EXISTS "
-                 "(SELECT 1 FROM pg_replication_slots WHERE slot_name = %s)",
-                 lit, lit);
-        PQfreemem(lit);
-        if ((r = run(conn, q, PGRES_TUPLES_OK)) == NULL)
-            return 2;
-        printf("slot %s: %s (persistent: it keeps WAL until recap reads it; `recap db teardown --slot %s` "
-               "drops it)\n",
-               o->slot, PQntuples(r) ? "created" : "exists", o->slot);
-        PQclear(r);
-    } else {
-        printf("slot: none made here; recap proxy creates a temporary one each time it starts\n");
-    }
-    return 0;
+    return setup_slot(conn, o);
 }
 
 static int status(PGconn *conn, const db_opts_t *o)

@@ -187,6 +187,24 @@ static int connect_and_start(recap_cdc_t *c, char *why, size_t whysz)
             PQclear(r);
         }
     }
+    if (c->opts.slot != NULL && c->delivered > 0) {
+        /* a watermark from the capture file must come from this server's WAL */
+        if ((r = query(c, "SELECT pg_current_wal_lsn()", PGRES_TUPLES_OK, why, whysz)) == NULL)
+            return -1;
+        uint64_t current = 0;
+        recap_pgo_parse_lsn(PQgetvalue(r, 0, 0), &current);
+        PQclear(r);
+        if (c->delivered > current) {
+            char a[24], b[24];
+            recap_pgo_format_lsn(c->delivered, a);
+            recap_pgo_format_lsn(current, b);
+            rcx_log_warn(
+                "cdc: the capture's last transaction (%s) is ahead of this server's WAL (%s): it comes "
+                "from another database; resuming from the slot instead",
+                a, b);
+            c->delivered = 0;
+        }
+    }
     /* resume after what was delivered: never from the slot's position alone, which goes back after a
      * server crash (../shared/notes/pgoutput-pg15.md, section 4) */
     if (c->delivered > start)
@@ -388,6 +406,8 @@ recap_cdc_t *recap_cdc_start(const recap_cdc_opts_t *opts, const recap_cdc_callb
         abort();
     c->opts = *opts;
     c->cb = *cb;
+    if (opts->slot != NULL) /* a temporary slot starts after anything a capture already holds */
+        c->delivered = opts->resume_after;
     c->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     recap_pgo_decoder_init(&c->dec);
     recap_relcache_init(&c->rels);

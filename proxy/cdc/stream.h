@@ -40,6 +40,7 @@ typedef struct recap_cdc_opts {
     const char *slot;         /* persistent slot name, or NULL for a temporary one */
     const char *publication;  /* "recap" */
     recap_txbuild_opts_t tx;
+    uint64_t resume_after; /* persistent slot: end LSN of the last transaction already in the capture */
 } recap_cdc_opts_t;
 
 typedef struct recap_cdc_stats {
