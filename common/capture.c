@@ -100,11 +100,24 @@ const char *rcx_msg_find_header(const rcx_msg_t *msg, const char *name)
 
 void rcx_format_time(const struct timespec *ts, char out[32])
 {
-    struct tm tm;
-    time_t secs = ts->tv_sec;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%06ldZ", ts->tv_nsec / 1000);
+    /* the date and time change once a second: format them once a second (per thread) */
+    static _Thread_local time_t cached_sec = -1;
+    static _Thread_local char cached[24];
+    static _Thread_local size_t cached_len;
+    if (ts->tv_sec != cached_sec) {
+        struct tm tm;
+        time_t secs = ts->tv_sec;
+        gmtime_r(&secs, &tm);
+        cached_len = strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
+        cached_sec = ts->tv_sec;
+    }
+    memcpy(out, cached, cached_len);
+    long us = ts->tv_nsec / 1000;
+    char *p = out + cached_len;
+    *p++ = '.';
+    for (int i = 5; i >= 0; i--, us /= 10)
+        p[i] = (char)('0' + us % 10);
+    memcpy(p + 6, "Z", 2);
 }
 
 json_t *rcx_capture_header_json(const char *upstream, const char *database, const struct timespec *started)

@@ -147,9 +147,14 @@ void rcx_jw_key(rcx_buf_t *b, const char *key, bool first)
 
 void rcx_jw_int(rcx_buf_t *b, int64_t v)
 {
-    char tmp[24];
-    int n = snprintf(tmp, sizeof(tmp), "%lld", (long long)v);
-    rcx_buf_append(b, tmp, (size_t)n);
+    char tmp[24], *p = tmp + sizeof(tmp);
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v; /* INT64_MIN too */
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--p = '-';
+    rcx_buf_append(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 void rcx_jw_bool(rcx_buf_t *b, bool v)

@@ -65,11 +65,23 @@ static uint64_t next_random(recap_recorder_t *rec)
 
 static void make_uuid(recap_recorder_t *rec, char out[37])
 {
+    static const char hex[] = "0123456789abcdef";
     uint64_t hi = next_random(rec), lo = next_random(rec);
     hi = (hi & ~0xf000ull) | 0x4000ull;                 /* version 4 */
     lo = (lo & ~(0xc000ull << 48)) | (0x8000ull << 48); /* variant 10 */
-    snprintf(out, 37, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(hi >> 32), (unsigned)(hi >> 16) & 0xffff,
-             (unsigned)hi & 0xffff, (unsigned)(lo >> 48), (unsigned long long)(lo & 0xffffffffffffull));
+    char *o = out;
+    for (int i = 60; i >= 0; i -= 4) {
+        *o++ = hex[(hi >> i) & 15];
+        if (i == 32 || i == 16)
+            *o++ = '-';
+    }
+    *o++ = '-';
+    for (int i = 60; i >= 0; i -= 4) {
+        *o++ = hex[(lo >> i) & 15];
+        if (i == 48)
+            *o++ = '-';
+    }
+    *o = '\0';
 }
 
 void recap_recorder_init(recap_recorder_t *rec, const recap_proxy_config_t *cfg, recap_writer_t *writer)
@@ -289,9 +301,12 @@ static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t *
         call->ttfb_ms = ms_since(&st->t0);
         copy_headers(&call->res, &req->res.headers);
         if (req->res.content_length != SIZE_MAX) {
-            char cl[32];
-            int n = snprintf(cl, sizeof(cl), "%zu", req->res.content_length);
-            rcx_msg_add_header(&call->res, "content-length", 14, cl, (size_t)n);
+            char cl[24], *p = cl + sizeof(cl);
+            size_t v = req->res.content_length;
+            do
+                *--p = (char)('0' + v % 10);
+            while ((v /= 10) != 0);
+            rcx_msg_add_header(&call->res, "content-length", 14, p, (size_t)(cl + sizeof(cl) - p));
         }
         tee_t *tee = (tee_t *)h2o_add_ostream(req, sizeof(*tee), slot);
         tee->super.do_send = tee_send;
