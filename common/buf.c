@@ -63,7 +63,7 @@ static void reserve(rcx_buf_t *b, size_t need)
     b->cap = cap;
 }
 
-void rcx_buf_append(rcx_buf_t *b, const void *p, size_t n)
+void rcx_buf_append_slow(rcx_buf_t *b, const void *p, size_t n)
 {
     b->seen += n;
     size_t room = b->max - b->len;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct rcx_buf {
     char *base;
@@ -33,7 +34,10 @@ void rcx_buf_init(rcx_buf_t *b, size_t max);
 void rcx_buf_init_with(rcx_buf_t *b, size_t max, char *storage, size_t cap);
 
 /** Appends up to the bound; the rest is counted and flagged. */
-void rcx_buf_append(rcx_buf_t *b, const void *p, size_t n);
+static inline void rcx_buf_append(rcx_buf_t *b, const void *p, size_t n);
+
+/** The general case of rcx_buf_append (growth, the bound). */
+void rcx_buf_append_slow(rcx_buf_t *b, const void *p, size_t n);
 
 /** Appends a NUL-terminated string including its NUL (for packed lists). */
 void rcx_buf_append_cstr(rcx_buf_t *b, const char *p, size_t n);
@@ -45,5 +49,16 @@ void rcx_buf_free(rcx_buf_t *b);
 void *rcx_xmalloc(size_t n);
 void *rcx_xrealloc(void *p, size_t n);
 char *rcx_xstrndup(const char *p, size_t n);
+
+static inline void rcx_buf_append(rcx_buf_t *b, const void *p, size_t n)
+{
+    if (n > 0 && n <= b->cap - b->len && n <= b->max - b->len) { /* the hot path: it fits */
+        memcpy(b->base + b->len, p, n);
+        b->len += n;
+        b->seen += n;
+        return;
+    }
+    rcx_buf_append_slow(b, p, n);
+}
 
 #endif

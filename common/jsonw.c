@@ -72,12 +72,22 @@ size_t rcx_utf8_complete_prefix(const char *s, size_t n)
     return n;
 }
 
+/* Bytes that need a look: control characters, '"', '\\', DEL and every non-ASCII byte. */
+static inline bool special(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\' || c >= 0x7f;
+}
+
 static void escape_into(rcx_buf_t *b, const unsigned char *p, size_t n, bool lenient)
 {
     static const char hex[] = "0123456789abcdef";
     size_t run = 0; /* start of the pending run of plain bytes */
     size_t i = 0;
     while (i < n) {
+        while (i < n && !special(p[i])) /* the common case: plain ASCII */
+            i++;
+        if (i == n)
+            break;
         unsigned char c = p[i];
         const char *esc = NULL;
         char tmp[8];
@@ -135,14 +145,6 @@ void rcx_jw_string_lenient(rcx_buf_t *b, const char *p, size_t n)
     rcx_buf_append(b, "\"", 1);
     escape_into(b, (const unsigned char *)p, n, true);
     rcx_buf_append(b, "\"", 1);
-}
-
-void rcx_jw_key(rcx_buf_t *b, const char *key, bool first)
-{
-    if (!first)
-        rcx_buf_append(b, ",", 1);
-    rcx_jw_string(b, key, strlen(key));
-    rcx_buf_append(b, ":", 1);
 }
 
 void rcx_jw_int(rcx_buf_t *b, int64_t v)

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 /** True when p[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool rcx_utf8_valid(const char *p, size_t n);
@@ -30,8 +31,8 @@ void rcx_jw_string(rcx_buf_t *b, const char *p, size_t n);
 /** A string that may hold any bytes: bytes >= 0x80 that are not valid UTF-8 become %XX. */
 void rcx_jw_string_lenient(rcx_buf_t *b, const char *p, size_t n);
 
-/** "key": (a comma before it unless first). */
-void rcx_jw_key(rcx_buf_t *b, const char *key, bool first);
+/** "key": (a comma before it unless first). Inline, so a literal key's length is known when compiling. */
+static inline void rcx_jw_key(rcx_buf_t *b, const char *key, bool first);
 
 void rcx_jw_int(rcx_buf_t *b, int64_t v);
 void rcx_jw_bool(rcx_buf_t *b, bool v);
@@ -39,5 +40,13 @@ void rcx_jw_raw(rcx_buf_t *b, const char *p, size_t n);
 
 /** Base64 (RFC 4648, padded) of p[0..n) as a JSON string. */
 void rcx_jw_base64(rcx_buf_t *b, const char *p, size_t n);
+
+static inline void rcx_jw_key(rcx_buf_t *b, const char *key, bool first)
+{
+    if (!first)
+        rcx_buf_append(b, ",", 1);
+    rcx_jw_string(b, key, strlen(key));
+    rcx_buf_append(b, ":", 1);
+}
 
 #endif
