@@ -277,6 +277,7 @@ def test_a_million_row_transaction_in_bounded_memory(db, app, recap_factory):
     assert len(big["changes"]) == 10000  # --max-tx-rows default
     with open(f"/proc/{r.proc.pid}/status") as f:
         peak_kb = int(next(l for l in f if l.startswith("VmHWM")).split()[1])
+    print(f"recap peak RSS after a 1,000,000-row transaction: {peak_kb} kB")
     assert peak_kb < 256 * 1024, f"peak RSS {peak_kb} kB"
     # the slot keeps advancing: PostgreSQL has been told the transaction is durable
     end = big["end_lsn"]
