@@ -1,0 +1,186 @@
+/* proxy/attribution.c: see attribution.h. */
+#include "attribution.h"
+
+#include "../common/buf.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct recap_attr_call {
+    uint64_t id;
+    uint64_t s, f;
+    bool has_s, ended, has_f;
+    uint64_t fence; /* the fence covering it, 0 if none yet */
+};
+
+struct recap_attr_tx {
+    uint64_t id, c, tag_call;
+};
+
+void recap_attr_init(recap_attr_t *a, const recap_attr_callbacks_t *cb)
+{
+    *a = (recap_attr_t){.cb = *cb};
+}
+
+void recap_attr_dispose(recap_attr_t *a)
+{
+    free(a->calls);
+    free(a->txs);
+    free(a->scratch);
+    *a = (recap_attr_t){0};
+}
+
+static recap_attr_call_t *find(const recap_attr_t *a, uint64_t id)
+{
+    for (size_t i = 0; i < a->ncalls; i++)
+        if (a->calls[i].id == id)
+            return &a->calls[i];
+    return NULL;
+}
+
+int recap_attr_has_call(const recap_attr_t *a, uint64_t call)
+{
+    return find(a, call) != NULL;
+}
+
+size_t recap_attr_calls(const recap_attr_t *a)
+{
+    return a->ncalls;
+}
+
+size_t recap_attr_pending_txs(const recap_attr_t *a)
+{
+    return a->ntxs;
+}
+
+/* A transaction at c can be decided once no window that could hold it is still open. */
+static bool decidable(const recap_attr_t *a, uint64_t c)
+{
+    for (size_t i = 0; i < a->ncalls; i++) {
+        const recap_attr_call_t *x = &a->calls[i];
+        if (!x->has_s)
+            return false; /* its S may still turn out <= c */
+        if (x->s <= c && !x->has_f)
+            return false; /* its F may turn out > c */
+    }
+    return true;
+}
+
+static bool in_window(const recap_attr_call_t *x, uint64_t c)
+{
+    return x->has_s && x->has_f && x->s <= c && c < x->f;
+}
+
+static void decide(recap_attr_t *a, const recap_attr_tx_t *t)
+{
+    recap_attr_call_t *tagged = t->tag_call ? find(a, t->tag_call) : NULL;
+    if (tagged != NULL) {
+        a->cb.tx_decided(a->cb.arg, t->id, RECAP_ATTR_TAG, &tagged->id, 1);
+        return;
+    }
+    if (a->scratch_cap < a->ncalls) {
+        a->scratch_cap = a->ncalls;
+        a->scratch = rcx_xrealloc(a->scratch, sizeof(*a->scratch) * a->scratch_cap);
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < a->ncalls; i++)
+        if (in_window(&a->calls[i], t->c))
+            a->scratch[n++] = a->calls[i].id;
+    recap_attr_how_t how = n == 0 ? RECAP_ATTR_ORPHAN : n == 1 ? RECAP_ATTR_WINDOW : RECAP_ATTR_AMBIGUOUS;
+    a->cb.tx_decided(a->cb.arg, t->id, how, a->scratch, n);
+}
+
+/* Decides what can be decided, then completes what can be completed. */
+static void progress(recap_attr_t *a)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < a->ntxs; i++) {
+        recap_attr_tx_t t = a->txs[i];
+        bool tagged = t.tag_call && find(a, t.tag_call) != NULL;
+        if (tagged || decidable(a, t.c))
+            decide(a, &t);
+        else
+            a->txs[keep++] = t;
+    }
+    a->ntxs = keep;
+    for (size_t i = 0; i < a->ncalls;) {
+        recap_attr_call_t *x = &a->calls[i];
+        bool done = x->has_f;
+        for (size_t k = 0; done && k < a->ntxs; k++)
+            if (a->txs[k].c >= x->s && a->txs[k].c < x->f)
+                done = false; /* a transaction in its window is still undecided */
+        if (!done) {
+            i++;
+            continue;
+        }
+        uint64_t id = x->id;
+        a->calls[i] = a->calls[--a->ncalls];
+        a->cb.call_complete(a->cb.arg, id);
+        /* removing a call can make earlier transactions decidable */
+        progress(a);
+        return;
+    }
+}
+
+void recap_attr_call_begin(recap_attr_t *a, uint64_t call)
+{
+    if (a->ncalls == a->calls_cap) {
+        a->calls_cap = a->calls_cap ? a->calls_cap * 2 : 16;
+        a->calls = rcx_xrealloc(a->calls, sizeof(*a->calls) * a->calls_cap);
+    }
+    a->calls[a->ncalls++] = (recap_attr_call_t){.id = call};
+}
+
+void recap_attr_call_start(recap_attr_t *a, uint64_t call, uint64_t s)
+{
+    recap_attr_call_t *x = find(a, call);
+    if (x == NULL)
+        return;
+    x->s = s;
+    x->has_s = true;
+    progress(a);
+}
+
+void recap_attr_call_end(recap_attr_t *a, uint64_t call)
+{
+    recap_attr_call_t *x = find(a, call);
+    if (x != NULL)
+        x->ended = true;
+}
+
+uint64_t recap_attr_fence_sent(recap_attr_t *a)
+{
+    uint64_t id = 0;
+    for (size_t i = 0; i < a->ncalls; i++) {
+        recap_attr_call_t *x = &a->calls[i];
+        if (x->ended && x->fence == 0) {
+            if (id == 0)
+                id = ++a->next_fence;
+            x->fence = id;
+        }
+    }
+    return id;
+}
+
+void recap_attr_fence_arrived(recap_attr_t *a, uint64_t fence, uint64_t f)
+{
+    for (size_t i = 0; i < a->ncalls; i++) {
+        recap_attr_call_t *x = &a->calls[i];
+        if (x->fence == fence && !x->has_f) {
+            x->f = f;
+            x->has_f = true;
+        }
+    }
+    progress(a);
+}
+
+void recap_attr_tx(recap_attr_t *a, uint64_t tx, uint64_t c, uint64_t tag_call)
+{
+    if (a->ntxs == a->txs_cap) {
+        a->txs_cap = a->txs_cap ? a->txs_cap * 2 : 16;
+        a->txs = rcx_xrealloc(a->txs, sizeof(*a->txs) * a->txs_cap);
+    }
+    a->txs[a->ntxs++] = (recap_attr_tx_t){tx, c, tag_call};
+    progress(a);
+}
