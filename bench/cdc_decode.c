@@ -7,16 +7,14 @@
  * changes per second for each. Usage: cdc_decode FRAMES.txt [SECONDS]
  */
 #include "../proxy/cdc/txbuild.h"
+#include "../tests/unit/frames.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-typedef struct frame {
-    uint8_t *b;
-    size_t n;
-} frame_t;
+typedef test_frame_t frame_t;
 
 static double now(void)
 {
@@ -32,33 +30,15 @@ int main(int argc, char **argv)
         return 2;
     }
     double secs = argc > 2 ? atof(argv[2]) : 3.0;
-    FILE *f = fopen(argv[1], "r");
-    if (f == NULL) {
-        perror(argv[1]);
-        return 2;
-    }
-    static char line[200000];
-    frame_t frames[256];
-    size_t n = 0;
-    while (fgets(line, sizeof(line), f) && n < 256) {
-        if (line[0] == '#')
-            continue;
-        char *hex = strchr(line, ' ') + 1;
-        size_t len = strcspn(hex, "\n") / 2;
-        frames[n].b = malloc(len);
-        frames[n].n = len;
-        for (size_t i = 0; i < len; i++)
-            sscanf(hex + 2 * i, "%2hhx", &frames[n].b[i]);
-        n++;
-    }
-    fclose(f);
+    static test_frame_t frames[256];
+    size_t n = test_frames_load(argv[1], frames, 256);
     /* the small-row changes (the 40 kB TOAST rows would measure memcpy, not decoding) */
     frame_t changes[256], rels[256];
     size_t nc = 0, nr = 0;
     for (size_t i = 0; i < n; i++) {
-        if (strchr("IUD", frames[i].b[0]) && frames[i].n < 1000)
+        if (strchr("IUD", frames[i].bytes[0]) && frames[i].len < 1000)
             changes[nc++] = frames[i];
-        if (frames[i].b[0] == 'R')
+        if (frames[i].bytes[0] == 'R')
             rels[nr++] = frames[i];
     }
 
@@ -71,14 +51,14 @@ int main(int argc, char **argv)
     do {
         for (int rep = 0; rep < 1000; rep++)
             for (size_t i = 0; i < nc; i++)
-                count += recap_pgo_decode(&dec, changes[i].b, changes[i].n, &m, &err) == 0;
+                count += recap_pgo_decode(&dec, changes[i].bytes, changes[i].len, &m, &err) == 0;
     } while ((t = now()) - t0 < secs);
     double decode_rate = (double)count / (t - t0);
 
     recap_relcache_t rc;
     recap_relcache_init(&rc);
     for (size_t i = 0; i < nr; i++) {
-        recap_pgo_decode(&dec, rels[i].b, rels[i].n, &m, &err);
+        recap_pgo_decode(&dec, rels[i].bytes, rels[i].len, &m, &err);
         recap_relcache_put(&rc, &m);
     }
     recap_txbuild_opts_t opts = {.max_rows = UINT64_MAX, .max_bytes = SIZE_MAX};
@@ -95,7 +75,7 @@ int main(int argc, char **argv)
         recap_txbuild_begin(&tb, &begin, &err);
         for (int rep = 0; rep < 100; rep++)
             for (size_t i = 0; i < nc; i++) {
-                recap_pgo_decode(&dec, changes[i].b, changes[i].n, &m, &err);
+                recap_pgo_decode(&dec, changes[i].bytes, changes[i].len, &m, &err);
                 count += recap_txbuild_change(&tb, recap_relcache_get(&rc, m.u.change.relid), &m, &err) == 0;
             }
         out.len = 0;
@@ -112,6 +92,6 @@ int main(int argc, char **argv)
     recap_relcache_dispose(&rc);
     recap_pgo_decoder_dispose(&dec);
     for (size_t i = 0; i < n; i++)
-        free(frames[i].b);
+        free(frames[i].bytes);
     return 0;
 }

@@ -21,6 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** PostgreSQL's timestamps count microseconds from 2000-01-01; this is that day in Unix seconds. */
+#define RECAP_PG_EPOCH_UNIX 946684800LL
+
 /** PostgreSQL's limit on columns per table (MaxTupleAttributeNumber). */
 #define RECAP_PGO_MAX_COLUMNS 1664
 

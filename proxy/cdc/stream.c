@@ -19,7 +19,6 @@
 #define STATUS_INTERVAL_MS 1000
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
-#define PG_EPOCH_OFFSET_US (946684800LL * 1000000)
 
 struct recap_cdc {
     recap_cdc_opts_t opts;
@@ -53,7 +52,7 @@ static int64_t pg_now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - PG_EPOCH_OFFSET_US;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - RECAP_PG_EPOCH_UNIX * 1000000;
 }
 
 /* The first line of libpq's message. */

@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PG_EPOCH_OFFSET 946684800LL /* 2000-01-01 in Unix seconds */
-
 void recap_pg_time(int64_t pg_us, char out[32])
 {
     int64_t secs = pg_us / 1000000, us = pg_us % 1000000;
@@ -18,7 +16,7 @@ void recap_pg_time(int64_t pg_us, char out[32])
         us += 1000000;
         secs--;
     }
-    struct timespec ts = {.tv_sec = (time_t)(secs + PG_EPOCH_OFFSET), .tv_nsec = (long)us * 1000};
+    struct timespec ts = {.tv_sec = (time_t)(secs + RECAP_PG_EPOCH_UNIX), .tv_nsec = (long)us * 1000};
     rcx_format_time(&ts, out);
 }
 

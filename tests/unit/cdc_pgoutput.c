@@ -4,11 +4,9 @@
 
 #include "../../proxy/cdc/pgoutput.h"
 
-typedef struct frame {
-    char label[64];
-    uint8_t *bytes;
-    size_t len;
-} frame_t;
+#include "frames.h"
+
+typedef test_frame_t frame_t;
 
 static frame_t frames[256];
 static size_t nframes;
@@ -18,27 +16,7 @@ static int load_frames(void **state)
     (void)state;
     char path[512];
     snprintf(path, sizeof(path), "%s/pgoutput/frames.txt", getenv("RECAP_TEST_DATA"));
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    static char line[200000];
-    while (fgets(line, sizeof(line), f) && nframes < 256) {
-        if (line[0] == '#')
-            continue;
-        char *sp = strchr(line, ' ');
-        assert_non_null(sp);
-        *sp = '\0';
-        frame_t *fr = &frames[nframes++];
-        size_t ll = strlen(line) < sizeof(fr->label) - 1 ? strlen(line) : sizeof(fr->label) - 1;
-        memcpy(fr->label, line, ll);
-        fr->label[ll] = '\0';
-        char *hex = sp + 1;
-        size_t hl = strcspn(hex, "\n");
-        fr->len = hl / 2;
-        fr->bytes = malloc(fr->len);
-        for (size_t i = 0; i < fr->len; i++)
-            sscanf(hex + 2 * i, "%2hhx", &fr->bytes[i]);
-    }
-    fclose(f);
+    nframes = test_frames_load(path, frames, 256);
     assert_true(nframes > 40);
     return 0;
 }

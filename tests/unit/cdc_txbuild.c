@@ -4,6 +4,7 @@
 
 #include "../../proxy/cdc/txbuild.h"
 #include "../../proxy/cdc/values.h"
+#include "frames.h"
 
 #include <jansson.h>
 
@@ -15,24 +16,19 @@ static void run_frames(const recap_txbuild_opts_t *opts)
 {
     char path[512];
     snprintf(path, sizeof(path), "%s/pgoutput/frames.txt", getenv("RECAP_TEST_DATA"));
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
+    static test_frame_t frames[256];
+    size_t nframes = test_frames_load(path, frames, 256);
+    assert_true(nframes > 40);
     recap_pgo_decoder_t dec;
     recap_relcache_t rc;
     recap_txbuild_t tb;
     recap_pgo_decoder_init(&dec);
     recap_relcache_init(&rc);
     recap_txbuild_init(&tb, opts);
-    static char line[200000];
-    static uint8_t bytes[100000];
     ntx = 0;
-    while (fgets(line, sizeof(line), f)) {
-        if (line[0] == '#')
-            continue;
-        char *hex = strchr(line, ' ') + 1;
-        size_t n = strcspn(hex, "\n") / 2;
-        for (size_t i = 0; i < n; i++)
-            sscanf(hex + 2 * i, "%2hhx", &bytes[i]);
+    for (size_t fi = 0; fi < nframes; fi++) {
+        const uint8_t *bytes = frames[fi].bytes;
+        size_t n = frames[fi].len;
         recap_pgo_msg_t m;
         rcx_err_t err;
         assert_int_equal(recap_pgo_decode(&dec, bytes, n, &m, &err), 0);
@@ -73,7 +69,8 @@ static void run_frames(const recap_txbuild_opts_t *opts)
         if (rc2 != 0)
             fail_msg("%s", err.msg);
     }
-    fclose(f);
+    for (size_t fi = 0; fi < nframes; fi++)
+        free(frames[fi].bytes);
     recap_txbuild_dispose(&tb);
     recap_relcache_dispose(&rc);
     recap_pgo_decoder_dispose(&dec);
