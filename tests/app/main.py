@@ -58,6 +58,14 @@ class Job(Base):
 
 app = FastAPI(title="recap example API")
 
+if os.environ.get("RECAP_APP_TAG") == "1":
+    # tag mode (integrations/fastapi/recap_tag.py): each transaction names its call
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "integrations",
+                                    "fastapi"))
+    from recap_tag import install
+    install(app, SessionLocal)
+
 
 def get_db():
     db = SessionLocal()

@@ -305,3 +305,25 @@ def test_restarted_proxy_resumes_after_its_capture_without_duplicates(db, app, r
     assert sorted(got) == sorted(want)  # nothing lost, nothing twice, across a proxy crash
     r2.stop()
     db.psql("app", "SELECT pg_drop_replication_slot('recap_resume')")
+
+
+def test_tag_mode_names_the_call_in_each_transaction(db, recap_factory):
+    """The example app with integrations/fastapi/recap_tag.py switched on: every transaction a call
+    commits carries that call's X-Request-Id, as injected by recap."""
+    tagged_app = harness.App(db.url, env={"RECAP_APP_TAG": "1"})
+    tagged_app.start()
+    try:
+        r = cdc_recap(recap_factory, tagged_app, db)
+        scenario.run(r.url)
+        txs = wait_for_marker(r, db)
+        r.barrier()
+        calls = {c["id"]: c for c in r.records()}
+        assert len(txs) == 6
+        for t in txs:
+            call = calls[t["tag"]]  # the tag is a call's id
+            assert call["request"]["method"] in ("POST", "PATCH", "DELETE")
+        by_path = [(calls[t["tag"]]["request"]["method"], calls[t["tag"]]["response"]["status"]) for t in txs]
+        assert by_path == [("POST", 201), ("POST", 201), ("PATCH", 200), ("POST", 201), ("POST", 200),
+                           ("DELETE", 204)]
+    finally:
+        tagged_app.stop()
