@@ -27,6 +27,7 @@ enum {
     OPT_REDACT_HEADER,
     OPT_REDACT_FIELD,
     OPT_KEEP_TEST_HEADER,
+    OPT_SERIALIZE,
     OPT_LOG_LEVEL,
     OPT_DATABASE_URL,
     OPT_SLOT,
@@ -53,6 +54,7 @@ static const struct option options[] = {
     {"redact-header", required_argument, NULL, OPT_REDACT_HEADER},
     {"redact-field", required_argument, NULL, OPT_REDACT_FIELD},
     {"keep-test-header", no_argument, NULL, OPT_KEEP_TEST_HEADER},
+    {"serialize", no_argument, NULL, OPT_SERIALIZE},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"database-url", required_argument, NULL, OPT_DATABASE_URL},
     {"slot", required_argument, NULL, OPT_SLOT},
@@ -285,6 +287,9 @@ int recap_proxy_config_parse(recap_proxy_config_t *cfg, int argc, char **argv, r
             break;
         case OPT_KEEP_TEST_HEADER:
             cfg->keep_test_header = 1;
+            break;
+        case OPT_SERIALIZE:
+            cfg->serialize = 1;
             break;
         case OPT_LOG_LEVEL:
             cfg->log_level = optarg;

@@ -15,6 +15,11 @@ typedef struct call_state {
     rcx_call_t *call; /* NULL once handed to the writer */
     recap_inflight_node_t node;
     struct timespec t0;
+    /* --serialize: a call waiting for its turn */
+    h2o_req_t *req;
+    h2o_handler_t *handler;
+    struct call_state *next_waiting;
+    bool waiting;
 } call_state_t;
 
 /* The prefilter is how the filter and the logger find the state from a request. */
@@ -125,13 +130,39 @@ static const h2o_iovec_t *proxy_error(h2o_req_t *req)
 }
 
 /* Closes the record and hands it to the writer. */
+/* --serialize: the call through is done (or one waiting gave up): let the next one through. */
+static void gate_leave(recap_recorder_t *rec, call_state_t *st)
+{
+    if (st->waiting) {
+        for (call_state_t **p = &rec->gate_waiting; *p != NULL; p = &(*p)->next_waiting)
+            if (*p == st) {
+                *p = st->next_waiting;
+                break;
+            }
+        st->waiting = false;
+        return;
+    }
+    if (rec->gate_active != st)
+        return;
+    call_state_t *next = rec->gate_waiting;
+    rec->gate_active = next;
+    if (next == NULL)
+        return;
+    rec->gate_waiting = next->next_waiting;
+    next->waiting = false;
+    h2o_delegate_request_deferred(next->req, next->handler); /* not from inside this request's teardown */
+}
+
 static void finish(call_state_t *st, h2o_req_t *req)
 {
     rcx_call_t *call = st->call;
     recap_recorder_t *rec = st->rec;
     if (call == NULL)
         return;
+    gate_leave(rec, st);
     st->call = NULL;
+    if (call->status == 0) /* torn down before any response: the client went away */
+        call->aborted = true;
     call->duration_ms = ms_since(&st->t0);
     /* attribution (transactions on their calls) is the next step; until then say whether changes
      * were being captured at all while this call ran */
@@ -256,6 +287,19 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
     st->call = call;
     recap_inflight_add(&rec->inflight, &st->node);
+    if (rec->cfg->serialize) { /* one call at a time through to the upstream */
+        st->req = req;
+        st->handler = self;
+        if (rec->gate_active != NULL) {
+            call_state_t **tail = &rec->gate_waiting;
+            while (*tail != NULL)
+                tail = &(*tail)->next_waiting;
+            *tail = st;
+            st->waiting = true;
+            return 0; /* gate_leave() delegates it to the proxy when its turn comes */
+        }
+        rec->gate_active = st;
+    }
     return -1; /* on to the reverse proxy */
 }
 

@@ -35,9 +35,10 @@ typedef struct recap_recorder {
     recap_metrics_t metrics;
     recap_inflight_t inflight;
     recap_barriers_t barriers;
-    char *current_test;               /* set by PUT /test; owned */
-    uint64_t rng[2];                  /* request-id generator state */
-    const _Atomic int *cdc_streaming; /* NULL: no database configured */
+    char *current_test;                            /* set by PUT /test; owned */
+    uint64_t rng[2];                               /* request-id generator state */
+    const _Atomic int *cdc_streaming;              /* NULL: no database configured */
+    struct call_state *gate_active, *gate_waiting; /* --serialize: the call through, those waiting (FIFO) */
 } recap_recorder_t;
 
 /** Initialises the recorder (no I/O besides seeding the id generator). */

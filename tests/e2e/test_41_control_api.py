@@ -1,5 +1,6 @@
 """The control API: every route, the token, barriers and test labels."""
 import json
+import subprocess
 import threading
 import time
 
@@ -91,3 +92,40 @@ def test_put_test_labels_calls(recap):
     (line,) = body.decode().splitlines()
     assert json.loads(line)["seq"] == 3
     assert recap.control_request("PUT", "/test", b"{not json")[0] == 400
+
+
+def test_serialize_lets_one_call_through_at_a_time(app, recap_factory):
+    import concurrent.futures
+
+    def burst(r):
+        t0 = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(lambda _: httpx.get(f"{r.url}/api/v1/slow?ms=200", timeout=30).status_code,
+                                  range(8)))
+        return time.monotonic() - t0, codes
+
+    free, codes = burst(recap_factory(app.url))
+    assert codes == [200] * 8
+    r = recap_factory(app.url, args=["--serialize"])
+    serial, codes = burst(r)
+    assert codes == [200] * 8
+    assert free < 1.0  # the upstream serves them together...
+    assert serial >= 8 * 0.2  # ...but through --serialize they go one after another
+    r.barrier()
+    assert len(r.records()) == 8
+    # an HTTP/2 client that gives up while waiting for its turn is recorded as aborted (never forwarded),
+    # and the queue moves on. (h2o 2.2.5 does not read an HTTP/1 connection while a request is pending,
+    # so an HTTP/1 client that leaves is only noticed when its response is written.)
+    t = threading.Thread(target=lambda: httpx.get(f"{r.url}/api/v1/slow?ms=600", timeout=10))
+    t.start()
+    time.sleep(0.1)
+    gone = subprocess.run(["curl", "-s", "--http2-prior-knowledge", "--max-time", "0.2",
+                           f"{r.url}/api/v1/slow?ms=10"], capture_output=True)
+    assert gone.returncode == 28  # curl's timeout
+    t.join()
+    assert httpx.get(f"{r.url}/api/v1/health", timeout=5).status_code == 200
+    r.barrier()
+    recs = r.records()
+    gave_up = [x for x in recs if x["request"]["query"] == "ms=10"]
+    assert len(gave_up) == 1 and gave_up[0]["aborted"] is True
+    assert gave_up[0]["response"]["status"] == 0  # it never reached the upstream
