@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
@@ -295,6 +296,18 @@ static int serve(server_t *s)
     rcx_err_t err;
     recap_proxy_config_t *cfg = &s->cfg;
 
+    if (cfg->database_url != NULL && strncmp(cfg->database_url, "postgresql://", 13) != 0 &&
+        strncmp(cfg->database_url, "postgres://", 11) != 0) {
+        char *why = NULL;
+        PQconninfoOption *opts = PQconninfoParse(cfg->database_url, &why);
+        if (opts == NULL) {
+            fail("--database-url: not a postgresql:// URL nor key=value settings: %s",
+                 why ? strtok(why, "\n") : "out of memory");
+            PQfreemem(why);
+            return 2;
+        }
+        PQconninfoFree(opts);
+    }
     h2o_url_t upstream;
     if (h2o_url_parse(cfg->upstream, SIZE_MAX, &upstream) != 0) {
         fail("--upstream: cannot parse '%s' as a URL", cfg->upstream);

@@ -33,6 +33,10 @@ def test_bad_values():
         r = run("proxy", "--upstream", "http://127.0.0.1:1", *args)
         assert r.returncode == 2, args
         assert msg in r.stderr and r.stderr.count("\n") == 1, r.stderr
+    r = run("proxy", "--upstream", "http://127.0.0.1:1", "--database-url", "not a url")
+    assert r.returncode == 2
+    assert r.stderr == ("recap: proxy: --database-url: not a postgresql:// URL nor key=value settings: "
+                        "missing \"=\" after \"not\" in connection info string\n"), r.stderr
     r = run("proxy")
     assert r.returncode == 2 and "no upstream" in r.stderr
     r = run("proxy", "--upstream", "ftp://x")
