@@ -86,7 +86,7 @@ static int next_object(rcx_reader_t *r, json_t **out, rcx_err_t *err)
         if (len == 0)
             continue;
         json_error_t je;
-        json_t *obj = json_loadb(r->line, len, 0, &je);
+        json_t *obj = json_loadb(r->line, len, JSON_ALLOW_NUL, &je); /* "\\u0000" is valid JSON */
         if (obj == NULL) {
             if (!newline) {
                 r->torn = true;

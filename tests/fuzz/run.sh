@@ -17,6 +17,22 @@ for n, line in enumerate(l for l in open(sys.argv[1]) if not l.startswith("#")):
     label, hexs = line.split()
     open(f"{sys.argv[2]}/{n:03d}", "wb").write(bytes.fromhex(hexs))
 PY
+# the same frames as one length-prefixed stream, for fuzz_cdc_stream
+mkdir -p "$work/cdc_stream" "$work/capture_reader"
+/usr/bin/python3 - "$root/tests/data/pgoutput/frames.txt" "$work/cdc_stream/all" <<'PY'
+import sys
+out = b""
+for line in open(sys.argv[1]):
+    if not line.startswith("#"):
+        b = bytes.fromhex(line.split()[1])
+        if len(b) < 65536:
+            out += len(b).to_bytes(2, "big") + b
+open(sys.argv[2], "wb").write(out)
+PY
+# a small valid capture, for fuzz_capture_reader
+printf '%s\n' '{"type":"header","recap":1,"upstream":"http://x"}' \
+  '{"type":"call","seq":1,"request":{"method":"GET","path":"/"},"response":{"status":200}}' \
+  '{"type":"tx","xid":1,"changes":[]}' > "$work/capture_reader/valid"
 
 for target in "$build"/fuzz_*; do
   name=$(basename "$target")

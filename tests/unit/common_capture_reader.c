@@ -17,13 +17,15 @@ static void reads_records_and_skips_later_headers(void **state)
     (void)state;
     char path[64];
     rcx_err_t err;
-    rcx_reader_t *r = open_text(
-        HEADER "{\"type\":\"call\",\"seq\":1}\n\n" HEADER "{\"type\":\"call\",\"seq\":2}\n", path, &err);
+    rcx_reader_t *r = open_text(HEADER "{\"type\":\"call\",\"seq\":1,\"body_text\":\"a\\u0000b\"}\n\n" HEADER
+                                       "{\"type\":\"call\",\"seq\":2}\n",
+                                path, &err);
     assert_non_null(r);
     assert_string_equal(json_string_value(json_object_get(rcx_reader_header(r), "upstream")), "http://x");
     json_t *rec;
     assert_int_equal(rcx_reader_next(r, &rec, &err), 1);
     assert_int_equal(json_integer_value(json_object_get(rec, "seq")), 1);
+    assert_int_equal(json_string_length(json_object_get(rec, "body_text")), 3); /* a NUL inside is kept */
     json_decref(rec);
     assert_int_equal(rcx_reader_next(r, &rec, &err), 1);
     assert_int_equal(json_integer_value(json_object_get(rec, "seq")), 2);
