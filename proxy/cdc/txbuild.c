@@ -314,7 +314,10 @@ int recap_txbuild_commit(recap_txbuild_t *tb, const recap_pgo_msg_t *m, rcx_buf_
     rcx_buf_append(out, "{", 1);
     for (size_t i = 0; i < tb->ntables; i++) {
         const recap_table_count_t *t = &tb->tables[i];
-        rcx_jw_key(out, t->name, i == 0);
+        if (i > 0) /* names come from the server: written leniently, whatever their bytes */
+            rcx_buf_append(out, ",", 1);
+        rcx_jw_string_lenient(out, t->name, strlen(t->name));
+        rcx_buf_append(out, ":", 1);
         char counts[160];
         int n = snprintf(counts, sizeof(counts),
                          "{\"insert\":%llu,\"update\":%llu,\"delete\":%llu,\"truncate\":%llu}",

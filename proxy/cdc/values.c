@@ -3,20 +3,26 @@
 
 #include "../../common/jsonw.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* An integer that fits 64 bits (so every JSON reader, jansson included, can hold it). */
 static bool is_integer(const char *p, size_t n)
 {
     size_t i = (n > 0 && p[0] == '-') ? 1 : 0;
-    if (i == n)
+    if (i == n || n - i > 19 || (p[i] == '0' && n - i > 1)) /* JSON allows no leading zeros */
         return false;
-    for (; i < n; i++)
-        if (p[i] < '0' || p[i] > '9')
+    for (size_t k = i; k < n; k++)
+        if (p[k] < '0' || p[k] > '9')
             return false;
-    return true;
+    if (n - i < 19)
+        return true;
+    /* 19 digits: compare with 9223372036854775807 (or ...808 when negative) */
+    const char *limit = i ? "9223372036854775808" : "9223372036854775807";
+    return memcmp(p + i, limit, 19) <= 0;
 }
 
 /* RFC 8259 number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
@@ -52,6 +58,19 @@ static bool is_json_number(const char *p, size_t n)
             return false;
     }
     return i == n;
+}
+
+/* Within a double's range (a reader would otherwise refuse the line as an overflow). */
+static bool fits_double(const char *p, size_t n)
+{
+    char tmp[64];
+    if (n >= sizeof(tmp))
+        return false;
+    memcpy(tmp, p, n);
+    tmp[n] = '\0';
+    errno = 0;
+    double v = strtod(tmp, NULL);
+    return errno != ERANGE || v == 0.0; /* underflow to zero reads back fine */
 }
 
 static void text(rcx_buf_t *out, const char *p, size_t n)
@@ -99,7 +118,7 @@ void recap_cdc_value_json(rcx_buf_t *out, uint32_t typoid, const char *p, size_t
         break;
     case RECAP_OID_FLOAT4:
     case RECAP_OID_FLOAT8:
-        if (is_json_number(p, n)) {
+        if (is_json_number(p, n) && fits_double(p, n)) {
             rcx_jw_raw(out, p, n);
             return;
         }

@@ -251,6 +251,11 @@ static void value_edge_cases(void **state)
         {RECAP_OID_NUMERIC, "NaN", "\"NaN\""},
         {RECAP_OID_BOOL, "maybe", "\"maybe\""},
         {RECAP_OID_INT4, "12a", "\"12a\""},
+        {RECAP_OID_INT8, "-9223372036854775808", "-9223372036854775808"},
+        {RECAP_OID_INT8, "9223372036855775807", "\"9223372036855775807\""}, /* past 64 bits: a string */
+        {RECAP_OID_FLOAT8, "1e400", "\"1e400\""},
+        {RECAP_OID_INT4, "007", "\"007\""},
+        {RECAP_OID_INT4, "0", "0"},
         {RECAP_OID_JSON, "{\n \"a\": 1\n}", "{\"a\":1}"},
         {RECAP_OID_JSONB, "[1, \"x\"]", "[1, \"x\"]"},
         {RECAP_OID_JSON, "{broken", "\"{broken\""},
