@@ -121,7 +121,7 @@ static void row_json(rcx_buf_t *b, const recap_rel_t *rel, const recap_pgo_tuple
             else {
                 if (toast->len > 0)
                     rcx_buf_append(toast, ",", 1);
-                rcx_jw_string(toast, rel->cols[i].name, strlen(rel->cols[i].name));
+                rcx_jw_string_lenient(toast, rel->cols[i].name, strlen(rel->cols[i].name));
                 continue;
             }
         }
