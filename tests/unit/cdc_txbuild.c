@@ -238,6 +238,41 @@ static void out_of_order_input_is_an_error(void **state)
     recap_txbuild_dispose(&tb);
 }
 
+static void names_that_are_not_utf8_still_make_json(void **state)
+{
+    (void)state;
+    recap_relcache_t rc;
+    recap_relcache_init(&rc);
+    recap_pgo_relcol_t cols[2] = {{1, "id", RECAP_OID_INT4, -1}, {0, "big\x80", 25, -1}};
+    recap_pgo_msg_t r = {
+        .type = 'R',
+        .u.relation = {
+            .relid = 7, .nspname = "s\xff", .relname = "t\xfe", .replident = 'd', .ncols = 2, .cols = cols}};
+    const recap_rel_t *rel = recap_relcache_put(&rc, &r);
+    recap_txbuild_opts_t opts = {.max_rows = 10, .max_bytes = 4096};
+    recap_txbuild_t tb;
+    recap_txbuild_init(&tb, &opts);
+    rcx_err_t err;
+    recap_pgo_msg_t b = {.type = 'B', .u.begin = {.final_lsn = 5, .xid = 1}};
+    assert_int_equal(recap_txbuild_begin(&tb, &b, &err), 0);
+    recap_pgo_col_t nc[2] = {{'t', (const uint8_t *)"1", 1}, {'u', NULL, 0}};
+    recap_pgo_msg_t u = {.type = 'U', .u.change = {.relid = 7, .new_tuple = {2, nc}}};
+    assert_int_equal(recap_txbuild_change(&tb, rel, &u, &err), 0);
+    recap_pgo_msg_t c = {.type = 'C', .u.commit = {.commit_lsn = 5, .end_lsn = 6}};
+    rcx_buf_t out;
+    rcx_buf_init(&out, SIZE_MAX);
+    assert_int_equal(recap_txbuild_commit(&tb, &c, &out, &err), 0);
+    json_t *v = json_loadb(out.base, out.len, 0, NULL);
+    assert_non_null(v); /* bad bytes become %XX, never invalid JSON */
+    assert_non_null(json_object_get(json_object_get(v, "tables"), "s%FF.t%FE"));
+    assert_string_equal(S(json_array_get(G(json_array_get(G(v, "changes"), 0), "toast_unchanged"), 0)),
+                        "big%80");
+    json_decref(v);
+    rcx_buf_free(&out);
+    recap_txbuild_dispose(&tb);
+    recap_relcache_dispose(&rc);
+}
+
 static void value_edge_cases(void **state)
 {
     (void)state;
@@ -284,6 +319,7 @@ int main(void)
         cmocka_unit_test(truncate_tag_and_schema_change),
         cmocka_unit_test(row_images_are_capped_counts_stay_exact),
         cmocka_unit_test(out_of_order_input_is_an_error),
+        cmocka_unit_test(names_that_are_not_utf8_still_make_json),
         cmocka_unit_test(value_edge_cases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
