@@ -70,6 +70,9 @@ void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, reca
         int64_t lag = atomic_load(&cdc->lag_us);
         metric(out, "recap_cdc_lag_microseconds", "gauge", "Commit to receipt, for the last transaction.",
                NULL, lag > 0 ? (uint64_t)lag : 0);
+        metric(out, "recap_cdc_backpressure_waits_total", "counter",
+               "Times the stream paused because records waiting for the disk were over --queue-bytes.", NULL,
+               atomic_load(&cdc->backpressure_waits));
         metric(out, "recap_cdc_flushed_lsn", "gauge", "WAL position confirmed to PostgreSQL as durable.",
                NULL, atomic_load(&cdc->flushed_lsn));
     }

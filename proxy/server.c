@@ -50,6 +50,8 @@ typedef struct server {
     int stopping;
     recap_cdc_t *cdc;
     h2o_multithread_receiver_t cdc_receiver;
+    _Atomic size_t cdc_posted_bytes; /* transactions posted to the loop, not yet with the writer */
+    _Atomic int cdc_stopping;
 } server_t;
 
 /* A committed transaction, from the CDC thread to the loop. */
@@ -214,6 +216,7 @@ static void on_cdc_tx(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mess
     while (!h2o_linklist_is_empty(messages)) {
         cdc_tx_t *tx = H2O_STRUCT_FROM_MEMBER(cdc_tx_t, super.link, messages->next);
         h2o_linklist_unlink(&tx->super.link);
+        atomic_fetch_sub(&s->cdc_posted_bytes, tx->len);
         recap_writer_push_line(s->writer, tx->line, tx->len, tx->end_lsn);
         free(tx);
     }
@@ -223,6 +226,18 @@ static void on_cdc_tx(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mess
 static void cdc_tx_ready(void *arg, char *line, size_t len, uint64_t end_lsn)
 {
     server_t *s = arg;
+    /* Backpressure: while what waits for the disk is over --queue-bytes, stop reading the stream.
+     * PostgreSQL keeps the WAL in the slot meanwhile; no change is dropped and memory stays bounded. */
+    recap_writer_stats_t *st = recap_writer_stats(s->writer);
+    bool waited = false;
+    while (atomic_load(&s->cdc_posted_bytes) + atomic_load(&st->queued_bytes) > s->cfg.queue_bytes &&
+           !atomic_load(&s->cdc_stopping)) {
+        waited = true;
+        nanosleep(&(struct timespec){0, 2 * 1000 * 1000}, NULL);
+    }
+    if (waited)
+        atomic_fetch_add(&recap_cdc_stats(s->cdc)->backpressure_waits, 1);
+    atomic_fetch_add(&s->cdc_posted_bytes, len);
     cdc_tx_t *tx = rcx_xmalloc(sizeof(*tx));
     *tx = (cdc_tx_t){.line = line, .len = len, .end_lsn = end_lsn};
     h2o_multithread_send_message(&s->cdc_receiver, &tx->super);
@@ -422,7 +437,8 @@ static int serve(server_t *s)
         h2o_evloop_run(s->loop, 20);
     abandon_inflight(s);
     if (s->cdc != NULL) {
-        recap_cdc_stop(s->cdc); /* joins: no more transactions are posted after this */
+        atomic_store(&s->cdc_stopping, 1); /* releases a stream waiting on backpressure */
+        recap_cdc_stop(s->cdc);            /* joins: no more transactions are posted after this */
         s->cdc = NULL;
         s->rec.cdc_streaming = NULL;
         s->control.cdc = NULL;

@@ -62,8 +62,8 @@ uint64_t recap_writer_done(recap_writer_t *w);
 /**
  * Hands over a line already encoded (a "tx" line; loop thread), consumed. It is
  * never dropped: database changes are not lost to a full queue (the CDC stream
- * is what bounds them). Once it is written, fsync'd, recap_writer_durable_lsn()
- * reaches lsn.
+ * is what bounds them: the server stops reading it while the queue is full). Once it is written, fsync'd,
+ * recap_writer_durable_lsn() reaches lsn.
  */
 uint64_t recap_writer_push_line(recap_writer_t *w, char *line, size_t len, uint64_t lsn);
 

@@ -13,7 +13,9 @@
  *
  * Why a thread and not the event loop: h2o 2.2.5's evloop reads every socket
  * it watches itself and has no readiness-only watch, so libpq cannot share
- * it. Callbacks run on the CDC thread: they must only hand data over.
+ * it. Callbacks run on the CDC thread: they must only hand data over (on_tx may
+ * wait, which is how the owner applies backpressure: the stream is not read
+ * meanwhile and PostgreSQL holds the WAL).
  */
 #ifndef RECAP_CDC_STREAM_H
 #define RECAP_CDC_STREAM_H
@@ -47,6 +49,7 @@ typedef struct recap_cdc_stats {
     _Atomic uint64_t transactions, changes, reconnects, received_lsn, flushed_lsn;
     _Atomic int64_t lag_us; /* receipt time - commit time of the last transaction */
     _Atomic int streaming;
+    _Atomic uint64_t backpressure_waits; /* counted by the owner: times on_tx waited for the writer */
 } recap_cdc_stats_t;
 
 typedef struct recap_cdc recap_cdc_t;

@@ -327,3 +327,15 @@ def test_tag_mode_names_the_call_in_each_transaction(db, recap_factory):
                            ("DELETE", 204)]
     finally:
         tagged_app.stop()
+
+
+def test_a_full_writer_queue_slows_the_stream_and_loses_nothing(db, app, recap_factory):
+    """With a 16 KiB queue, 2,000 one-row transactions push the stream into backpressure:
+    every one still arrives, in commit order."""
+    r = cdc_recap(recap_factory, app, db, "--queue-bytes", "16KiB")
+    db.psql("app", "DO $$ BEGIN FOR i IN 1..2000 LOOP INSERT INTO event_log (message) VALUES ('q' || i); "
+                   "COMMIT; END LOOP; END $$")
+    txs = wait_for_marker(r, db, marker="q-end")
+    got = [c["new"]["message"] for c in changes(txs, "event_log", "insert")]
+    assert got == [f"q{i}" for i in range(1, 2001)]
+    assert metric(r, "recap_cdc_backpressure_waits_total") > 0  # the pause did happen
