@@ -29,10 +29,19 @@ RESET_IDENTITY = ";".join(f"ALTER TABLE {t} REPLICA IDENTITY DEFAULT" for t in
                           ("organizations", "campaigns", "jobs", "campaign_audit", "event_log")) + ";"
 
 
+_handed_out = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on now, and one this process has not handed out before: the kernel
+    may offer the same free port twice in a row (two "free" ports for one test could collide)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def wait_http(url, timeout=20.0, proc=None, headers=None):
