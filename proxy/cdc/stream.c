@@ -237,61 +237,33 @@ static int handle_pgoutput(recap_cdc_t *c, const uint8_t *p, size_t n, char *why
         snprintf(why, whysz, "%s", err.msg);
         return -1;
     }
-    int rc = 0;
-    switch (m.type) {
-    case 'B':
-        /* sent again after a reconnect: already delivered, drop it whole */
-        c->skipping = m.u.begin.final_lsn < c->delivered;
-        if (!c->skipping)
-            rc = recap_txbuild_begin(&c->tx, &m, &err);
-        break;
-    case 'R':
-        recap_relcache_put(&c->rels, &m);
-        break;
-    case 'I':
-    case 'U':
-    case 'D':
-        if (!c->skipping) {
-            rc = recap_txbuild_change(&c->tx, recap_relcache_get(&c->rels, m.u.change.relid), &m, &err);
-            atomic_fetch_add(&c->stats.changes, 1);
-        }
-        break;
-    case 'T':
-        if (!c->skipping)
-            rc = recap_txbuild_truncate(&c->tx, &c->rels, &m, &err);
-        break;
-    case 'M':
-        if (m.u.message.flags & 1) {
-            if (!c->skipping)
-                rc = recap_txbuild_message(&c->tx, &m, &err);
-        } else if (m.u.message.lsn > c->delivered && c->cb.on_message) {
+    if (m.type == 'M' && !(m.u.message.flags & 1)) { /* fences: not part of any transaction */
+        if (m.u.message.lsn > c->delivered && c->cb.on_message)
             c->cb.on_message(c->cb.arg, m.u.message.prefix, (const char *)m.u.message.content,
                              m.u.message.len, m.u.message.lsn);
-        }
-        break;
-    case 'C':
-        if (c->skipping) {
-            c->skipping = false;
-            break;
-        }
-        {
-            rcx_buf_t line;
-            rcx_buf_init(&line, SIZE_MAX);
-            rc = recap_txbuild_commit(&c->tx, &m, &line, &err);
-            if (rc == 0) {
-                c->delivered = m.u.commit.end_lsn;
-                atomic_fetch_add(&c->stats.transactions, 1);
-                atomic_store(&c->stats.lag_us, pg_now_us() - m.u.commit.commit_ts);
-                c->cb.on_tx(c->cb.arg, line.base, line.len, m.u.commit.end_lsn); /* hands the line over */
-            } else {
-                rcx_buf_free(&line);
-            }
-        }
-        break;
-    default: /* 'O' origin, 'Y' type: nothing to record */
-        break;
+        return 0;
     }
-    if (rc != 0) {
+    if (m.type == 'B') /* sent again after a reconnect: already delivered, drop it whole */
+        c->skipping = m.u.begin.final_lsn < c->delivered;
+    if (c->skipping && m.type != 'R') { /* relations are cached whatever happens */
+        if (m.type == 'C')
+            c->skipping = false;
+        return 0;
+    }
+    if (m.type == 'I' || m.type == 'U' || m.type == 'D')
+        atomic_fetch_add(&c->stats.changes, 1);
+    rcx_buf_t line;
+    rcx_buf_init(&line, SIZE_MAX);
+    int rc = recap_txbuild_apply(&c->tx, &c->rels, &m, &line, &err);
+    if (rc == 1) {
+        c->delivered = m.u.commit.end_lsn;
+        atomic_fetch_add(&c->stats.transactions, 1);
+        atomic_store(&c->stats.lag_us, pg_now_us() - m.u.commit.commit_ts);
+        c->cb.on_tx(c->cb.arg, line.base, line.len, m.u.commit.end_lsn); /* hands the line over */
+        return 0;
+    }
+    rcx_buf_free(&line);
+    if (rc < 0) {
         snprintf(why, whysz, "%s", err.msg);
         return -1;
     }

@@ -337,3 +337,27 @@ int recap_txbuild_commit(recap_txbuild_t *tb, const recap_pgo_msg_t *m, rcx_buf_
     reset(tb);
     return 0;
 }
+
+int recap_txbuild_apply(recap_txbuild_t *tb, recap_relcache_t *rc, const recap_pgo_msg_t *m, rcx_buf_t *out,
+                        rcx_err_t *err)
+{
+    switch (m->type) {
+    case 'B':
+        return recap_txbuild_begin(tb, m, err);
+    case 'R':
+        recap_relcache_put(rc, m);
+        return 0;
+    case 'I':
+    case 'U':
+    case 'D':
+        return recap_txbuild_change(tb, recap_relcache_get(rc, m->u.change.relid), m, err);
+    case 'T':
+        return recap_txbuild_truncate(tb, rc, m, err);
+    case 'M':
+        return (m->u.message.flags & 1) ? recap_txbuild_message(tb, m, err) : 0;
+    case 'C':
+        return recap_txbuild_commit(tb, m, out, err) == 0 ? 1 : -1;
+    default: /* 'O' origin, 'Y' type: nothing to record */
+        return 0;
+    }
+}

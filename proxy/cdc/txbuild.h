@@ -64,6 +64,15 @@ int recap_txbuild_message(recap_txbuild_t *tb, const recap_pgo_msg_t *m, rcx_err
 /** Appends the "tx" line (no newline) to out and resets for the next transaction. */
 int recap_txbuild_commit(recap_txbuild_t *tb, const recap_pgo_msg_t *commit, rcx_buf_t *out, rcx_err_t *err);
 
+/**
+ * Feeds one decoded message through the relation cache and the builder: Begin,
+ * Relation, Insert/Update/Delete, Truncate, transactional Message and Commit.
+ * Origin, Type and non-transactional messages are not the builder's (0).
+ * Returns 1 when a Commit appended a "tx" line to out, 0 otherwise, -1 with err.
+ */
+int recap_txbuild_apply(recap_txbuild_t *tb, recap_relcache_t *rc, const recap_pgo_msg_t *m, rcx_buf_t *out,
+                        rcx_err_t *err);
+
 /** Drops a transaction in progress (the stream broke mid-transaction). */
 void recap_txbuild_abort(recap_txbuild_t *tb);
 

@@ -34,40 +34,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         recap_pgo_msg_t m;
         rcx_err_t err;
         if (recap_pgo_decode(&dec, data, n, &m, &err) == 0) {
-            switch (m.type) {
-            case 'B':
-                recap_txbuild_begin(&tb, &m, &err);
-                break;
-            case 'R':
-                recap_relcache_put(&rc, &m);
-                break;
-            case 'I':
-            case 'U':
-            case 'D':
-                recap_txbuild_change(&tb, recap_relcache_get(&rc, m.u.change.relid), &m, &err);
-                break;
-            case 'T':
-                recap_txbuild_truncate(&tb, &rc, &m, &err);
-                break;
-            case 'M':
-                if (m.u.message.flags & 1)
-                    recap_txbuild_message(&tb, &m, &err);
-                break;
-            case 'C':
-                out.len = 0;
-                if (recap_txbuild_commit(&tb, &m, &out, &err) == 0) {
-                    if (memchr(out.base, '\n', out.len) != NULL)
-                        abort();
-                    json_error_t je;
-                    json_t *v = json_loadb(out.base, out.len, JSON_ALLOW_NUL, &je);
-                    if (v == NULL) { /* the builder wrote something that is not JSON */
-                        fprintf(stderr, "not JSON (%s at %d): %.*s\n", je.text, je.position, (int)out.len,
-                                out.base);
-                        abort();
-                    }
-                    json_decref(v);
+            out.len = 0;
+            if (recap_txbuild_apply(&tb, &rc, &m, &out, &err) == 1) {
+                if (memchr(out.base, '\n', out.len) != NULL)
+                    abort();
+                json_error_t je;
+                json_t *v = json_loadb(out.base, out.len, JSON_ALLOW_NUL, &je);
+                if (v == NULL) { /* the builder wrote something that is not JSON */
+                    fprintf(stderr, "not JSON (%s at %d): %.*s\n", je.text, je.position, (int)out.len,
+                            out.base);
+                    abort();
                 }
-                break;
+                json_decref(v);
             }
         }
         data += n;

@@ -32,40 +32,19 @@ static void run_frames(const recap_txbuild_opts_t *opts)
         recap_pgo_msg_t m;
         rcx_err_t err;
         assert_int_equal(recap_pgo_decode(&dec, bytes, n, &m, &err), 0);
-        int rc2 = 0;
-        switch (m.type) {
-        case 'B':
-            rc2 = recap_txbuild_begin(&tb, &m, &err);
-            break;
-        case 'R':
-            recap_relcache_put(&rc, &m);
-            break;
-        case 'I':
-        case 'U':
-        case 'D':
-            rc2 = recap_txbuild_change(&tb, recap_relcache_get(&rc, m.u.change.relid), &m, &err);
-            break;
-        case 'T':
-            rc2 = recap_txbuild_truncate(&tb, &rc, &m, &err);
-            break;
-        case 'M':
-            if (m.u.message.flags & 1)
-                rc2 = recap_txbuild_message(&tb, &m, &err);
-            break;
-        case 'C': {
-            rcx_buf_t out;
-            rcx_buf_init(&out, SIZE_MAX);
-            rc2 = recap_txbuild_commit(&tb, &m, &out, &err);
+        rcx_buf_t out;
+        rcx_buf_init(&out, SIZE_MAX);
+        int rc2 = recap_txbuild_apply(&tb, &rc, &m, &out, &err);
+        if (rc2 == 1) {
             json_error_t je;
             txs[ntx] = json_loadb(out.base, out.len, 0, &je);
             if (txs[ntx] == NULL)
                 fail_msg("tx line is not JSON (%s): %.*s", je.text, (int)out.len, out.base);
             assert_null(memchr(out.base, '\n', out.len));
             ntx++;
-            rcx_buf_free(&out);
-            break;
+            rc2 = 0;
         }
-        }
+        rcx_buf_free(&out);
         if (rc2 != 0)
             fail_msg("%s", err.msg);
     }
