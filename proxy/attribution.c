@@ -39,11 +39,6 @@ static recap_attr_call_t *find(const recap_attr_t *a, uint64_t id)
     return NULL;
 }
 
-int recap_attr_has_call(const recap_attr_t *a, uint64_t call)
-{
-    return find(a, call) != NULL;
-}
-
 size_t recap_attr_calls(const recap_attr_t *a)
 {
     return a->ncalls;

@@ -76,9 +76,6 @@ void recap_attr_fence_arrived(recap_attr_t *a, uint64_t fence, uint64_t f);
 /** A committed transaction arrived: commit LSN c; tag_call is the call its tag names, or 0. */
 void recap_attr_tx(recap_attr_t *a, uint64_t tx, uint64_t c, uint64_t tag_call);
 
-/** Whether a call is known (in flight, not yet complete). */
-int recap_attr_has_call(const recap_attr_t *a, uint64_t call);
-
 /** Calls in flight and transactions undecided (for metrics and tests). */
 size_t recap_attr_calls(const recap_attr_t *a);
 size_t recap_attr_pending_txs(const recap_attr_t *a);

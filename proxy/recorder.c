@@ -108,12 +108,6 @@ void recap_recorder_set_test(recap_recorder_t *rec, const char *name, size_t len
     rec->current_test = (name != NULL && len > 0) ? rcx_xstrndup(name, len) : NULL;
 }
 
-void recap_recorder_dispose(recap_recorder_t *rec)
-{
-    free(rec->current_test);
-    rec->current_test = NULL;
-}
-
 void recap_recorder_poll_barriers(recap_recorder_t *rec)
 {
     recap_barrier_poll(&rec->barriers, &rec->inflight, recap_writer_pushed(rec->writer),

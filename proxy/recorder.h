@@ -57,6 +57,5 @@ void recap_recorder_set_test(recap_recorder_t *rec, const char *name, size_t len
 /** Closes an in-flight call as aborted and hands it to the writer (shutdown). */
 void recap_recorder_abandon(recap_recorder_t *rec, recap_inflight_node_t *node);
 
-void recap_recorder_dispose(recap_recorder_t *rec);
 
 #endif
