@@ -57,5 +57,4 @@ void recap_recorder_set_test(recap_recorder_t *rec, const char *name, size_t len
 /** Closes an in-flight call as aborted and hands it to the writer (shutdown). */
 void recap_recorder_abandon(recap_recorder_t *rec, recap_inflight_node_t *node);
 
-
 #endif
