@@ -70,7 +70,7 @@ void rcx_call_free(rcx_call_t *call)
     rcx_buf_free(&call->res.headers);
     rcx_buf_free(&call->req.body);
     rcx_buf_free(&call->res.body);
-    json_decref(call->db);
+    free(call->db_json);
     free(call);
 }
 

@@ -43,10 +43,10 @@ typedef struct rcx_call {
     int http_version;            /* 0x100, 0x101, 0x200 */
     char *method, *path, *query; /* query without '?', "" if none */
     rcx_msg_t req, res;
-    int status;   /* 0 if no response was started */
-    bool aborted; /* client went away before the response completed */
-    char *error;  /* what went wrong upstream, or NULL */
-    json_t *db;   /* database part, or NULL for {"status": db_status} */
+    int status;    /* 0 if no response was started */
+    bool aborted;  /* client went away before the response completed */
+    char *error;   /* what went wrong upstream, or NULL */
+    char *db_json; /* database part as JSON text (owned), or NULL for {"status": db_status} */
     const char *db_status;
     /* private: one allocation holds the record and the first bytes of everything it keeps */
     size_t strings_used;

@@ -109,9 +109,9 @@ static void progress(recap_attr_t *a)
             i++;
             continue;
         }
-        uint64_t id = x->id;
+        recap_attr_call_t done_call = *x;
         a->calls[i] = a->calls[--a->ncalls];
-        a->cb.call_complete(a->cb.arg, id);
+        a->cb.call_complete(a->cb.arg, done_call.id, done_call.s, done_call.f);
         /* removing a call can make earlier transactions decidable */
         progress(a);
         return;
@@ -134,6 +134,15 @@ void recap_attr_call_start(recap_attr_t *a, uint64_t call, uint64_t s)
         return;
     x->s = s;
     x->has_s = true;
+    progress(a);
+}
+
+void recap_attr_call_drop(recap_attr_t *a, uint64_t call)
+{
+    recap_attr_call_t *x = find(a, call);
+    if (x == NULL)
+        return;
+    *x = a->calls[--a->ncalls];
     progress(a);
 }
 

@@ -36,7 +36,7 @@ typedef enum {
 
 typedef struct recap_attr_callbacks {
     void (*tx_decided)(void *arg, uint64_t tx, recap_attr_how_t how, const uint64_t *calls, size_t ncalls);
-    void (*call_complete)(void *arg, uint64_t call);
+    void (*call_complete)(void *arg, uint64_t call, uint64_t s, uint64_t f); /* its window [s, f) */
     void *arg;
 } recap_attr_callbacks_t;
 
@@ -62,6 +62,9 @@ void recap_attr_call_begin(recap_attr_t *a, uint64_t call);
 
 /** Its window start S is known (it is forwarded after this). */
 void recap_attr_call_start(recap_attr_t *a, uint64_t call, uint64_t s);
+
+/** The call will have no window (its start could not be had): forgotten, not completed. */
+void recap_attr_call_drop(recap_attr_t *a, uint64_t call);
 
 /** Its response completed (the next fence sent covers it). */
 void recap_attr_call_end(recap_attr_t *a, uint64_t call);

@@ -29,6 +29,19 @@ void recap_inflight_remove(recap_inflight_t *t, recap_inflight_node_t *node)
     t->count--;
 }
 
+void recap_inflight_move(recap_inflight_t *t, recap_inflight_node_t *from, recap_inflight_node_t *to)
+{
+    (void)t;
+    if (from->next == NULL) {
+        to->next = to->prev = NULL;
+        return;
+    }
+    *to = *from;
+    to->prev->next = to;
+    to->next->prev = to;
+    from->next = from->prev = NULL;
+}
+
 uint64_t recap_inflight_low(const recap_inflight_t *t)
 {
     return t->count ? t->list.next->arrival : t->arrivals + 1;

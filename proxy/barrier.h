@@ -35,6 +35,9 @@ uint64_t recap_inflight_add(recap_inflight_t *t, recap_inflight_node_t *node);
 /** The call left flight (its record was handed on, or dropped). Idempotent. */
 void recap_inflight_remove(recap_inflight_t *t, recap_inflight_node_t *node);
 
+/** The call's node moves from `from` to `to` (same arrival, same place in the list). */
+void recap_inflight_move(recap_inflight_t *t, recap_inflight_node_t *from, recap_inflight_node_t *to);
+
 /** Smallest arrival still in flight, or arrivals + 1 if none. */
 uint64_t recap_inflight_low(const recap_inflight_t *t);
 

@@ -34,6 +34,7 @@ enum {
     OPT_PUBLICATION,
     OPT_MAX_TX_ROWS,
     OPT_MAX_TX_BYTES,
+    OPT_SETTLE,
     OPT_HELP,
 };
 
@@ -61,6 +62,7 @@ static const struct option options[] = {
     {"publication", required_argument, NULL, OPT_PUBLICATION},
     {"max-tx-rows", required_argument, NULL, OPT_MAX_TX_ROWS},
     {"max-tx-bytes", required_argument, NULL, OPT_MAX_TX_BYTES},
+    {"settle", required_argument, NULL, OPT_SETTLE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -91,7 +93,18 @@ void recap_proxy_config_usage(FILE *out)
         "                          Proxy-Authorization always are); repeatable\n"
         "  --redact-field NAME     redact this JSON field and query parameter; repeatable\n"
         "  --keep-test-header      forward X-Recap-Test to the upstream instead of removing it\n"
-        "  --log-level LEVEL       error, warn, info (default) or debug\n"
+        "  --log-level LEVEL       error, warn, info (default) or debug (env RECAP_LOG_LEVEL)\n"
+        "\n"
+        "Row changes (logical replication; run `recap db setup` first):\n"
+        "  --database-url URL      PostgreSQL the upstream writes to (env RECAP_DATABASE_URL)\n"
+        "  --slot NAME             persistent replication slot (default: a temporary one per run)\n"
+        "  --publication NAME      publication to stream (default recap)\n"
+        "  --serialize             one call through to the upstream at a time: exact attribution\n"
+        "                          without app changes (env RECAP_SERIALIZE=1)\n"
+        "  --settle DUR            wait this long after a response before closing its window, for\n"
+        "                          apps that commit after responding (env RECAP_SETTLE; default 0)\n"
+        "  --max-tx-rows N         row images kept per transaction; counts stay exact (default 10000)\n"
+        "  --max-tx-bytes SIZE     JSON bytes of row images kept per transaction (default 64MiB)\n"
         "\n"
         "SIZE takes a plain byte count or k, KiB, M, MiB, G, GiB; DUR takes ms, s or m (plain = ms).\n"
         "Control API: GET /healthz /readyz /calls?after=SEQ&test=NAME /metrics, POST /barrier, PUT /test.\n",
@@ -209,6 +222,13 @@ int recap_proxy_config_parse(recap_proxy_config_t *cfg, int argc, char **argv, r
         .max_tx_rows = 10000,
         .max_tx_bytes = 64u * 1024 * 1024,
     };
+    const char *serialize = env_or("RECAP_SERIALIZE", "0");
+    cfg->serialize = strcmp(serialize, "0") != 0 && strcmp(serialize, "false") != 0;
+    const char *settle = env_or("RECAP_SETTLE", NULL);
+    if (settle != NULL && parse_duration_ms(settle, &cfg->settle_ms) != 0) {
+        rcx_err_set(err, "RECAP_SETTLE: '%s' is not a duration (e.g. 50ms)", settle);
+        return -1;
+    }
     push(&cfg->redact_headers, &cfg->n_redact_headers, "authorization");
     push(&cfg->redact_headers, &cfg->n_redact_headers, "cookie");
     push(&cfg->redact_headers, &cfg->n_redact_headers, "set-cookie");
@@ -315,6 +335,12 @@ int recap_proxy_config_parse(recap_proxy_config_t *cfg, int argc, char **argv, r
         case OPT_MAX_TX_BYTES:
             if (parse_size(optarg, &cfg->max_tx_bytes) != 0) {
                 rcx_err_set(err, "--max-tx-bytes: '%s' is not a size", optarg);
+                return -1;
+            }
+            break;
+        case OPT_SETTLE:
+            if (parse_duration_ms(optarg, &cfg->settle_ms) != 0) {
+                rcx_err_set(err, "--settle: '%s' is not a duration (e.g. 50ms)", optarg);
                 return -1;
             }
             break;

@@ -207,10 +207,8 @@ size_t recap_encode_call(const rcx_call_t *c, const recap_redact_t *r, rcx_buf_t
     if (c->error != NULL)
         key_str(b, "error", c->error);
     rcx_jw_key(b, "db", false);
-    if (c->db != NULL) {
-        char *s = json_dumps(c->db, JSON_COMPACT);
-        rcx_jw_raw(b, s, strlen(s));
-        free(s);
+    if (c->db_json != NULL) {
+        rcx_jw_raw(b, c->db_json, strlen(c->db_json));
     } else {
         rcx_buf_append(b, "{\"status\":", 10);
         rcx_jw_string(b, c->db_status, strlen(c->db_status));

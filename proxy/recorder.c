@@ -15,11 +15,12 @@ typedef struct call_state {
     rcx_call_t *call; /* NULL once handed to the writer */
     recap_inflight_node_t node;
     struct timespec t0;
-    /* --serialize: a call waiting for its turn */
     h2o_req_t *req;
     h2o_handler_t *handler;
+    recap_link_t *link; /* with the linker until finished */
+    /* --serialize */
     struct call_state *next_waiting;
-    bool waiting;
+    bool waiting, gated;
 } call_state_t;
 
 /* The prefilter is how the filter and the logger find the state from a request. */
@@ -31,6 +32,12 @@ typedef struct state_link {
 typedef struct tee {
     h2o_ostream_t super;
     call_state_t *state;
+    /* the last send, held until the call's window is closed (linker.h) */
+    h2o_req_t *req;
+    h2o_iovec_t *bufs;
+    size_t bufcnt;
+    h2o_send_state_t send_state;
+    size_t sent; /* body bytes passed on or held */
 } tee_t;
 
 typedef struct recorder_handler {
@@ -123,8 +130,36 @@ static const h2o_iovec_t *proxy_error(h2o_req_t *req)
     return NULL;
 }
 
-/* Closes the record and hands it to the writer. */
-/* --serialize: the call through is done (or one waiting gave up): let the next one through. */
+static void go_on(void *ctx)
+{
+    call_state_t *st = ctx;
+    h2o_delegate_request(st->req, st->handler);
+}
+
+/* The call may go on: through the linker (which forwards it once its window start is known), or at once (-1).
+ */
+static int admit(recap_recorder_t *rec, call_state_t *st)
+{
+    if (rec->linker == NULL || !recap_linker_up(rec->linker))
+        return -1;
+    st->link = recap_linker_admit(rec->linker, st->call->id, st->gated, go_on, st);
+    return 0;
+}
+
+void recap_recorder_gate_release(recap_recorder_t *rec)
+{
+    call_state_t *next = rec->gate_waiting;
+    rec->gate_busy = next != NULL;
+    if (next == NULL)
+        return;
+    rec->gate_waiting = next->next_waiting;
+    next->waiting = false;
+    next->gated = true;
+    if (admit(rec, next) != 0)
+        h2o_delegate_request_deferred(next->req, next->handler); /* not from inside another request */
+}
+
+/* --serialize: a call that waited gave up, or the call through is done with the gate. */
 static void gate_leave(recap_recorder_t *rec, call_state_t *st)
 {
     if (st->waiting) {
@@ -134,35 +169,26 @@ static void gate_leave(recap_recorder_t *rec, call_state_t *st)
                 break;
             }
         st->waiting = false;
-        return;
+    } else if (st->gated) {
+        st->gated = false;
+        recap_recorder_gate_release(rec);
     }
-    if (rec->gate_active != st)
-        return;
-    call_state_t *next = rec->gate_waiting;
-    rec->gate_active = next;
-    if (next == NULL)
-        return;
-    rec->gate_waiting = next->next_waiting;
-    next->waiting = false;
-    h2o_delegate_request_deferred(next->req, next->handler); /* not from inside this request's teardown */
 }
 
+/* Closes the record and hands it to the linker or the writer. */
 static void finish(call_state_t *st, h2o_req_t *req)
 {
     rcx_call_t *call = st->call;
     recap_recorder_t *rec = st->rec;
     if (call == NULL)
         return;
-    gate_leave(rec, st);
+    if (st->link == NULL) /* with the linker, it releases the gate once the call's window is closed */
+        gate_leave(rec, st);
     st->call = NULL;
     if (call->status == 0) /* torn down before any response: the client went away */
         call->aborted = true;
     call->duration_ms = ms_since(&st->t0);
-    /* attribution (transactions on their calls) is the next step; until then say whether changes
-     * were being captured at all while this call ran */
-    call->db_status = rec->cdc_streaming == NULL        ? "disabled"
-                      : atomic_load(rec->cdc_streaming) ? "unattributed"
-                                                        : "unavailable";
+    call->db_status = rec->linker == NULL ? "disabled" : "unavailable";
     if (req != NULL) {
         const h2o_iovec_t *err = proxy_error(req);
         if (err != NULL && call->error == NULL)
@@ -175,8 +201,14 @@ static void finish(call_state_t *st, h2o_req_t *req)
     m->request_bytes += call->req.body.seen;
     m->response_bytes += call->res.body.seen;
     m->truncated_bodies += call->req.body.truncated + call->res.body.truncated;
+    if (st->link != NULL) {
+        recap_link_t *link = st->link;
+        st->link = NULL;
+        recap_linker_finish(rec->linker, link, call, &st->node);
+        return;
+    }
     recap_inflight_remove(&rec->inflight, &st->node);
-    recap_writer_push(rec->writer, call);
+    recap_writer_push(rec->writer, call, 0, false);
     recap_recorder_poll_barriers(rec);
 }
 
@@ -280,32 +312,66 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         rcx_buf_append(&call->req.body, req->entity.base, req->entity.len);
 
     st->call = call;
+    st->req = req;
+    st->handler = self;
     recap_inflight_add(&rec->inflight, &st->node);
     if (rec->cfg->serialize) { /* one call at a time through to the upstream */
-        st->req = req;
-        st->handler = self;
-        if (rec->gate_active != NULL) {
+        if (rec->gate_busy) {
             call_state_t **tail = &rec->gate_waiting;
             while (*tail != NULL)
                 tail = &(*tail)->next_waiting;
             *tail = st;
             st->waiting = true;
-            return 0; /* gate_leave() delegates it to the proxy when its turn comes */
+            return 0; /* recap_recorder_gate_release() lets it through when its turn comes */
         }
-        rec->gate_active = st;
+        rec->gate_busy = true;
+        st->gated = true;
     }
-    return -1; /* on to the reverse proxy */
+    return admit(rec, st); /* -1: on to the reverse proxy now */
+}
+
+static void release_last_send(void *ctx)
+{
+    tee_t *tee = ctx;
+    h2o_ostream_send_next(&tee->super, tee->req, tee->bufs, tee->bufcnt, tee->send_state);
+}
+
+/* Whether the client sees the response complete with this send: its last state, its last declared
+ * byte (HTTP/1.1 with Content-Length), or a response that has no body. */
+static bool completes_response(h2o_req_t *req, size_t sent, h2o_send_state_t state)
+{
+    if (state != H2O_SEND_STATE_IN_PROGRESS)
+        return true;
+    int status = req->res.status;
+    if (status == 204 || status == 304 || (status >= 100 && status < 200) ||
+        h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD")))
+        return true;
+    return req->res.content_length != SIZE_MAX && sent >= req->res.content_length;
 }
 
 static void tee_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, size_t bufcnt,
                      h2o_send_state_t state)
 {
-    call_state_t *st = ((tee_t *)self)->state;
+    tee_t *tee = (tee_t *)self;
+    call_state_t *st = tee->state;
     if (st->call != NULL) {
         for (size_t i = 0; i < bufcnt; i++)
             rcx_buf_append(&st->call->res.body, bufs[i].base, bufs[i].len);
         if (state == H2O_SEND_STATE_ERROR && st->call->error == NULL)
             st->call->error = rcx_call_strdup(st->call, "upstream response ended early", 29);
+    }
+    for (size_t i = 0; i < bufcnt; i++)
+        tee->sent += bufs[i].len;
+    if (st->link != NULL && completes_response(req, tee->sent, state)) {
+        /* the bytes stay valid: the generator is not asked for more until this send completes */
+        tee->req = req;
+        tee->bufs = h2o_mem_alloc_pool(&req->pool, sizeof(*bufs) * (bufcnt ? bufcnt : 1));
+        if (bufcnt > 0)
+            memcpy(tee->bufs, bufs, sizeof(*bufs) * bufcnt);
+        tee->bufcnt = bufcnt;
+        tee->send_state = state;
+        recap_linker_end(st->rec->linker, st->link, release_last_send, tee);
+        return;
     }
     h2o_ostream_send_next(self, req, bufs, bufcnt, state);
 }

@@ -14,7 +14,10 @@
  * per-request state on req->pool until the logger hands it to the writer; if
  * the request is disposed without reaching the logger, the pool's dispose
  * callback closes it as aborted, so no call that reached the handler is lost.
- * Nothing here blocks or waits: capture can never delay proxying.
+ * With a database, a call is forwarded once the linker has its window start
+ * (one batched query round trip) and its record goes to the linker, which
+ * hands it to the writer once its row changes are known (linker.h); nothing
+ * else here waits.
  */
 #ifndef RECAP_RECORDER_H
 #define RECAP_RECORDER_H
@@ -26,6 +29,7 @@
 
 #include "barrier.h"
 #include "config.h"
+#include "linker.h"
 #include "metrics.h"
 #include "writer.h"
 
@@ -35,10 +39,11 @@ typedef struct recap_recorder {
     recap_metrics_t metrics;
     recap_inflight_t inflight;
     recap_barriers_t barriers;
-    char *current_test;                            /* set by PUT /test; owned */
-    uint64_t rng[2];                               /* request-id generator state */
-    const _Atomic int *cdc_streaming;              /* NULL: no database configured */
-    struct call_state *gate_active, *gate_waiting; /* --serialize: the call through, those waiting (FIFO) */
+    char *current_test;              /* set by PUT /test; owned */
+    uint64_t rng[2];                 /* request-id generator state */
+    recap_linker_t *linker;          /* NULL: no database configured */
+    bool gate_busy;                  /* --serialize: a call holds the gate */
+    struct call_state *gate_waiting; /* --serialize: calls waiting for it (FIFO) */
 } recap_recorder_t;
 
 /** Initialises the recorder (no I/O besides seeding the id generator). */
@@ -53,6 +58,9 @@ void recap_recorder_poll_barriers(recap_recorder_t *rec);
 
 /** Replaces the current test label (NULL clears). */
 void recap_recorder_set_test(recap_recorder_t *rec, const char *name, size_t len);
+
+/** --serialize: the call holding the gate is done with it; the next waiting one goes through. */
+void recap_recorder_gate_release(recap_recorder_t *rec);
 
 /** Closes an in-flight call as aborted and hands it to the writer (shutdown). */
 void recap_recorder_abandon(recap_recorder_t *rec, recap_inflight_node_t *node);

@@ -5,7 +5,9 @@
 #include "config.h"
 #include "control.h"
 #include "recorder.h"
+#include "cdc/batchq.h"
 #include "cdc/stream.h"
+#include "linker.h"
 #include "ring.h"
 #include "writer.h"
 
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -49,18 +52,25 @@ typedef struct server {
     _Atomic int notify_pending;
     int stopping;
     recap_cdc_t *cdc;
-    h2o_multithread_receiver_t cdc_receiver;
-    _Atomic size_t cdc_posted_bytes; /* transactions posted to the loop, not yet with the writer */
+    recap_batchq_t *starts, *fences; /* window starts and fences, each on its own connection */
+    recap_linker_t *linker;
+    char nonce[20]; /* "<hex>:" in every fence this process emits */
+    h2o_multithread_receiver_t db_receiver;
+    _Atomic size_t cdc_posted_bytes; /* transactions posted to the loop, not yet with the linker */
     _Atomic int cdc_stopping;
 } server_t;
 
-/* A committed transaction, from the CDC thread to the loop. */
-typedef struct cdc_tx {
+/* What the database threads tell the loop, in the order they told it. */
+typedef enum { DB_TX, DB_FENCE_ARRIVED, DB_STREAM_STATE, DB_START_DONE, DB_FENCE_DONE } db_event_kind_t;
+
+typedef struct db_event {
     h2o_multithread_message_t super;
-    char *line;
-    size_t len;
-    uint64_t end_lsn;
-} cdc_tx_t;
+    db_event_kind_t kind;
+    recap_cdc_tx_t tx;
+    uint64_t seq, lsn;
+    bool ok;
+    char why[]; /* DB_STREAM_STATE: empty when streaming started */
+} db_event_t;
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void fail(const char *fmt, ...)
@@ -209,45 +219,129 @@ static void on_writer_progress(h2o_multithread_receiver_t *receiver, h2o_linklis
     recap_recorder_poll_barriers(&s->rec);
 }
 
-/* Loop: transactions from the CDC thread go to the writer, in commit order. */
-static void on_cdc_tx(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+/* Loop: what the database threads said, in order. */
+static void on_db_events(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
-    server_t *s = H2O_STRUCT_FROM_MEMBER(server_t, cdc_receiver, receiver);
+    server_t *s = H2O_STRUCT_FROM_MEMBER(server_t, db_receiver, receiver);
     while (!h2o_linklist_is_empty(messages)) {
-        cdc_tx_t *tx = H2O_STRUCT_FROM_MEMBER(cdc_tx_t, super.link, messages->next);
-        h2o_linklist_unlink(&tx->super.link);
-        atomic_fetch_sub(&s->cdc_posted_bytes, tx->len);
-        recap_writer_push_line(s->writer, tx->line, tx->len, tx->end_lsn);
-        free(tx);
+        db_event_t *e = H2O_STRUCT_FROM_MEMBER(db_event_t, super.link, messages->next);
+        h2o_linklist_unlink(&e->super.link);
+        switch (e->kind) {
+        case DB_TX:
+            atomic_fetch_sub(&s->cdc_posted_bytes, e->tx.len);
+            recap_linker_tx(s->linker, &e->tx);
+            break;
+        case DB_FENCE_ARRIVED:
+            recap_linker_fence_arrived(s->linker, e->seq, e->lsn);
+            break;
+        case DB_STREAM_STATE:
+            recap_linker_stream_state(s->linker, e->why[0] ? e->why : NULL);
+            break;
+        case DB_START_DONE:
+            recap_linker_start_done(s->linker, e->seq, e->ok, e->lsn);
+            break;
+        case DB_FENCE_DONE:
+            recap_linker_fence_done(s->linker, e->seq, e->ok);
+            break;
+        }
+        free(e);
     }
+    recap_recorder_poll_barriers(&s->rec);
 }
 
-/* CDC thread: hand the line over, nothing else. */
-static void cdc_tx_ready(void *arg, char *line, size_t len, uint64_t end_lsn)
+static void post(server_t *s, db_event_t proto, const char *why)
+{
+    size_t wlen = why ? strlen(why) : 0;
+    db_event_t *e = rcx_xmalloc(sizeof(*e) + wlen + 1);
+    *e = proto;
+    memcpy(e->why, why ? why : "", wlen + 1);
+    h2o_multithread_send_message(&s->db_receiver, &e->super);
+}
+
+/* CDC thread: hand the transaction over, nothing else. */
+static void cdc_tx_ready(void *arg, const recap_cdc_tx_t *tx)
 {
     server_t *s = arg;
-    /* Backpressure: while what waits for the disk is over --queue-bytes, stop reading the stream.
-     * PostgreSQL keeps the WAL in the slot meanwhile; no change is dropped and memory stays bounded. */
+    /* Backpressure: while what waits (for the linker or the disk) is over --queue-bytes, stop reading
+     * the stream. PostgreSQL keeps the WAL in the slot meanwhile; no change is dropped and memory stays
+     * bounded. */
     recap_writer_stats_t *st = recap_writer_stats(s->writer);
     bool waited = false;
-    while (atomic_load(&s->cdc_posted_bytes) + atomic_load(&st->queued_bytes) > s->cfg.queue_bytes &&
+    while (atomic_load(&s->cdc_posted_bytes) + atomic_load(&st->queued_bytes) +
+                   recap_linker_held_bytes(s->linker) >
+               s->cfg.queue_bytes &&
            !atomic_load(&s->cdc_stopping)) {
         waited = true;
         nanosleep(&(struct timespec){0, 2 * 1000 * 1000}, NULL);
     }
     if (waited)
         atomic_fetch_add(&recap_cdc_stats(s->cdc)->backpressure_waits, 1);
-    atomic_fetch_add(&s->cdc_posted_bytes, len);
-    cdc_tx_t *tx = rcx_xmalloc(sizeof(*tx));
-    *tx = (cdc_tx_t){.line = line, .len = len, .end_lsn = end_lsn};
-    h2o_multithread_send_message(&s->cdc_receiver, &tx->super);
+    atomic_fetch_add(&s->cdc_posted_bytes, tx->len);
+    post(s, (db_event_t){.kind = DB_TX, .tx = *tx}, NULL);
+}
+
+/* CDC thread: a non-transactional message; ours are "<nonce>:<fence number>". */
+static void cdc_message(void *arg, const char *prefix, const char *content, size_t len, uint64_t lsn)
+{
+    server_t *s = arg;
+    size_t nl = strlen(s->nonce);
+    if (strcmp(prefix, "recap.fence") != 0 || len <= nl || len > nl + 20 ||
+        memcmp(content, s->nonce, nl) != 0)
+        return;
+    uint64_t seq = 0;
+    for (size_t i = nl; i < len; i++) {
+        if (content[i] < '0' || content[i] > '9')
+            return;
+        seq = seq * 10 + (uint64_t)(content[i] - '0');
+    }
+    post(s, (db_event_t){.kind = DB_FENCE_ARRIVED, .seq = seq, .lsn = lsn}, NULL);
 }
 
 static void cdc_state(void *arg, const char *why)
 {
-    (void)arg;
+    server_t *s = arg;
     if (why != NULL)
         rcx_log_debug("cdc: %s", why);
+    post(s, (db_event_t){.kind = DB_STREAM_STATE}, why ? why : "");
+}
+
+static void start_done(void *arg, uint64_t upto, bool ok, uint64_t lsn)
+{
+    post(arg, (db_event_t){.kind = DB_START_DONE, .seq = upto, .ok = ok, .lsn = lsn}, NULL);
+}
+
+static void fence_done(void *arg, uint64_t upto, bool ok, uint64_t lsn)
+{
+    post(arg, (db_event_t){.kind = DB_FENCE_DONE, .seq = upto, .ok = ok, .lsn = lsn}, NULL);
+}
+
+/* Linker hooks (loop thread). */
+static uint64_t request_start(void *arg)
+{
+    return recap_batchq_request(((server_t *)arg)->starts);
+}
+
+static uint64_t request_fence(void *arg)
+{
+    return recap_batchq_request(((server_t *)arg)->fences);
+}
+
+static void write_call(void *arg, rcx_call_t *call, uint64_t resume_lsn, bool has_rows)
+{
+    server_t *s = arg;
+    recap_writer_push(s->writer, call, resume_lsn, has_rows);
+    recap_recorder_poll_barriers(&s->rec);
+}
+
+static void write_line(void *arg, char *line, size_t len, uint64_t resume_lsn)
+{
+    server_t *s = arg;
+    recap_writer_push_line(s->writer, line, len, resume_lsn);
+}
+
+static void release_gate(void *arg)
+{
+    recap_recorder_gate_release(&((server_t *)arg)->rec);
 }
 
 /* Writer thread: wakes the loop once per batch (a single message, never linked twice). */
@@ -396,19 +490,44 @@ static int serve(server_t *s)
     s->control_accept = (h2o_accept_ctx_t){.ctx = &s->ctx, .hosts = s->control_hosts};
     s->queue = h2o_multithread_create_queue(s->loop);
     h2o_multithread_register_receiver(s->queue, &s->receiver, on_writer_progress);
-    h2o_multithread_register_receiver(s->queue, &s->cdc_receiver, on_cdc_tx);
+    h2o_multithread_register_receiver(s->queue, &s->db_receiver, on_db_events);
     if (cfg->database_url != NULL) {
+        uint64_t r[2];
+        if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+            r[0] = (uint64_t)getpid() ^ (uint64_t)started.tv_nsec;
+        snprintf(s->nonce, sizeof(s->nonce), "%016llx:", (unsigned long long)r[0]);
+        char fence_sql[160];
+        snprintf(fence_sql, sizeof(fence_sql),
+                 "SELECT pg_logical_emit_message(false, 'recap.fence', '%s%%N'), pg_current_xact_id()",
+                 s->nonce);
+        recap_linker_opts_t lopts = {.settle_ms = cfg->settle_ms, .serialize = cfg->serialize};
+        recap_linker_hooks_t hooks = {.request_start = request_start,
+                                      .request_fence = request_fence,
+                                      .write_call = write_call,
+                                      .write_line = write_line,
+                                      .release = release_gate,
+                                      .arg = s};
+        s->linker = recap_linker_new(s->loop, &lopts, &hooks, &s->rec.inflight);
+        s->rec.linker = s->linker;
+        if ((s->starts = recap_batchq_start(cfg->database_url, "window-start",
+                                            "SELECT pg_current_wal_insert_lsn()", start_done, s, &err)) ==
+                NULL ||
+            (s->fences = recap_batchq_start(cfg->database_url, "fence", fence_sql, fence_done, s, &err)) ==
+                NULL) {
+            fail("%s", err.msg);
+            return 2;
+        }
         recap_cdc_opts_t copts = {.database_url = cfg->database_url,
                                   .slot = cfg->slot,
                                   .publication = cfg->publication,
                                   .tx = {.max_rows = cfg->max_tx_rows, .max_bytes = cfg->max_tx_bytes},
                                   .resume_after = recap_writer_durable_lsn(s->writer)};
-        recap_cdc_callbacks_t cb = {.on_tx = cdc_tx_ready, .on_state = cdc_state, .arg = s};
+        recap_cdc_callbacks_t cb = {
+            .on_tx = cdc_tx_ready, .on_message = cdc_message, .on_state = cdc_state, .arg = s};
         if ((s->cdc = recap_cdc_start(&copts, &cb, &err)) == NULL) {
             fail("%s", err.msg);
             return 2;
         }
-        s->rec.cdc_streaming = &recap_cdc_stats(s->cdc)->streaming;
         s->control.cdc = recap_cdc_stats(s->cdc);
     }
 
@@ -433,16 +552,28 @@ static int serve(server_t *s)
     close_listener(&s->proxy_listener);
     h2o_context_request_shutdown(&s->ctx);
     double deadline = now_ms() + (double)cfg->shutdown_timeout_ms;
-    while (s->rec.inflight.count > 0 && now_ms() < deadline)
+    while (s->rec.inflight.count > 0 && now_ms() < deadline) /* calls, and records waiting for rows */
         h2o_evloop_run(s->loop, 20);
+    if (s->linker != NULL) {
+        size_t held = recap_linker_held(s->linker);
+        if (held > 0)
+            rcx_log_warn("%zu records still waiting for their row changes after --shutdown-timeout; written "
+                         "with db unavailable",
+                         held);
+        recap_linker_flush(s->linker, "recap was shutting down");
+    }
     abandon_inflight(s);
     if (s->cdc != NULL) {
         atomic_store(&s->cdc_stopping, 1); /* releases a stream waiting on backpressure */
         recap_cdc_stop(s->cdc);            /* joins: no more transactions are posted after this */
+        recap_batchq_stop(s->starts);
+        recap_batchq_stop(s->fences);
         s->cdc = NULL;
-        s->rec.cdc_streaming = NULL;
         s->control.cdc = NULL;
-        h2o_evloop_run(s->loop, 0); /* hands the last ones to the writer */
+        h2o_evloop_run(s->loop, 0); /* the last transactions go out as orphans */
+        s->rec.linker = NULL;
+        recap_linker_free(s->linker);
+        s->linker = NULL;
     }
 
     recap_writer_stop(s->writer); /* drains the queue */

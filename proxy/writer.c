@@ -50,7 +50,7 @@ static size_t call_size(const rcx_call_t *c)
     return sizeof(*c) + c->req.headers.cap + c->res.headers.cap + c->req.body.cap + c->res.body.cap;
 }
 
-/* From whole lines at the end of p[0..n): the seq of the last call and the end LSN of the last tx. */
+/* From whole lines at the end of p[0..n): the seq of the last call and the last resume_lsn written. */
 static void last_marks_in(const char *p, size_t n, bool from_start, uint64_t *seq, uint64_t *tx_lsn)
 {
     size_t end = n;
@@ -63,13 +63,14 @@ static void last_marks_in(const char *p, size_t n, bool from_start, uint64_t *se
         const char *line = p + start;
         size_t len = end - start;
         bool is_call = len > 14 && memcmp(line, "{\"type\":\"call\"", 14) == 0;
-        bool is_tx = len > 12 && memcmp(line, "{\"type\":\"tx\"", 12) == 0;
-        if ((is_call && *seq == 0) || (is_tx && *tx_lsn == 0)) {
+        bool is_orphan = len > 16 && memcmp(line, "{\"type\":\"orphan\"", 16) == 0;
+        if ((is_call && *seq == 0) || ((is_call || is_orphan) && *tx_lsn == 0)) {
             json_t *rec = json_loadb(line, len, 0, NULL);
-            json_t *v = json_object_get(rec, is_call ? "seq" : "end_lsn");
-            if (is_call && json_is_integer(v))
+            json_t *v = json_object_get(rec, "seq");
+            if (is_call && *seq == 0 && json_is_integer(v))
                 *seq = (uint64_t)json_integer_value(v);
-            if (is_tx && json_is_string(v))
+            v = json_object_get(is_call ? json_object_get(rec, "db") : rec, "resume_lsn");
+            if (*tx_lsn == 0 && json_is_string(v))
                 recap_pgo_parse_lsn(json_string_value(v), tx_lsn);
             json_decref(rec);
         }
@@ -326,10 +327,10 @@ static uint64_t enqueue(recap_writer_t *w, item_t proto)
     return ticket; /* `it` may already be freed by the writer */
 }
 
-uint64_t recap_writer_push(recap_writer_t *w, rcx_call_t *call)
+uint64_t recap_writer_push(recap_writer_t *w, rcx_call_t *call, uint64_t lsn, bool keep)
 {
     size_t size = call_size(call);
-    if (atomic_load(&w->stats.queued_bytes) + size > w->opts.queue_bytes) {
+    if (!keep && atomic_load(&w->stats.queued_bytes) + size > w->opts.queue_bytes) {
         uint64_t n = atomic_fetch_add(&w->stats.dropped, 1);
         if ((n & (n + 1)) == 0) /* 1st, 2nd, 4th, 8th...: says it without flooding */
             rcx_log_warn("writer is behind: %llu records dropped so far (queue over %zu bytes)",
@@ -338,7 +339,7 @@ uint64_t recap_writer_push(recap_writer_t *w, rcx_call_t *call)
         return 0;
     }
     call->seq = ++w->seq;
-    return enqueue(w, (item_t){.call = call, .size = size});
+    return enqueue(w, (item_t){.call = call, .lsn = lsn, .size = size});
 }
 
 uint64_t recap_writer_push_line(recap_writer_t *w, char *line, size_t len, uint64_t lsn)

@@ -47,8 +47,13 @@ typedef struct recap_writer recap_writer_t;
 /** Opens the file and starts the thread; NULL with err on failure. */
 recap_writer_t *recap_writer_open(const recap_writer_opts_t *opts, rcx_err_t *err);
 
-/** Hands a finished record over (loop thread). Returns its ticket, or 0 if dropped. */
-uint64_t recap_writer_push(recap_writer_t *w, rcx_call_t *call);
+/**
+ * Hands a finished record over (loop thread). Returns its ticket, or 0 if
+ * dropped: past queue_bytes records are dropped and counted, except those that
+ * carry row changes (keep), which are bounded by the CDC stream instead. lsn
+ * (0: none) is its resume_lsn, made durable as for push_line.
+ */
+uint64_t recap_writer_push(recap_writer_t *w, rcx_call_t *call, uint64_t lsn, bool keep);
 
 /**
  * Frees the records written so far (loop thread). With a notify callback the
@@ -60,7 +65,7 @@ void recap_writer_reap(recap_writer_t *w);
 uint64_t recap_writer_done(recap_writer_t *w);
 
 /**
- * Hands over a line already encoded (a "tx" line; loop thread), consumed. It is
+ * Hands over a line already encoded (an "orphan" line; loop thread), consumed. It is
  * never dropped: database changes are not lost to a full queue (the CDC stream
  * is what bounds them: the server stops reading it while the queue is full). Once it is written, fsync'd,
  * recap_writer_durable_lsn() reaches lsn.
@@ -68,9 +73,9 @@ uint64_t recap_writer_done(recap_writer_t *w);
 uint64_t recap_writer_push_line(recap_writer_t *w, char *line, size_t len, uint64_t lsn);
 
 /**
- * The highest WAL position whose line is on disk (any thread). When appending to
- * an existing capture it starts at the end LSN of the last "tx" line found near
- * the file's end: the watermark a restarted proxy resumes after.
+ * The highest resume_lsn whose line is on disk (any thread). When appending to
+ * an existing capture it starts at the resume_lsn of the last call or orphan
+ * line that has one near the file's end: where a restarted proxy resumes.
  */
 uint64_t recap_writer_durable_lsn(recap_writer_t *w);
 

@@ -222,6 +222,11 @@ class Recap:
     def records(self, kind="call"):
         return [r for r in read_capture(self.capture)[1] if kind is None or r["type"] == kind]
 
+    def transactions(self):
+        """Every transaction in the capture once, in commit order: orphans and those on calls
+        (an ambiguous one is listed on each of its calls)."""
+        return capture_transactions(read_capture(self.capture)[1])
+
     def stderr(self):
         with open(self.stderr_path, "rb") as f:
             return f.read().decode(errors="replace")
@@ -257,3 +262,20 @@ def read_capture(path):
             else:
                 records.append(obj)
     return header, records
+
+
+def lsn_value(lsn):
+    hi, lo = lsn.split("/")
+    return (int(hi, 16) << 32) | int(lo, 16)
+
+
+def capture_transactions(records):
+    """Transactions of a capture's records once each, in commit order."""
+    seen = {}
+    for r in records:
+        if r["type"] == "orphan":
+            seen.setdefault(r["commit_lsn"], r)
+        elif r["type"] == "call":
+            for t in r["db"].get("transactions", []):
+                seen.setdefault(t["commit_lsn"], t)
+    return sorted(seen.values(), key=lambda t: lsn_value(t["commit_lsn"]))

@@ -254,14 +254,21 @@ static int handle_pgoutput(recap_cdc_t *c, const uint8_t *p, size_t n, char *why
         atomic_fetch_add(&c->stats.changes, 1);
     rcx_buf_t line;
     rcx_buf_init(&line, SIZE_MAX);
+    char *tag = (m.type == 'C' && c->tx.tag != NULL) ? rcx_xstrndup(c->tx.tag, strlen(c->tx.tag)) : NULL;
     int rc = recap_txbuild_apply(&c->tx, &c->rels, &m, &line, &err);
     if (rc == 1) {
         c->delivered = m.u.commit.end_lsn;
         atomic_fetch_add(&c->stats.transactions, 1);
         atomic_store(&c->stats.lag_us, pg_now_us() - m.u.commit.commit_ts);
-        c->cb.on_tx(c->cb.arg, line.base, line.len, m.u.commit.end_lsn); /* hands the line over */
+        recap_cdc_tx_t tx = {.line = line.base,
+                             .len = line.len,
+                             .commit_lsn = m.u.commit.commit_lsn,
+                             .end_lsn = m.u.commit.end_lsn,
+                             .tag = tag};
+        c->cb.on_tx(c->cb.arg, &tx); /* hands line and tag over */
         return 0;
     }
+    free(tag);
     rcx_buf_free(&line);
     if (rc < 0) {
         snprintf(why, whysz, "%s", err.msg);

@@ -27,9 +27,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A committed transaction: line and tag are the receiver's to free. */
+typedef struct recap_cdc_tx {
+    char *line; /* the "tx" line, no newline */
+    size_t len;
+    uint64_t commit_lsn, end_lsn; /* start and end of its commit record */
+    char *tag;                    /* content of its "recap.request" message, or NULL */
+} recap_cdc_tx_t;
+
 typedef struct recap_cdc_callbacks {
-    /* a committed transaction: line (no newline) is the callee's to free */
-    void (*on_tx)(void *arg, char *line, size_t len, uint64_t end_lsn);
+    void (*on_tx)(void *arg, const recap_cdc_tx_t *tx);
     /* a non-transactional logical message (fences) */
     void (*on_message)(void *arg, const char *prefix, const char *content, size_t len, uint64_t lsn);
     /* streaming started (why == NULL) or stopped (why says why) */

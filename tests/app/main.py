@@ -7,15 +7,17 @@ the outside. Run: DATABASE_URL=postgresql://... uvicorn main:app
 import asyncio
 import hashlib
 import os
+import time
 import uuid
 from decimal import Decimal
 from typing import Any, Dict, Optional
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi import BackgroundTasks, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import (JSON, BigInteger, Column, DateTime, ForeignKey, Integer,
                         Numeric, Text, create_engine, func, select, update)
+from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, declarative_base, sessionmaker
@@ -217,6 +219,25 @@ def create_jobs(cid: uuid.UUID, body: JobsIn, db: Session = Depends(get_db)):
         raise HTTPException(422, "at most 100 jobs at once")
     db.commit()
     return {"jobs": [job_out(j) for j in jobs]}
+
+
+@app.post("/api/v1/late", status_code=202)
+def late_write(background: BackgroundTasks, delay_ms: int = 50):
+    """Answers first, commits after: a background task writes one event_log row delay_ms later
+    (how apps with post-response work behave; see docs/attribution.md, --settle)."""
+    token = uuid.uuid4().hex
+
+    def write():
+        time.sleep(delay_ms / 1000)
+        db = SessionLocal()
+        try:
+            db.execute(sql("INSERT INTO event_log (message) VALUES (:m)"), {"m": f"late-{token}"})
+            db.commit()
+        finally:
+            db.close()
+
+    background.add_task(write)
+    return {"token": token}
 
 
 @app.get("/api/v1/boom")

@@ -1,5 +1,5 @@
-"""CDC: every committed row change reaches the capture as a "tx" line,
-decoded exactly, checked against the database itself."""
+"""CDC: every committed row change reaches the capture (on its call, or as an
+orphan line), decoded exactly, checked against the database itself."""
 import json
 import subprocess
 import threading
@@ -36,12 +36,14 @@ def wait_for_marker(r, pg, marker="end"):
     """Commits a marker row and waits for its transaction: every earlier commit has arrived by then."""
     pg.psql("app", f"INSERT INTO event_log (message) VALUES ('{marker}')")
     deadline = time.monotonic() + 15
+    def is_marker(t):
+        return any(c["table"] == "event_log" and c["op"] == "insert" and c["new"]["message"] == marker
+                   for c in t["changes"])
+
     while time.monotonic() < deadline:
-        txs = r.records("tx")
-        for t in txs:
-            for c in t["changes"]:
-                if c["table"] == "event_log" and c["op"] == "insert" and c["new"]["message"] == marker:
-                    return [x for x in txs if x is not t]
+        if any(is_marker(t) for t in r.transactions()):
+            r.barrier()  # calls whose windows held earlier commits are written by now
+            return [t for t in r.transactions() if not is_marker(t)]
         time.sleep(0.05)
     raise AssertionError(f"marker {marker} never arrived")
 
@@ -90,8 +92,12 @@ def test_capture_holds_exactly_what_postgres_committed(db, app, recap_factory):
         rows = cur.fetchall()
     assert [(c["new"]["id"], c["new"]["old_status"], c["new"]["new_status"])
             for c in changes(txs, "campaign_audit", "insert")] == rows
-    # calls say changes were being captured (attribution is the next step)
-    assert {c["db"]["status"] for c in r.records()} == {"unattributed"}
+    # the scenario's calls run one after another: each transaction is on exactly its call
+    calls = r.records()
+    assert {c["db"]["status"] for c in calls} == {"complete"}
+    on_calls = [t for c in calls for t in c["db"]["transactions"]]
+    assert len(on_calls) == 6 and {t["attribution"] for t in on_calls} == {"window"}
+    assert all(c["db"]["transactions"] == [] for c in calls if c["request"]["method"] == "GET")
     header = harness.read_capture(r.capture)[0]
     assert header["database"] == db.url
 
@@ -249,7 +255,7 @@ def test_faults_5000_changes_10_kills_and_a_crash_lose_nothing(app, recap_factor
         pg.psql("faults", "INSERT INTO event_log (message) VALUES ('final')")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            got = [c["new"]["message"] for c in changes(r.records("tx"), "event_log", "insert")]
+            got = [c["new"]["message"] for c in changes(r.transactions(), "event_log", "insert")]
             if "final" in got:
                 break
             time.sleep(0.1)
@@ -267,7 +273,7 @@ def test_a_million_row_transaction_in_bounded_memory(db, app, recap_factory):
     deadline = time.monotonic() + 120
     big = None
     while time.monotonic() < deadline and big is None:
-        for t in r.records("tx"):
+        for t in r.transactions():
             if t["tables"].get("public.event_log", {}).get("insert") == 1000000:
                 big = t
         time.sleep(0.2)

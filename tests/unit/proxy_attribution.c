@@ -43,10 +43,14 @@ static void on_tx(void *arg, uint64_t tx, recap_attr_how_t how, const uint64_t *
     }
 }
 
-static void on_complete(void *arg, uint64_t call)
+static void on_complete(void *arg, uint64_t call, uint64_t start, uint64_t end)
 {
     seen_t *s = arg;
     s->completed[call]++;
+    if (s->truth != NULL) { /* the window reported is the call's own */
+        assert_int_equal(start, s->truth->s[call]);
+        assert_int_equal(end, s->truth->f[call]);
+    }
 }
 
 static uint64_t rng_state;
@@ -283,9 +287,35 @@ static void a_fixture_committed_before_the_call_is_an_orphan(void **state)
     recap_attr_dispose(&a);
 }
 
+static void a_dropped_call_neither_holds_nor_completes(void **state)
+{
+    (void)state;
+    seen_t s = {.order_ok = 1};
+    recap_attr_callbacks_t cb = {.tx_decided = on_tx, .call_complete = on_complete, .arg = &s};
+    recap_attr_t a;
+    recap_attr_init(&a, &cb);
+    recap_attr_call_begin(&a, 1);
+    recap_attr_call_begin(&a, 2);
+    recap_attr_call_start(&a, 2, 100);
+    recap_attr_tx(&a, 1, 110, 0);
+    assert_int_equal(s.decided[1], 0); /* call 1's S is unknown: it could hold it */
+    recap_attr_call_drop(&a, 1);       /* its start query failed */
+    assert_int_equal(s.decided[1], 0); /* call 2's window is still open */
+    recap_attr_call_end(&a, 2);
+    recap_attr_fence_arrived(&a, recap_attr_fence_sent(&a), 200);
+    assert_int_equal(s.how[1], RECAP_ATTR_WINDOW);
+    assert_int_equal(s.owners[1][0], 2);
+    assert_int_equal(s.completed[1], 0);
+    assert_int_equal(s.completed[2], 1);
+    assert_int_equal(recap_attr_calls(&a), 0);
+    recap_attr_call_drop(&a, 7); /* unknown: nothing happens */
+    recap_attr_dispose(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_dropped_call_neither_holds_nor_completes),
         cmocka_unit_test(a_fixture_committed_before_the_call_is_an_orphan),
         cmocka_unit_test(random_interleavings_match_the_oracle),
     };

@@ -217,7 +217,8 @@ static void call_record_has_every_field(void **state)
     assert_string_equal(json_string_value(json_object_get(rec, "error")), "I/O timeout");
     assert_string_equal(json_string_value(json_object_get(json_object_get(rec, "db"), "status")), "disabled");
     json_decref(rec);
-    c->db = json_pack("{s:s, s:[]}", "status", "complete", "transactions");
+    const char db[] = "{\"status\":\"complete\",\"transactions\":[]}";
+    c->db_json = rcx_xstrndup(db, sizeof(db) - 1);
     free(c->test);
     c->test = NULL;
     rec = encode(c, NULL);

@@ -52,8 +52,8 @@ static void writes_header_and_redacted_records_0600(void **state)
     recap_ring_t *ring = recap_ring_new(10, 1 << 20);
     recap_writer_t *w = open_writer(path, ring, 1 << 20, &err);
     assert_non_null(w);
-    assert_int_equal(recap_writer_push(w, make_call("/a", "t1")), 1);
-    assert_int_equal(recap_writer_push(w, make_call("/b", NULL)), 2);
+    assert_int_equal(recap_writer_push(w, make_call("/a", "t1"), 0, false), 1);
+    assert_int_equal(recap_writer_push(w, make_call("/b", NULL), 0, false), 2);
     wait_done(w, 2);
     assert_int_equal(recap_writer_last_seq(w), 2);
     recap_writer_stats_t *st = recap_writer_stats(w);
@@ -91,7 +91,7 @@ static void appends_after_a_torn_line_and_continues_seq(void **state)
     rcx_err_t err;
     recap_writer_t *w = open_writer(path, NULL, 1 << 20, &err);
     assert_non_null(w);
-    assert_int_equal(recap_writer_push(w, make_call("/c", NULL)), 1);
+    assert_int_equal(recap_writer_push(w, make_call("/c", NULL), 0, false), 1);
     recap_writer_close(w);
     char *text = test_read_file(path);
     const char *torn = strstr(text, "{\"type\":\"ca\n{\"type\":\"header\"");
@@ -150,7 +150,7 @@ static void over_the_queue_bound_records_are_dropped_and_counted(void **state)
     unlink(path);
     rcx_err_t err;
     recap_writer_t *w = open_writer(path, NULL, 0, &err);
-    assert_int_equal(recap_writer_push(w, make_call("/d", NULL)), 0);
+    assert_int_equal(recap_writer_push(w, make_call("/d", NULL), 0, false), 0);
     assert_int_equal(atomic_load(&recap_writer_stats(w)->dropped), 1);
     assert_int_equal(recap_writer_pushed(w), 0);
     recap_writer_close(w);
