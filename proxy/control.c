@@ -288,7 +288,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     } else if (ROUTE("/metrics") && get) {
         rcx_buf_t out;
         rcx_buf_init(&out, SIZE_MAX);
-        recap_metrics_render(&ctl->rec->metrics, ctl->rec->writer, ctl->cdc, ctl->rec->inflight.count, &out);
+        recap_linker_stats_t attr;
+        if (ctl->rec->linker != NULL)
+            attr = recap_linker_stats(ctl->rec->linker);
+        recap_metrics_render(&ctl->rec->metrics, ctl->rec->writer, ctl->cdc, ctl->rec->linker ? &attr : NULL,
+                             ctl->rec->inflight.count, &out);
         respond(req, 200, "OK", "text/plain; version=0.0.4", out.base, out.len);
         rcx_buf_free(&out);
     } else if (ROUTE("/healthz") || ROUTE("/readyz") || ROUTE("/calls") || ROUTE("/barrier") ||

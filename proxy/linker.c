@@ -6,8 +6,17 @@
 #include "attribution.h"
 #include "cdc/pgoutput.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 /* Pointers named by consecutive ids (1, 2, ...), oldest first: a ring that forgets freed ids at its front. */
 typedef struct idq {
@@ -71,9 +80,10 @@ struct recap_link {
     void *ctx;
     void (*resume)(void *ctx); /* releases the held end of the response */
     void *resume_ctx;
-    uint64_t s, f;      /* its window, once complete */
-    uint64_t need;      /* window-start run it waits for, 0 if none */
-    uint64_t fence_seq; /* the fence run covering it, 0 if none yet */
+    uint64_t s, f;                              /* its window, once complete */
+    uint64_t t_admit, t_start, t_end, t_resume; /* monotonic µs: for "latency_us" */
+    uint64_t need;                              /* window-start run it waits for, 0 if none */
+    uint64_t fence_seq;                         /* the fence run covering it, 0 if none yet */
     bool in_core, dead, finished, ended, completed, gated, all_tag, any_ambiguous;
     rcx_call_t *call;
     recap_inflight_node_t node;
@@ -102,6 +112,7 @@ struct recap_linker {
     bool up, closing;
     char why[200];
     _Atomic size_t held_bytes;
+    recap_linker_stats_t stats;
 };
 
 static void on_tx_decided(void *arg, uint64_t tx, recap_attr_how_t how, const uint64_t *calls, size_t n);
@@ -132,6 +143,13 @@ bool recap_linker_up(const recap_linker_t *l)
 size_t recap_linker_held_bytes(const recap_linker_t *l)
 {
     return atomic_load(&l->held_bytes);
+}
+
+recap_linker_stats_t recap_linker_stats(const recap_linker_t *l)
+{
+    recap_linker_stats_t st = l->stats;
+    st.records_held = recap_linker_held(l);
+    return st;
 }
 
 size_t recap_linker_held(const recap_linker_t *l)
@@ -199,6 +217,10 @@ static void hand_on(recap_linker_t *l, recap_link_t *k, const char *status, uint
     rcx_buf_append(&b, "{", 1);
     rcx_jw_key(&b, "status", true);
     rcx_jw_string(&b, status, strlen(status));
+    if (strcmp(status, "complete") == 0)
+        l->stats.records_complete++;
+    else
+        l->stats.records_unavailable++;
     if (strcmp(status, "complete") == 0) {
         const char *how = k->ntx == 0         ? "none"
                           : k->any_ambiguous  ? "ambiguous"
@@ -219,6 +241,18 @@ static void hand_on(recap_linker_t *l, recap_link_t *k, const char *status, uint
     } else {
         rcx_jw_key(&b, "reason", false);
         rcx_jw_string_lenient(&b, l->why, strlen(l->why));
+    }
+    if (k->t_start > 0) { /* what attribution cost this call */
+        uint64_t now = now_us();
+        char lat[160];
+        int n = snprintf(lat, sizeof(lat), ",\"latency_us\":{\"window_start\":%llu",
+                         (unsigned long long)(k->t_start - k->t_admit));
+        if (k->t_end > 0)
+            n += snprintf(lat + n, sizeof(lat) - (size_t)n, ",\"response_held\":%llu,\"to_complete\":%llu",
+                          (unsigned long long)((k->t_resume ? k->t_resume : now) - k->t_end),
+                          (unsigned long long)(now - k->t_end));
+        rcx_buf_append(&b, lat, (size_t)n);
+        rcx_buf_append(&b, "}", 1);
     }
     if (strcmp(status, "complete") == 0 || k->ntx > 0) {
         rcx_jw_key(&b, "transactions", false);
@@ -253,6 +287,10 @@ static void on_tx_decided(void *arg, uint64_t tx, recap_attr_how_t how, const ui
     if (e == NULL)
         return;
     e->decided = true;
+    l->stats.tx_tag += how == RECAP_ATTR_TAG;
+    l->stats.tx_window += how == RECAP_ATTR_WINDOW;
+    l->stats.tx_ambiguous += how == RECAP_ATTR_AMBIGUOUS;
+    l->stats.tx_orphan += how == RECAP_ATTR_ORPHAN;
     const char *label = how == RECAP_ATTR_TAG      ? "tag"
                         : how == RECAP_ATTR_WINDOW ? (l->opts.serialize ? "serialized" : "window")
                                                    : "ambiguous";
@@ -322,6 +360,7 @@ static void fire_resumes(recap_linker_t *l, bool (*pred)(const recap_link_t *k, 
         void (*resume)(void *) = ks[i]->resume;
         void *ctx = ks[i]->resume_ctx;
         ks[i]->resume = NULL;
+        ks[i]->t_resume = now_us();
         resume(ctx);
     }
     free(ks);
@@ -348,6 +387,7 @@ static void maybe_fence(recap_linker_t *l)
     if (fid == 0)
         return;
     uint64_t seq = l->hooks.request_fence(l->hooks.arg);
+    l->stats.fences++;
     l->fence_inflight = seq;
     if (l->nfences == l->fences_cap) {
         l->fences_cap = l->fences_cap ? l->fences_cap * 2 : 16;
@@ -391,6 +431,8 @@ static void after_finish(recap_linker_t *l, recap_link_t *k)
 
 void recap_linker_end(recap_linker_t *l, recap_link_t *k, void (*resume)(void *ctx), void *ctx)
 {
+    if (k->t_end == 0)
+        k->t_end = k->t_resume = now_us();
     if (!k->in_core || k->ended || h2o_timeout_is_linked(&k->settle)) {
         resume(ctx);
     } else if (l->opts.settle_ms > 0) { /* the app may still commit: the response goes, the fence waits */
@@ -399,6 +441,7 @@ void recap_linker_end(recap_linker_t *l, recap_link_t *k, void (*resume)(void *c
     } else {
         k->resume = resume;
         k->resume_ctx = ctx;
+        k->t_resume = 0;
         end_call(l, k);
     }
 }
@@ -407,6 +450,7 @@ void recap_linker_end(recap_linker_t *l, recap_link_t *k, void (*resume)(void *c
 static void reset(recap_linker_t *l, const char *why, bool closing)
 {
     l->closing |= closing;
+    l->stats.resets += !closing;
     snprintf(l->why, sizeof(l->why), "%s", why);
     recap_attr_dispose(&l->core);
     core_init(l);
@@ -467,8 +511,10 @@ recap_link_t *recap_linker_admit(recap_linker_t *l, const char *id, bool gated, 
     rcx_buf_init(&k->txs, SIZE_MAX);
     k->settle.cb = on_settled;
     k->id = idq_push(&l->links, k);
+    k->t_admit = now_us();
     recap_attr_call_begin(&l->core, k->id);
     k->need = l->hooks.request_start(l->hooks.arg);
+    l->stats.window_starts++;
     return k;
 }
 
@@ -501,6 +547,7 @@ void recap_linker_start_done(recap_linker_t *l, uint64_t upto, bool ok, uint64_t
     for (size_t i = 0; i < n; i++) {
         recap_link_t *k = ready[i];
         k->need = 0;
+        k->t_start = now_us();
         if (k->in_core && ok) {
             recap_attr_call_start(&l->core, k->id, lsn);
         } else if (k->in_core) {

@@ -96,6 +96,17 @@ void recap_linker_fence_done(recap_linker_t *l, uint64_t upto, bool ok);
 void recap_linker_fence_arrived(recap_linker_t *l, uint64_t seq, uint64_t lsn);
 void recap_linker_tx(recap_linker_t *l, const recap_cdc_tx_t *tx); /* takes line and tag */
 
+typedef struct recap_linker_stats {
+    uint64_t tx_tag, tx_window, tx_ambiguous, tx_orphan; /* transactions by how they were decided */
+    uint64_t records_complete, records_unavailable;      /* records handed on, by db status */
+    uint64_t window_starts, fences;                      /* queries asked for */
+    uint64_t resets;                                     /* stream or query failures */
+    uint64_t records_held;                               /* gauge: waiting for their rows */
+} recap_linker_stats_t;
+
+/** Counters, for /metrics. */
+recap_linker_stats_t recap_linker_stats(const recap_linker_t *l);
+
 /** Records held waiting for their fence or transactions. */
 size_t recap_linker_held(const recap_linker_t *l);
 

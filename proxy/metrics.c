@@ -18,7 +18,7 @@ static void metric(rcx_buf_t *out, const char *name, const char *type, const cha
 }
 
 void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, recap_cdc_stats_t *cdc,
-                          uint64_t inflight, rcx_buf_t *out)
+                          const recap_linker_stats_t *attr, uint64_t inflight, rcx_buf_t *out)
 {
     static const char *const classes[] = {"{code=\"none\"}", "{code=\"1xx\"}", "{code=\"2xx\"}",
                                           "{code=\"3xx\"}",  "{code=\"4xx\"}", "{code=\"5xx\"}"};
@@ -57,6 +57,30 @@ void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, reca
                NULL, atomic_load(&s->redacted));
         metric(out, "recap_writer_queue_bytes", "gauge", "Bytes of records waiting for the writer.", NULL,
                atomic_load(&s->queued_bytes));
+    }
+    if (attr != NULL) {
+        metric(out, "recap_attributed_transactions_total", "counter",
+               "Committed transactions, by how they were attributed.", "{attribution=\"tag\"}", attr->tx_tag);
+        metric(out, "recap_attributed_transactions_total", NULL, NULL, "{attribution=\"window\"}",
+               attr->tx_window);
+        metric(out, "recap_attributed_transactions_total", NULL, NULL, "{attribution=\"ambiguous\"}",
+               attr->tx_ambiguous);
+        metric(out, "recap_attributed_transactions_total", NULL, NULL, "{attribution=\"orphan\"}",
+               attr->tx_orphan);
+        metric(out, "recap_attributed_records_total", "counter",
+               "Call records written after attribution, by db status.", "{status=\"complete\"}",
+               attr->records_complete);
+        metric(out, "recap_attributed_records_total", NULL, NULL, "{status=\"unavailable\"}",
+               attr->records_unavailable);
+        metric(out, "recap_records_held", "gauge", "Finished calls waiting for their window to close.", NULL,
+               attr->records_held);
+        metric(out, "recap_window_start_queries_total", "counter",
+               "Window-start queries asked for (batched).", NULL, attr->window_starts);
+        metric(out, "recap_fences_total", "counter",
+               "Fences emitted (each closes every window ended before it).", NULL, attr->fences);
+        metric(out, "recap_attribution_resets_total", "counter",
+               "Times the stream or a query failed and held records were written as unavailable.", NULL,
+               attr->resets);
     }
     if (cdc != NULL) {
         metric(out, "recap_cdc_streaming", "gauge", "1 while streaming changes from PostgreSQL.", NULL,

@@ -10,6 +10,7 @@
 
 #include "../common/buf.h"
 #include "cdc/stream.h"
+#include "linker.h"
 #include "writer.h"
 
 #include <stdint.h>
@@ -25,8 +26,8 @@ typedef struct recap_metrics {
     uint64_t control_unauthorized;
 } recap_metrics_t;
 
-/** Appends the exposition text (version 0.0.4). writer and cdc may be NULL. */
+/** Appends the exposition text (version 0.0.4). writer, cdc and attr may be NULL. */
 void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, recap_cdc_stats_t *cdc,
-                          uint64_t inflight, rcx_buf_t *out);
+                          const recap_linker_stats_t *attr, uint64_t inflight, rcx_buf_t *out);
 
 #endif
