@@ -4,6 +4,7 @@ Each test drives the example API through recap against a real Postgres and
 checks the capture against what the API itself said it created (the ids in
 its responses), never against recap's own view."""
 import concurrent.futures
+import json
 import time
 import uuid
 
@@ -240,3 +241,17 @@ def test_database_down_records_calls_as_unavailable(app, recap_factory, tmp_path
         assert r.stop() == 0
     finally:
         pg.stop()
+
+
+def test_http2_calls_are_attributed_too(db, app, recap_factory):
+    """h2c with prior knowledge (curl): the end of an HTTP/2 response is held and released the same way."""
+    import subprocess
+    r = start(recap_factory, app.url, db)
+    out = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-H", "content-type: application/json",
+                          "-H", "x-request-id: h2-1", "-d", '{"name":"h2org"}',
+                          f"{r.url}/api/v1/organizations"], capture_output=True, text=True, check=True).stdout
+    created = json.loads(out)
+    r.barrier()
+    (rec,) = r.records()
+    assert rec["http"] == "2" and rec["id"] == "h2-1"
+    assert [k for k, _ in rows_of(rec)] == [("organizations", created["id"])]
