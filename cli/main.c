@@ -5,6 +5,7 @@
  */
 #include "../proxy/cdc/dbadmin.h"
 #include "../proxy/proxy.h"
+#include "../verifier/verify.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -36,6 +37,7 @@ static int version_main(int argc, char **argv)
 static const subcommand_t subcommands[] = {
     {"proxy", recap_proxy_main, "record every call through a reverse proxy"},
     {"db", recap_db_main, "set up, inspect or tear down what recap needs in PostgreSQL"},
+    {"verify", rv_verify_main, "check captured calls against YAML specs"},
     {"version", version_main, "print the version"},
 };
 

@@ -1,0 +1,134 @@
+/* verifier/report_junit.c: JUnit XML, one testcase per call, one testsuite per test name. See report.h. */
+#include "report.h"
+
+#include "../common/buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Text safe in XML 1.0 attributes and content: markup escaped, characters XML forbids replaced. */
+static void xml(FILE *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        switch (*p) {
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        case '\'':
+            fputs("&apos;", out);
+            break;
+        default:
+            if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+                fputs("&#xFFFD;", out);
+            else
+                fputc(*p, out);
+        }
+    }
+}
+
+static const rv_report_t *sorting;
+
+static const char *suite_of(const rv_item_t *it)
+{
+    return it->test ? it->test : it->capture;
+}
+
+static int by_suite(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = strcmp(suite_of(&sorting->items[x]), suite_of(&sorting->items[y]));
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+static bool failing(const rv_report_t *r, const rv_item_t *it)
+{
+    return it->nf > 0 || (it->spec == NULL && r->require_spec);
+}
+
+int rv_report_junit(FILE *out, const rv_report_t *r)
+{
+    size_t *idx = malloc(sizeof(*idx) * (r->n + 1));
+    for (size_t i = 0; i < r->n; i++)
+        idx[i] = i;
+    sorting = r;
+    qsort(idx, r->n, sizeof(*idx), by_suite);
+    size_t failures = r->norphans;
+    for (size_t i = 0; i < r->n; i++)
+        failures += failing(r, &r->items[i]);
+    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"recap verify\" tests=\"%zu\" "
+                 "failures=\"%zu\">\n",
+            r->n + r->norphans, failures);
+    for (size_t i = 0; i < r->n;) {
+        const char *suite = suite_of(&r->items[idx[i]]);
+        size_t j = i, fails = 0;
+        double secs = 0;
+        while (j < r->n && strcmp(suite_of(&r->items[idx[j]]), suite) == 0) {
+            fails += failing(r, &r->items[idx[j]]);
+            secs += (double)r->items[idx[j]].duration_us / 1e6;
+            j++;
+        }
+        fputs("  <testsuite name=\"", out);
+        xml(out, suite);
+        fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" time=\"%.6f\">\n", j - i, fails, secs);
+        for (; i < j; i++) {
+            const rv_item_t *it = &r->items[idx[i]];
+            fputs("    <testcase classname=\"", out);
+            xml(out, suite);
+            fprintf(out, "\" name=\"#%llu ", (unsigned long long)it->seq);
+            xml(out, it->method);
+            fputc(' ', out);
+            xml(out, it->path);
+            fprintf(out, " -> %d\" time=\"%.6f\" file=\"", it->status, (double)it->duration_us / 1e6);
+            xml(out, it->capture);
+            fprintf(out, ":%lu\"", it->line);
+            if (!failing(r, it)) {
+                fputs(it->spec == NULL ? ">\n      <skipped message=\"no spec matches this call\"/>\n    </testcase>\n"
+                                       : "/>\n",
+                      out);
+                continue;
+            }
+            fputs(">\n      <failure type=\"recap.verify\" message=\"", out);
+            if (it->nf > 0) {
+                char *first = rv_finding_line(it, &it->f[0]);
+                xml(out, first);
+                free(first);
+                fputs("\">", out);
+                for (size_t k = 0; k < it->nf; k++) {
+                    char *line = rv_finding_line(it, &it->f[k]);
+                    xml(out, line);
+                    fputc('\n', out);
+                    free(line);
+                }
+            } else {
+                fputs("no spec matches this call (--require-spec)\">", out);
+            }
+            fputs("</failure>\n    </testcase>\n", out);
+        }
+        fputs("  </testsuite>\n", out);
+    }
+    if (r->norphans > 0) {
+        fprintf(out, "  <testsuite name=\"orphan transactions\" tests=\"%zu\" failures=\"%zu\">\n", r->norphans,
+                r->norphans);
+        for (size_t i = 0; i < r->norphans; i++) {
+            fputs("    <testcase classname=\"orphan transactions\" name=\"", out);
+            xml(out, r->orphans[i].summary);
+            fprintf(out, "\">\n      <failure type=\"recap.orphan\" message=\"%s:%d:%d: orphans: forbid: ",
+                    r->orphans_pos.file, r->orphans_pos.line, r->orphans_pos.col);
+            xml(out, r->orphans[i].summary);
+            fputs("\"/>\n    </testcase>\n", out);
+        }
+        fputs("  </testsuite>\n", out);
+    }
+    fputs("</testsuites>\n", out);
+    free(idx);
+    return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,188 @@
+/* verifier/verify.c: see verify.h. */
+#include "verify.h"
+
+#include "../common/capture_reader.h"
+#include "check.h"
+#include "report.h"
+#include "spec.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+    fputs("usage: recap verify CAPTURE... --specs DIR|FILE [options]\n"
+          "\n"
+          "Checks every call in the capture files against the YAML specs (docs/spec-format.md).\n"
+          "\n"
+          "  --specs PATH        a spec file, or a directory of *.yaml / *.yml files (env RECAP_SPECS)\n"
+          "  --junit FILE        also write JUnit XML (one testcase per call, grouped by test name)\n"
+          "  --json FILE         also write the results as JSON\n"
+          "  --html FILE         also write a self-contained HTML report (failures first)\n"
+          "  --require-spec      a call that no spec matches fails\n"
+          "  --color WHEN        auto (default: on a terminal), always, never\n"
+          "  --quiet             print only failures and the summary line\n"
+          "\n"
+          "Exit status: 0 all passed, 1 a check failed, 2 usage or input error.\n",
+          out);
+}
+
+/* Writes a report through a temporary file renamed into place: never a partial file. */
+static int write_report(const char *path, const rv_report_t *r, int (*fn)(FILE *, const rv_report_t *))
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL) {
+        fprintf(stderr, "recap: verify: cannot write %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int rc = fn(f, r);
+    if (fclose(f) != 0)
+        rc = -1;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -1;
+    if (rc != 0) {
+        fprintf(stderr, "recap: verify: cannot write %s: %s\n", path, strerror(errno));
+        unlink(tmp);
+    }
+    return rc;
+}
+
+enum { OPT_SPECS = 1000, OPT_JUNIT, OPT_JSON, OPT_HTML, OPT_REQUIRE, OPT_COLOR, OPT_QUIET, OPT_HELP };
+
+int rv_verify_main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"specs", required_argument, NULL, OPT_SPECS},  {"junit", required_argument, NULL, OPT_JUNIT},
+        {"json", required_argument, NULL, OPT_JSON},    {"html", required_argument, NULL, OPT_HTML},
+        {"require-spec", no_argument, NULL, OPT_REQUIRE}, {"color", required_argument, NULL, OPT_COLOR},
+        {"quiet", no_argument, NULL, OPT_QUIET},        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    const char *specs_path = getenv("RECAP_SPECS"), *junit = NULL, *json = NULL, *html = NULL, *color = "auto";
+    bool require = false;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+        const char *name = argv[optind - 1];
+        switch (c) {
+        case OPT_SPECS:
+            specs_path = optarg;
+            break;
+        case OPT_JUNIT:
+            junit = optarg;
+            break;
+        case OPT_JSON:
+            json = optarg;
+            break;
+        case OPT_HTML:
+            html = optarg;
+            break;
+        case OPT_REQUIRE:
+            require = true;
+            break;
+        case OPT_COLOR:
+            color = optarg;
+            if (strcmp(color, "auto") && strcmp(color, "always") && strcmp(color, "never")) {
+                fprintf(stderr, "recap: verify: --color: '%s' is not auto, always or never\n", color);
+                return 2;
+            }
+            break;
+        case OPT_QUIET:
+            break;
+        case OPT_HELP:
+            usage(stdout);
+            return 0;
+        case ':':
+            fprintf(stderr, "recap: verify: %s needs a value (see recap verify --help)\n", name);
+            return 2;
+        default:
+            fprintf(stderr, "recap: verify: unknown flag '%s' (see recap verify --help)\n", name);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "recap: verify: no capture file given (see recap verify --help)\n");
+        return 2;
+    }
+    if (specs_path == NULL) {
+        fprintf(stderr, "recap: verify: no specs: give --specs DIR or set RECAP_SPECS\n");
+        return 2;
+    }
+    rv_specs_t specs = {0};
+    rcx_err_t err = {{0}};
+    if (rv_specs_load(&specs, specs_path, &err) != 0 || rv_specs_finish(&specs, &err) != 0) {
+        fprintf(stderr, "recap: verify: %s\n", err.msg);
+        rv_specs_free(&specs);
+        return 2;
+    }
+    /* every capture opens (a foreign format is an error before anything is checked) */
+    int ncap = argc - optind;
+    rcx_reader_t **readers = calloc((size_t)ncap, sizeof(*readers));
+    for (int i = 0; i < ncap; i++)
+        if ((readers[i] = rcx_reader_open(argv[optind + i], &err)) == NULL) {
+            fprintf(stderr, "recap: verify: %s\n", err.msg);
+            for (int k = 0; k < i; k++)
+                rcx_reader_close(readers[k]);
+            free(readers);
+            rv_specs_free(&specs);
+            return 2;
+        }
+    rv_report_t report = {.require_spec = require, .orphans_pos = specs.orphans_pos};
+    json_t *saved = json_object();
+    bool input_error = false;
+    for (int i = 0; i < ncap; i++) {
+        const char *name = argv[optind + i];
+        json_t *rec;
+        int rc;
+        while ((rc = rcx_reader_next(readers[i], &rec, &err)) != 0) {
+            if (rc < 0) {
+                fprintf(stderr, "recap: verify: %s\n", err.msg);
+                rv_report_note(&report, err.msg);
+                input_error = true;
+                if (rcx_reader_torn(readers[i]))
+                    break;
+                continue;
+            }
+            const char *type = json_string_value(json_object_get(rec, "type"));
+            if (type && strcmp(type, "call") == 0) {
+                rv_outcome_t o = {0};
+                const rv_spec_t *s = rv_select(&specs, rec);
+                if (s != NULL)
+                    rv_check_call(s, rec, saved, &o);
+                rv_report_add(&report, name, rcx_reader_line(readers[i]), rec, &o, html != NULL);
+                rv_outcome_clear(&o);
+            } else if (type && strcmp(type, "orphan") == 0 && specs.forbid_orphans) {
+                rv_report_add_orphan(&report, name, rcx_reader_line(readers[i]), rec);
+            }
+            json_decref(rec);
+        }
+    }
+    bool tty = strcmp(color, "always") == 0 || (strcmp(color, "auto") == 0 && isatty(STDOUT_FILENO));
+    rv_report_term(stdout, &report, tty);
+    fflush(stdout);
+    int wrc = 0;
+    if (junit)
+        wrc |= write_report(junit, &report, rv_report_junit);
+    if (json)
+        wrc |= write_report(json, &report, rv_report_json);
+    if (html) {
+        wrc |= write_report(html, &report, rv_report_html);
+        if (wrc == 0)
+            printf("HTML report: %s\n", html);
+    }
+    int code = (input_error || wrc) ? 2 : rv_report_ok(&report) ? 0 : 1;
+    for (int i = 0; i < ncap; i++)
+        rcx_reader_close(readers[i]);
+    free(readers);
+    json_decref(saved);
+    rv_report_free(&report);
+    rv_specs_free(&specs);
+    return code;
+}
