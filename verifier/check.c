@@ -44,7 +44,8 @@ static bool when_headers_match(const rv_spec_t *s, const json_t *call, const rv_
         rcx_buf_init(&where, SIZE_MAX);
         rcx_buf_init(&why, SIZE_MAX);
         const rv_matcher_t *at;
-        bool ok = rv_match(s->when_headers[i].m, json_object_get(h, s->when_headers[i].name), ctx, &where, &why, &at);
+        bool ok = rv_match(s->when_headers[i].m, json_object_get(h, s->when_headers[i].name), ctx, &where,
+                           &why, &at);
         rcx_buf_free(&where);
         rcx_buf_free(&why);
         if (!ok)
@@ -79,7 +80,8 @@ const rv_spec_t *rv_select(const rv_specs_t *set, const json_t *call)
 }
 
 /* A value check: records a finding at the failing matcher. */
-static void expect(rv_outcome_t *out, const rv_matcher_t *m, const json_t *v, const rv_ctx_t *ctx, const char *prefix)
+static void expect(rv_outcome_t *out, const rv_matcher_t *m, const json_t *v, const rv_ctx_t *ctx,
+                   const char *prefix)
 {
     rcx_buf_t where, why;
     rcx_buf_init(&where, SIZE_MAX);
@@ -154,9 +156,10 @@ static void gather(const json_t *db, effects_t *e)
             const char *table = json_string_value(json_object_get(ch, "table"));
             if (op == NULL || schema == NULL || table == NULL)
                 continue;
-            int o = strcmp(op, "insert") == 0 ? RV_OP_INSERT : strcmp(op, "update") == 0 ? RV_OP_UPDATE
-                                                           : strcmp(op, "delete") == 0   ? RV_OP_DELETE
-                                                                                         : -1;
+            int o = strcmp(op, "insert") == 0   ? RV_OP_INSERT
+                    : strcmp(op, "update") == 0 ? RV_OP_UPDATE
+                    : strcmp(op, "delete") == 0 ? RV_OP_DELETE
+                                                : -1;
             if (o < 0)
                 continue;
             char full[512];
@@ -224,8 +227,8 @@ static void show_row(rcx_buf_t *b, const json_t *row)
     rv_show(b, row, 200);
 }
 
-static void check_rows(rv_outcome_t *out, const rv_op_expect_t *op, const char *label, table_t **ts, size_t nts,
-                       rv_op_t o, const rv_ctx_t *ctx)
+static void check_rows(rv_outcome_t *out, const rv_op_expect_t *op, const char *label, table_t **ts,
+                       size_t nts, rv_op_t o, const rv_ctx_t *ctx)
 {
     /* the actual rows of every table this name covers */
     size_t na = 0;
@@ -302,7 +305,8 @@ static void check_rows(rv_outcome_t *out, const rv_op_expect_t *op, const char *
         rcx_buf_append(&where, idx, strlen(idx));
         const rv_matcher_t *at = op->rows[i];
         if (na == 0) {
-            add(out, op->rows[i]->pos, "%s[%zu]: expected a row like this, got no %s rows", label, i, rv_op_name(o));
+            add(out, op->rows[i]->pos, "%s[%zu]: expected a row like this, got no %s rows", label, i,
+                rv_op_name(o));
         } else {
             size_t a = 0;
             while (a < na && owner[a] >= 0)
@@ -330,8 +334,8 @@ static void check_rows(rv_outcome_t *out, const rv_op_expect_t *op, const char *
         rcx_buf_free(&shown);
     }
     if (certain > k) /* images were capped: rows beyond them cannot be matched */
-        add(out, op->pos, "%s: %llu rows, only %zu recorded with their values (--max-tx-rows): use a count", label,
-            (unsigned long long)certain, k);
+        add(out, op->pos, "%s: %llu rows, only %zu recorded with their values (--max-tx-rows): use a count",
+            label, (unsigned long long)certain, k);
     free(ok);
     free(owner);
     free(seen);
@@ -391,8 +395,9 @@ static void check_db(rv_outcome_t *out, const rv_spec_t *s, const json_t *call, 
             char what[200] = "";
             for (int o = 0; o < RV_OP_COUNT; o++)
                 if (e.t[i].certain[o] > 0)
-                    snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s%llu %s", what[0] ? ", " : "",
-                             (unsigned long long)e.t[i].certain[o], rv_op_name((rv_op_t)o));
+                    snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s%llu %s",
+                             what[0] ? ", " : "", (unsigned long long)e.t[i].certain[o],
+                             rv_op_name((rv_op_t)o));
             if (what[0])
                 add(out, s->db_pos, "db: unexpected changes to %s: %s (the spec does not name it; strict)",
                     e.t[i].name, what);
@@ -416,9 +421,11 @@ void rv_check_call(const rv_spec_t *s, const json_t *call, json_t *saved, rv_out
     }
     if (s->body) {
         if (res_body == NULL && json_object_get(res, "body_b64") != NULL)
-            add(out, s->body->pos, "response.body: the body is binary (recorded as base64); it cannot be matched");
+            add(out, s->body->pos,
+                "response.body: the body is binary (recorded as base64); it cannot be matched");
         else if (json_is_true(json_object_get(res, "truncated")))
-            add(out, s->body->pos, "response.body: the body was recorded truncated (--max-body); it cannot be matched");
+            add(out, s->body->pos,
+                "response.body: the body was recorded truncated (--max-body); it cannot be matched");
         else
             expect(out, s->body, res_body, &ctx, "response.body");
     }

@@ -16,26 +16,27 @@ static const char *str_at(const json_t *o, const char *a, const char *b)
     return json_string_value(json_object_get(json_object_get(o, a), b));
 }
 
-void rv_report_add(rv_report_t *r, const char *capture, unsigned long line, const json_t *call, rv_outcome_t *o,
-                   bool keep)
+void rv_report_add(rv_report_t *r, const char *capture, unsigned long line, const json_t *call,
+                   rv_outcome_t *o, bool keep)
 {
     if (r->n == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 256;
         r->items = rcx_xrealloc(r->items, sizeof(*r->items) * r->cap);
     }
     rv_item_t *it = &r->items[r->n++];
-    *it = (rv_item_t){.capture = capture,
-                      .line = line,
-                      .seq = (uint64_t)json_integer_value(json_object_get(call, "seq")),
-                      .id = dup_or_null(json_string_value(json_object_get(call, "id"))),
-                      .method = dup_or_null(str_at(call, "request", "method")),
-                      .path = dup_or_null(str_at(call, "request", "path")),
-                      .test = dup_or_null(json_string_value(json_object_get(call, "test"))),
-                      .status = (int)json_integer_value(json_object_get(json_object_get(call, "response"), "status")),
-                      .duration_us = (uint64_t)json_integer_value(json_object_get(call, "duration_us")),
-                      .spec = o->spec,
-                      .f = o->f,
-                      .nf = o->nf};
+    *it = (rv_item_t){
+        .capture = capture,
+        .line = line,
+        .seq = (uint64_t)json_integer_value(json_object_get(call, "seq")),
+        .id = dup_or_null(json_string_value(json_object_get(call, "id"))),
+        .method = dup_or_null(str_at(call, "request", "method")),
+        .path = dup_or_null(str_at(call, "request", "path")),
+        .test = dup_or_null(json_string_value(json_object_get(call, "test"))),
+        .status = (int)json_integer_value(json_object_get(json_object_get(call, "response"), "status")),
+        .duration_us = (uint64_t)json_integer_value(json_object_get(call, "duration_us")),
+        .spec = o->spec,
+        .f = o->f,
+        .nf = o->nf};
     o->f = NULL;
     o->nf = 0;
     if (it->spec == NULL)
@@ -65,15 +66,16 @@ void rv_report_add_orphan(rv_report_t *r, const char *capture, unsigned long lin
             json_int_t n = json_integer_value(json_object_get(c, ops[o]));
             if (n > 0) {
                 char s[300];
-                int k = snprintf(s, sizeof(s), "%s%s: %lld %s", b.len ? ", " : "", name, (long long)n, done[o]);
+                int k =
+                    snprintf(s, sizeof(s), "%s%s: %lld %s", b.len ? ", " : "", name, (long long)n, done[o]);
                 rcx_buf_append(&b, s, (size_t)k);
             }
         }
     }
     rcx_buf_append(&b, "", 1);
     r->orphans = rcx_xrealloc(r->orphans, sizeof(*r->orphans) * (r->norphans + 1));
-    r->orphans[r->norphans++] =
-        (rv_orphan_t){.capture = capture, .line = line, .summary = b.base, .tx = json_incref((json_t *)orphan)};
+    r->orphans[r->norphans++] = (rv_orphan_t){
+        .capture = capture, .line = line, .summary = b.base, .tx = json_incref((json_t *)orphan)};
 }
 
 void rv_report_note(rv_report_t *r, const char *msg)
@@ -125,23 +127,25 @@ void rv_report_free(rv_report_t *r)
 
 int rv_report_term(FILE *out, const rv_report_t *r, bool color)
 {
-    const char *red = color ? "\033[31m" : "", *green = color ? "\033[32m" : "", *yellow = color ? "\033[33m" : "",
-               *bold = color ? "\033[1m" : "", *off = color ? "\033[0m" : "";
+    const char *red = color ? "\033[31m" : "", *green = color ? "\033[32m" : "",
+               *yellow = color ? "\033[33m" : "", *bold = color ? "\033[1m" : "",
+               *off = color ? "\033[0m" : "";
     for (size_t i = 0; i < r->n; i++) {
         const rv_item_t *it = &r->items[i];
         if (it->nf == 0)
             continue;
         fprintf(out, "%sFAIL%s %s#%llu %s %s -> %d%s%s%s  spec \"%s\" (%s:%d:%d)  [%s:%lu]\n", red, off, bold,
                 (unsigned long long)it->seq, it->method, it->path, it->status, off, it->test ? "  test " : "",
-                it->test ? it->test : "", it->spec->name, it->spec->pos.file, it->spec->pos.line, it->spec->pos.col,
-                it->capture, it->line);
+                it->test ? it->test : "", it->spec->name, it->spec->pos.file, it->spec->pos.line,
+                it->spec->pos.col, it->capture, it->line);
         for (size_t k = 0; k < it->nf; k++)
-            fprintf(out, "    %s:%d:%d: %s\n", it->f[k].pos.file, it->f[k].pos.line, it->f[k].pos.col, it->f[k].msg);
+            fprintf(out, "    %s:%d:%d: %s\n", it->f[k].pos.file, it->f[k].pos.line, it->f[k].pos.col,
+                    it->f[k].msg);
     }
     for (size_t i = 0; i < r->norphans; i++)
-        fprintf(out, "%sFAIL%s orphan transaction (no call's) at %s:%lu: %s  (%s:%d:%d: orphans: forbid)\n", red, off,
-                r->orphans[i].capture, r->orphans[i].line, r->orphans[i].summary, r->orphans_pos.file,
-                r->orphans_pos.line, r->orphans_pos.col);
+        fprintf(out, "%sFAIL%s orphan transaction (no call's) at %s:%lu: %s  (%s:%d:%d: orphans: forbid)\n",
+                red, off, r->orphans[i].capture, r->orphans[i].line, r->orphans[i].summary,
+                r->orphans_pos.file, r->orphans_pos.line, r->orphans_pos.col);
     size_t shown = 0;
     for (size_t i = 0; i < r->n && r->unmatched > 0; i++) {
         const rv_item_t *it = &r->items[i];
@@ -178,23 +182,28 @@ int rv_report_json(FILE *out, const rv_report_t *r)
     json_object_set_new(root, "without_spec", json_integer((json_int_t)r->unmatched));
     for (size_t i = 0; i < r->n; i++) {
         const rv_item_t *it = &r->items[i];
-        json_t *c = json_pack("{s:s, s:I, s:I, s:s?, s:s?, s:s?, s:s?, s:i, s:s}", "capture", it->capture, "line",
-                              (json_int_t)it->line, "seq", (json_int_t)it->seq, "id", it->id, "method", it->method,
-                              "path", it->path, "test", it->test, "status", it->status, "result",
-                              it->spec == NULL ? "no_spec" : it->nf ? "fail" : "pass");
+        json_t *c =
+            json_pack("{s:s, s:I, s:I, s:s?, s:s?, s:s?, s:s?, s:i, s:s}", "capture", it->capture, "line",
+                      (json_int_t)it->line, "seq", (json_int_t)it->seq, "id", it->id, "method", it->method,
+                      "path", it->path, "test", it->test, "status", it->status, "result",
+                      it->spec == NULL ? "no_spec"
+                      : it->nf         ? "fail"
+                                       : "pass");
         if (it->spec != NULL) {
             char where[600];
-            snprintf(where, sizeof(where), "%s:%d:%d", it->spec->pos.file, it->spec->pos.line, it->spec->pos.col);
+            snprintf(where, sizeof(where), "%s:%d:%d", it->spec->pos.file, it->spec->pos.line,
+                     it->spec->pos.col);
             json_object_set_new(c, "spec", json_pack("{s:s, s:s}", "name", it->spec->name, "at", where));
         }
         if (it->nf) {
             json_t *fs = json_array();
             for (size_t k = 0; k < it->nf; k++) {
                 char where[600];
-                snprintf(where, sizeof(where), "%s:%d:%d", it->f[k].pos.file, it->f[k].pos.line, it->f[k].pos.col);
+                snprintf(where, sizeof(where), "%s:%d:%d", it->f[k].pos.file, it->f[k].pos.line,
+                         it->f[k].pos.col);
                 char *line = rv_finding_line(it, &it->f[k]);
-                json_array_append_new(fs, json_pack("{s:s, s:s, s:s}", "at", where, "message", it->f[k].msg, "line",
-                                                     line));
+                json_array_append_new(
+                    fs, json_pack("{s:s, s:s, s:s}", "at", where, "message", it->f[k].msg, "line", line));
                 free(line);
             }
             json_object_set_new(c, "findings", fs);
@@ -204,9 +213,9 @@ int rv_report_json(FILE *out, const rv_report_t *r)
     json_object_set_new(root, "results", calls);
     json_t *orph = json_array();
     for (size_t i = 0; i < r->norphans; i++)
-        json_array_append_new(orph, json_pack("{s:s, s:I, s:s, s:O}", "capture", r->orphans[i].capture, "line",
-                                              (json_int_t)r->orphans[i].line, "summary", r->orphans[i].summary,
-                                              "transaction", r->orphans[i].tx));
+        json_array_append_new(orph, json_pack("{s:s, s:I, s:s, s:O}", "capture", r->orphans[i].capture,
+                                              "line", (json_int_t)r->orphans[i].line, "summary",
+                                              r->orphans[i].summary, "transaction", r->orphans[i].tx));
     json_object_set_new(root, "forbidden_orphans", orph);
     json_t *notes = json_array();
     for (size_t i = 0; i < r->nnotes; i++)

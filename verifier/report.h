@@ -52,8 +52,8 @@ typedef struct rv_report {
 } rv_report_t;
 
 /** Adds a call's outcome (findings moved out of o); keeps the call for HTML if keep. */
-void rv_report_add(rv_report_t *r, const char *capture, unsigned long line, const json_t *call, rv_outcome_t *o,
-                   bool keep);
+void rv_report_add(rv_report_t *r, const char *capture, unsigned long line, const json_t *call,
+                   rv_outcome_t *o, bool keep);
 
 void rv_report_add_orphan(rv_report_t *r, const char *capture, unsigned long line, const json_t *orphan);
 

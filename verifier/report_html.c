@@ -221,7 +221,8 @@ static void call_block(FILE *out, const rv_report_t *r, const rv_item_t *it)
         fputs("</ul>", out);
     }
     if (it->call) {
-        const json_t *req = json_object_get(it->call, "request"), *res = json_object_get(it->call, "response");
+        const json_t *req = json_object_get(it->call, "request"),
+                     *res = json_object_get(it->call, "response");
         fputs("<h3>Request</h3>", out);
         const char *q = json_string_value(json_object_get(req, "query"));
         if (q && *q) {
@@ -242,11 +243,13 @@ static void call_block(FILE *out, const rv_report_t *r, const rv_item_t *it)
 int rv_report_html(FILE *out, const rv_report_t *r)
 {
     bool ok = rv_report_ok(r);
-    fprintf(out, "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>recap verify: %s</title>"
-                 "<style>%s</style></head><body>\n<h1>recap verify</h1>\n",
+    fprintf(out,
+            "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>recap verify: %s</title>"
+            "<style>%s</style></head><body>\n<h1>recap verify</h1>\n",
             ok ? "PASS" : "FAIL", style);
-    fprintf(out, "<div class=\"sum %s\"><b>%s</b>: %zu calls &middot; %zu passed &middot; %zu failed &middot; %zu "
-                 "without a spec",
+    fprintf(out,
+            "<div class=\"sum %s\"><b>%s</b>: %zu calls &middot; %zu passed &middot; %zu failed &middot; %zu "
+            "without a spec",
             ok ? "ok" : "bad", ok ? "PASS" : "FAIL", r->n, r->passed, r->failed, r->unmatched);
     if (r->norphans)
         fprintf(out, " &middot; %zu forbidden orphan transactions", r->norphans);

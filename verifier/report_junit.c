@@ -64,8 +64,9 @@ int rv_report_junit(FILE *out, const rv_report_t *r)
     size_t failures = r->norphans;
     for (size_t i = 0; i < r->n; i++)
         failures += failing(r, &r->items[i]);
-    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"recap verify\" tests=\"%zu\" "
-                 "failures=\"%zu\">\n",
+    fprintf(out,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"recap verify\" tests=\"%zu\" "
+            "failures=\"%zu\">\n",
             r->n + r->norphans, failures);
     for (size_t i = 0; i < r->n;) {
         const char *suite = suite_of(&r->items[idx[i]]);
@@ -91,8 +92,9 @@ int rv_report_junit(FILE *out, const rv_report_t *r)
             xml(out, it->capture);
             fprintf(out, ":%lu\"", it->line);
             if (!failing(r, it)) {
-                fputs(it->spec == NULL ? ">\n      <skipped message=\"no spec matches this call\"/>\n    </testcase>\n"
-                                       : "/>\n",
+                fputs(it->spec == NULL
+                          ? ">\n      <skipped message=\"no spec matches this call\"/>\n    </testcase>\n"
+                          : "/>\n",
                       out);
                 continue;
             }
@@ -116,8 +118,8 @@ int rv_report_junit(FILE *out, const rv_report_t *r)
         fputs("  </testsuite>\n", out);
     }
     if (r->norphans > 0) {
-        fprintf(out, "  <testsuite name=\"orphan transactions\" tests=\"%zu\" failures=\"%zu\">\n", r->norphans,
-                r->norphans);
+        fprintf(out, "  <testsuite name=\"orphan transactions\" tests=\"%zu\" failures=\"%zu\">\n",
+                r->norphans, r->norphans);
         for (size_t i = 0; i < r->norphans; i++) {
             fputs("    <testcase classname=\"orphan transactions\" name=\"", out);
             xml(out, r->orphans[i].summary);

@@ -1,4 +1,5 @@
-/* verifier/spec.c: see spec.h. The loader walks the positioned YAML tree and says exactly where it is wrong. */
+/* verifier/spec.c: see spec.h. The loader walks the positioned YAML tree and says exactly where it is wrong.
+ */
 #include "spec.h"
 
 #include "../common/buf.h"
@@ -14,8 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *const type_names[] = {"int", "number", "string", "bool",   "uuid",
-                                         "timestamp", "date", "null", "object", "array"};
+static const char *const type_names[] = {"int",       "number", "string", "bool",   "uuid",
+                                         "timestamp", "date",   "null",   "object", "array"};
 static const char *const op_names[] = {"inserted", "updated", "deleted"};
 
 const char *rv_type_name(rv_type_t t)
@@ -35,7 +36,8 @@ const char *rv_op_name(rv_op_t op)
         return -1;                                                                                           \
     } while (0)
 
-static void fail_at(rcx_err_t *err, const rv_ynode_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail_at(rcx_err_t *err, const rv_ynode_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void fail_at(rcx_err_t *err, const rv_ynode_t *n, const char *fmt, ...)
 {
     char what[400];
@@ -66,7 +68,8 @@ static int only_keys(const rv_ynode_t *map, const char *where, const char *const
         if (!ok) {
             char list[200] = "";
             for (const char *const *a = allowed; *a; a++)
-                snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", a == allowed ? "" : ", ", *a);
+                snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", a == allowed ? "" : ", ",
+                         *a);
             FAIL(map->keys[i], "unknown key '%s' in %s (known: %s)", map->keys[i]->text, where, list);
         }
     }
@@ -146,9 +149,12 @@ static const struct {
     const char *prefix;
     rv_root_t root;
 } roots[] = {
-    {"request.body", RV_R_REQUEST_BODY},     {"request.query", RV_R_REQUEST_QUERY},
-    {"request.headers", RV_R_REQUEST_HEADERS}, {"response.body", RV_R_RESPONSE_BODY},
-    {"response.headers", RV_R_RESPONSE_HEADERS}, {"path", RV_R_PATH},
+    {"request.body", RV_R_REQUEST_BODY},
+    {"request.query", RV_R_REQUEST_QUERY},
+    {"request.headers", RV_R_REQUEST_HEADERS},
+    {"response.body", RV_R_RESPONSE_BODY},
+    {"response.headers", RV_R_RESPONSE_HEADERS},
+    {"path", RV_R_PATH},
     {"saved", RV_R_SAVED},
 };
 
@@ -162,7 +168,8 @@ static void ref_free(rv_ref_t *r)
 }
 
 /* Parses "root.a.b" (the whole body: "response.body"). spec gives the path template for path refs. */
-static int parse_ref(const rv_ynode_t *at, const char *text, const rv_spec_t *spec, rv_ref_t *out, rcx_err_t *err)
+static int parse_ref(const rv_ynode_t *at, const char *text, const rv_spec_t *spec, rv_ref_t *out,
+                     rcx_err_t *err)
 {
     *out = (rv_ref_t){0};
     size_t k = 0, plen = 0;
@@ -204,11 +211,12 @@ static int parse_ref(const rv_ynode_t *at, const char *text, const rv_spec_t *sp
         for (size_t i = 0; spec != NULL && i < spec->nsegs; i++) {
             const char *s = spec->segs[i];
             size_t sl = strlen(s);
-            found |= s[0] == '{' && sl == strlen(out->segs[0]) + 2 && strncmp(s + 1, out->segs[0], sl - 2) == 0;
+            found |=
+                s[0] == '{' && sl == strlen(out->segs[0]) + 2 && strncmp(s + 1, out->segs[0], sl - 2) == 0;
         }
         if (!found || out->nsegs != 1) {
-            fail_at(err, at, "${%s}: the path template %s has no {%s}", text, spec && spec->path ? spec->path : "(none)",
-                    out->segs[0]);
+            fail_at(err, at, "${%s}: the path template %s has no {%s}", text,
+                    spec && spec->path ? spec->path : "(none)", out->segs[0]);
             ref_free(out);
             return -1;
         }
@@ -311,7 +319,8 @@ static int dollar_scalar(const rv_ynode_t *n, const rv_spec_t *spec, rv_matcher_
             return 0;
         }
     FAIL(n,
-         "unknown matcher '%s' (types: $int $number $string $bool $uuid $timestamp $date $null $object $array; "
+         "unknown matcher '%s' (types: $int $number $string $bool $uuid $timestamp $date $null $object "
+         "$array; "
          "also $any, $absent, ${reference}; write $$ for a literal $)",
          t);
 }
@@ -331,8 +340,10 @@ static int dollar_map(const rv_ynode_t *n, const rv_spec_t *spec, rv_matcher_t *
             while (t < sizeof(type_names) / sizeof(type_names[0]) && strcmp(v->text, type_names[t]) != 0)
                 t++;
             if (t == sizeof(type_names) / sizeof(type_names[0])) {
-                fail_at(err, v, "$type: unknown type '%s' (int, number, string, bool, uuid, timestamp, date, null, "
-                                "object, array)", v->text);
+                fail_at(err, v,
+                        "$type: unknown type '%s' (int, number, string, bool, uuid, timestamp, date, null, "
+                        "object, array)",
+                        v->text);
                 goto fail;
             }
             m = mnew(RV_M_TYPE, k);
@@ -346,8 +357,8 @@ static int dollar_map(const rv_ynode_t *n, const rv_spec_t *spec, rv_matcher_t *
             if (re == NULL) {
                 PCRE2_UCHAR msg[200];
                 pcre2_get_error_message(code, msg, sizeof(msg));
-                rcx_err_set(err, "%s:%d:%d: $regex: %s at offset %zu of /%s/", v->pos.file, v->pos.line, v->pos.col,
-                            (const char *)msg, (size_t)off, v->text);
+                rcx_err_set(err, "%s:%d:%d: $regex: %s at offset %zu of /%s/", v->pos.file, v->pos.line,
+                            v->pos.col, (const char *)msg, (size_t)off, v->text);
                 goto fail;
             }
             pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
@@ -395,7 +406,8 @@ static int dollar_map(const rv_ynode_t *n, const rv_spec_t *spec, rv_matcher_t *
             }
             m = mnew(key[2] == 'n' ? RV_M_ANY : RV_M_ABSENT, k);
         } else {
-            fail_at(err, k, "unknown matcher key '%s' (known: $type, $regex, $min, $max, $len, $ref, $any, $absent)",
+            fail_at(err, k,
+                    "unknown matcher key '%s' (known: $type, $regex, $min, $max, $len, $ref, $any, $absent)",
                     key);
             goto fail;
         }
@@ -442,8 +454,9 @@ static int load_matcher(const rv_ynode_t *n, const rv_spec_t *spec, rv_matcher_t
     if (dollars > 0 && dollars < n->n) {
         for (size_t i = 0; i < n->n; i++)
             if (n->keys[i]->text[0] != '$')
-                FAIL(n->keys[i], "'%s' next to $ keys: a mapping is either matchers ($type, $regex...) or "
-                                 "fields, not both",
+                FAIL(n->keys[i],
+                     "'%s' next to $ keys: a mapping is either matchers ($type, $regex...) or "
+                     "fields, not both",
                      n->keys[i]->text);
     }
     if (dollars > 0)
@@ -505,8 +518,8 @@ static void spec_free(rv_spec_t *s)
     free(s->saves);
 }
 
-static int load_headers(const rv_ynode_t *n, const char *where, const rv_spec_t *spec, rv_header_expect_t **out,
-                        size_t *nout, rcx_err_t *err)
+static int load_headers(const rv_ynode_t *n, const char *where, const rv_spec_t *spec,
+                        rv_header_expect_t **out, size_t *nout, rcx_err_t *err)
 {
     if (n->kind != RV_Y_MAP)
         FAIL(n, "%s: expected a mapping of header names to values, got %s", where, kind_name(n));
@@ -555,13 +568,15 @@ static int load_path(const rv_ynode_t *n, rv_spec_t *s, rcx_err_t *err)
     return 0;
 }
 
-static int load_table(const rv_ynode_t *name, const rv_ynode_t *n, rv_spec_t *s, rv_table_expect_t *t, rcx_err_t *err)
+static int load_table(const rv_ynode_t *name, const rv_ynode_t *n, rv_spec_t *s, rv_table_expect_t *t,
+                      rcx_err_t *err)
 {
     t->name = dup(name->text);
     t->pos = name->pos;
     static const char *const keys[] = {"inserted", "updated", "deleted", NULL};
     if (n->kind != RV_Y_MAP)
-        FAIL(n, "%s: expected a mapping with inserted, updated and/or deleted, got %s", name->text, kind_name(n));
+        FAIL(n, "%s: expected a mapping with inserted, updated and/or deleted, got %s", name->text,
+             kind_name(n));
     if (only_keys(n, name->text, keys, err) != 0)
         return -1;
     for (int o = 0; o < RV_OP_COUNT; o++) {
@@ -589,8 +604,9 @@ static int load_table(const rv_ynode_t *name, const rv_ynode_t *n, rv_spec_t *s,
                 op->nrows = i + 1;
             }
         } else {
-            FAIL(v, "%s.%s: expected a count, a count matcher ({$min: 1}) or a list of rows, got %s%s%s", name->text,
-                 op_names[o], kind_name(v), v->kind == RV_Y_SCALAR ? " " : "", v->kind == RV_Y_SCALAR ? v->text : "");
+            FAIL(v, "%s.%s: expected a count, a count matcher ({$min: 1}) or a list of rows, got %s%s%s",
+                 name->text, op_names[o], kind_name(v), v->kind == RV_Y_SCALAR ? " " : "",
+                 v->kind == RV_Y_SCALAR ? v->text : "");
         }
     }
     return 0;
@@ -796,7 +812,8 @@ static int by_name(const void *a, const void *b)
 static bool is_yaml_name(const char *n)
 {
     size_t l = strlen(n);
-    return n[0] != '.' && ((l > 5 && strcmp(n + l - 5, ".yaml") == 0) || (l > 4 && strcmp(n + l - 4, ".yml") == 0));
+    return n[0] != '.' &&
+           ((l > 5 && strcmp(n + l - 5, ".yaml") == 0) || (l > 4 && strcmp(n + l - 4, ".yml") == 0));
 }
 
 int rv_specs_load(rv_specs_t *set, const char *path, rcx_err_t *err)
@@ -869,8 +886,8 @@ static int check_saved(const rv_specs_t *set, const rv_matcher_t *m, rcx_err_t *
             for (size_t k = 0; k < set->v[i].nsaves && !found; k++)
                 found = strcmp(set->v[i].saves[k].name, m->ref.segs[0]) == 0;
         if (!found) {
-            rcx_err_set(err, "%s:%d:%d: ${%s}: no spec saves '%s' (save: {%s: response.body...})", m->pos.file,
-                        m->pos.line, m->pos.col, m->ref.text, m->ref.segs[0], m->ref.segs[0]);
+            rcx_err_set(err, "%s:%d:%d: ${%s}: no spec saves '%s' (save: {%s: response.body...})",
+                        m->pos.file, m->pos.line, m->pos.col, m->ref.text, m->ref.segs[0], m->ref.segs[0]);
             return -1;
         }
     }

@@ -71,16 +71,16 @@ typedef struct rv_ref {
 typedef struct rv_matcher {
     rv_mkind_t kind;
     rv_pos_t pos;
-    json_t *lit;                /* LIT */
-    char **keys;                /* OBJ */
-    struct rv_matcher **kids;   /* OBJ, ARR, ALL; LEN: kids[0] */
+    json_t *lit;              /* LIT */
+    char **keys;              /* OBJ */
+    struct rv_matcher **kids; /* OBJ, ARR, ALL; LEN: kids[0] */
     size_t n;
-    rv_type_t type;             /* TYPE */
-    void *re;                   /* REGEX: pcre2_code */
+    rv_type_t type; /* TYPE */
+    void *re;       /* REGEX: pcre2_code */
     char *re_src;
-    double min, max;            /* RANGE */
+    double min, max; /* RANGE */
     bool has_min, has_max;
-    rv_ref_t ref;               /* REF */
+    rv_ref_t ref; /* REF */
 } rv_matcher_t;
 
 typedef enum { RV_OP_INSERT, RV_OP_UPDATE, RV_OP_DELETE, RV_OP_COUNT } rv_op_t;
@@ -91,7 +91,7 @@ typedef struct rv_op_expect {
     bool is_count;
     uint64_t count;
     rv_matcher_t *count_m; /* a count given as a matcher ({$min: 1}) */
-    rv_matcher_t **rows; /* matched as a set */
+    rv_matcher_t **rows;   /* matched as a set */
     size_t nrows;
 } rv_op_expect_t;
 

@@ -58,13 +58,18 @@ enum { OPT_SPECS = 1000, OPT_JUNIT, OPT_JSON, OPT_HTML, OPT_REQUIRE, OPT_COLOR, 
 int rv_verify_main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"specs", required_argument, NULL, OPT_SPECS},  {"junit", required_argument, NULL, OPT_JUNIT},
-        {"json", required_argument, NULL, OPT_JSON},    {"html", required_argument, NULL, OPT_HTML},
-        {"require-spec", no_argument, NULL, OPT_REQUIRE}, {"color", required_argument, NULL, OPT_COLOR},
-        {"quiet", no_argument, NULL, OPT_QUIET},        {"help", no_argument, NULL, OPT_HELP},
+        {"specs", required_argument, NULL, OPT_SPECS},
+        {"junit", required_argument, NULL, OPT_JUNIT},
+        {"json", required_argument, NULL, OPT_JSON},
+        {"html", required_argument, NULL, OPT_HTML},
+        {"require-spec", no_argument, NULL, OPT_REQUIRE},
+        {"color", required_argument, NULL, OPT_COLOR},
+        {"quiet", no_argument, NULL, OPT_QUIET},
+        {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
-    const char *specs_path = getenv("RECAP_SPECS"), *junit = NULL, *json = NULL, *html = NULL, *color = "auto";
+    const char *specs_path = getenv("RECAP_SPECS"), *junit = NULL, *json = NULL, *html = NULL,
+               *color = "auto";
     bool require = false;
     optind = 1;
     opterr = 0;

@@ -105,8 +105,7 @@ rv_ynode_t *rv_yaml_parse(const char *file, const char *text, size_t len, rcx_er
         case FYET_SEQUENCE_START:
         case FYET_SCALAR:
         case FYET_ALIAS: {
-            if (ev->type == FYET_ALIAS ||
-                (ev->type == FYET_SCALAR && ev->scalar.anchor != NULL) ||
+            if (ev->type == FYET_ALIAS || (ev->type == FYET_SCALAR && ev->scalar.anchor != NULL) ||
                 (ev->type == FYET_MAPPING_START && ev->mapping_start.anchor != NULL) ||
                 (ev->type == FYET_SEQUENCE_START && ev->sequence_start.anchor != NULL)) {
                 rcx_err_set(err, "%s:%d:%d: YAML anchors and aliases are not supported in specs", file,
@@ -132,8 +131,8 @@ rv_ynode_t *rv_yaml_parse(const char *file, const char *text, size_t len, rcx_er
                     push(parent, NULL, made);
                 } else if (pending_key[depth - 1] == NULL) {
                     if (made->kind != RV_Y_SCALAR) {
-                        rcx_err_set(err, "%s:%d:%d: a mapping key must be a plain value", file, made->pos.line,
-                                    made->pos.col);
+                        rcx_err_set(err, "%s:%d:%d: a mapping key must be a plain value", file,
+                                    made->pos.line, made->pos.col);
                         rv_yaml_free(made);
                         failed = true;
                         break;

@@ -29,7 +29,7 @@ typedef struct rv_ynode {
     rv_pos_t pos;
     char *text; /* scalar: its value (NUL-terminated; may hold NULs: see len) */
     size_t len;
-    bool plain; /* scalar written without quotes (so `1` is a number, `"1"` a string) */
+    bool plain;                     /* scalar written without quotes (so `1` is a number, `"1"` a string) */
     struct rv_ynode **keys, **vals; /* map: keys[i] -> vals[i]; seq: vals[i] */
     size_t n;
 } rv_ynode_t;
