@@ -287,7 +287,7 @@ static void check_rows(rv_outcome_t *out, const rv_op_expect_t *op, const char *
     bool *seen = malloc(na + 1);
     for (size_t a = 0; a < na; a++)
         owner[a] = -1;
-    bool *matched = calloc(ne + 1, 1);
+    bool *matched = calloc(ne + 1, 1), *blamed = calloc(na + 1, 1);
     for (size_t i = 0; i < ne; i++) {
         memset(seen, 0, na + 1);
         matched[i] = augment(i, ok, na, owner, seen);
@@ -309,10 +309,11 @@ static void check_rows(rv_outcome_t *out, const rv_op_expect_t *op, const char *
                 rv_op_name(o));
         } else {
             size_t a = 0;
-            while (a < na && owner[a] >= 0)
+            while (a < na && (owner[a] >= 0 || blamed[a]))
                 a++; /* prefer a row nothing else took */
             if (a == na)
                 a = 0;
+            blamed[a] = true; /* shown here: not reported again as unexpected */
             rv_match(op->rows[i], rows[a]->v, ctx, &where, &why, &at);
             rcx_buf_t shown;
             rcx_buf_init(&shown, SIZE_MAX);
@@ -325,7 +326,7 @@ static void check_rows(rv_outcome_t *out, const rv_op_expect_t *op, const char *
         rcx_buf_free(&why);
     }
     for (size_t a = 0; a < na; a++) { /* a certain row no expectation took is unexpected */
-        if (owner[a] >= 0 || rows[a]->ambiguous)
+        if (owner[a] >= 0 || rows[a]->ambiguous || blamed[a])
             continue;
         rcx_buf_t shown;
         rcx_buf_init(&shown, SIZE_MAX);
@@ -340,6 +341,7 @@ static void check_rows(rv_outcome_t *out, const rv_op_expect_t *op, const char *
     free(owner);
     free(seen);
     free(matched);
+    free(blamed);
     free(rows);
 }
 

@@ -59,26 +59,57 @@ rv_ynode_t *rv_yaml_get(const rv_ynode_t *map, const char *key)
     return NULL;
 }
 
-/* The parser's first collected error as "file:line:col: message". */
-static void diag_error(struct fy_diag *diag, const char *file, rcx_err_t *err)
+/* libfyaml's diagnostics, caught through its output hook (its collect mode leaks in 0.7.12): the first
+ * error line, "<input>:L:C: error: message". */
+typedef struct diag_catch {
+    char first[400];
+} diag_catch_t;
+
+static void on_diag(struct fy_diag *diag, void *user, const char *buf, size_t len)
 {
-    void *it = NULL;
-    struct fy_diag_error *e = fy_diag_errors_iterate(diag, &it);
-    if (e != NULL)
-        rcx_err_set(err, "%s:%d:%d: YAML: %s", file, e->line + 1, e->column + 1, e->msg);
-    else
+    (void)diag;
+    diag_catch_t *c = user;
+    if (c->first[0] == '\0' && len > 0 && memmem(buf, len, ": error: ", 9) != NULL)
+        snprintf(c->first, sizeof(c->first), "%.*s", (int)len, buf);
+}
+
+static void diag_error(const diag_catch_t *c, const char *file, rcx_err_t *err)
+{
+    const char *e = strstr(c->first, ": error: ");
+    int line = 0, col = 0;
+    if (e != NULL) { /* ...:L:C before ": error: " */
+        const char *p = e;
+        while (p > c->first && p[-1] >= '0' && p[-1] <= '9')
+            p--;
+        col = atoi(p);
+        if (p > c->first && p[-1] == ':') {
+            const char *q = p - 1;
+            while (q > c->first && q[-1] >= '0' && q[-1] <= '9')
+                q--;
+            line = atoi(q);
+        }
+        const char *msg = e + 9;
+        rcx_err_set(err, "%s:%d:%d: YAML: %.*s", file, line, col, (int)strcspn(msg, "\n"), msg);
+    } else {
         rcx_err_set(err, "%s: YAML: cannot be parsed", file);
+    }
 }
 
 rv_ynode_t *rv_yaml_parse(const char *file, const char *text, size_t len, rcx_err_t *err)
 {
+    diag_catch_t caught = {{0}};
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
     dcfg.fp = NULL;
+    dcfg.output_fn = on_diag;
+    dcfg.user = &caught;
     dcfg.colorize = false;
+    dcfg.show_source = false;
+    dcfg.show_position = true;
+    dcfg.show_type = false;
+    dcfg.show_module = false;
     struct fy_diag *diag = fy_diag_create(&dcfg);
-    fy_diag_set_collect_errors(diag, true);
-    struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG, .diag = diag};
+    struct fy_parse_cfg cfg = {.flags = 0, .diag = diag};
     struct fy_parser *p = fy_parser_create(&cfg);
     if (p == NULL || fy_parser_set_string(p, text, len) != 0) {
         rcx_err_set(err, "%s: cannot start the YAML parser", file);
@@ -177,7 +208,7 @@ rv_ynode_t *rv_yaml_parse(const char *file, const char *text, size_t len, rcx_er
         fy_parser_event_free(p, ev);
     }
     if (!failed && fy_parser_get_stream_error(p)) {
-        diag_error(diag, file, err);
+        diag_error(&caught, file, err);
         failed = true;
     }
     if (failed) {
