@@ -13,7 +13,7 @@ PYTHON := /usr/bin/python3
 JOBS ?= $(shell nproc)
 
 DEPS := build-essential cmake pkg-config clang libclang-rt-14-dev clang-format curl openssl \
-        libh2o-evloop-dev libpq-dev libssl-dev libjansson-dev libfyaml-dev libpcre2-dev \
+        libh2o-evloop-dev libpq-dev libssl-dev libjansson-dev libfyaml-dev chromium libpcre2-dev \
         libcurl4-openssl-dev libcmocka-dev postgresql-15 postgresql-client-15 \
         python3-fastapi python3-uvicorn python3-sqlalchemy python3-psycopg2 python3-pytest \
         python3-pytest-timeout python3-httpx

@@ -69,6 +69,11 @@ if os.environ.get("RECAP_APP_TAG") == "1":
     install(app, SessionLocal)
 
 
+# Deliberate bugs for the verifier's and replay's end-to-end tests, switched on with
+# RECAP_APP_BUG=name[,name...]; off, the app behaves as documented.
+BUGS = set(filter(None, os.environ.get("RECAP_APP_BUG", "").split(",")))
+
+
 def get_db():
     db = SessionLocal()
     try:
@@ -126,12 +131,16 @@ def health(db: Session = Depends(get_db)):
 def create_org(body: OrgIn, db: Session = Depends(get_db)):
     org = Organization(name=body.name)
     db.add(org)
+    if "unexpected_table" in BUGS:  # a row written to a table the spec does not name
+        db.execute(sql("INSERT INTO event_log (message) VALUES ('org created')"))
     try:
         db.commit()
     except IntegrityError:
         db.rollback()  # the insert was attempted and rolled back
         raise HTTPException(409, f"organization {body.name!r} exists")
     db.refresh(org)
+    if "wrong_status" in BUGS:
+        return JSONResponse(org_out(org), status_code=200)
     return org_out(org)
 
 
@@ -185,7 +194,10 @@ def patch_campaign(cid: uuid.UUID, body: CampaignPatch, db: Session = Depends(ge
     c = db.get(Campaign, cid)
     if c is None:
         raise HTTPException(404, "no such campaign")
-    for field, value in body.dict(exclude_unset=True).items():
+    changes = body.dict(exclude_unset=True)
+    for field, value in changes.items():
+        if field == "status" and "missing_update" in BUGS:
+            continue  # the column update is forgotten, yet the response claims it
         setattr(c, field, value)
     c.updated_at = func.now()
     try:
@@ -194,7 +206,10 @@ def patch_campaign(cid: uuid.UUID, body: CampaignPatch, db: Session = Depends(ge
         db.rollback()
         raise HTTPException(422, "invalid status")
     db.refresh(c)
-    return campaign_out(c)
+    out = campaign_out(c)
+    if "missing_update" in BUGS and "status" in changes:
+        out["status"] = changes["status"]
+    return out
 
 
 @app.delete("/api/v1/campaigns/{cid}", status_code=204)
@@ -211,14 +226,15 @@ def delete_campaign(cid: uuid.UUID, db: Session = Depends(get_db)):
 def create_jobs(cid: uuid.UUID, body: JobsIn, db: Session = Depends(get_db)):
     if db.get(Campaign, cid) is None:
         raise HTTPException(404, "no such campaign")
-    jobs = [Job(campaign_id=cid, kind=body.kind) for _ in range(body.count)]
+    extra = 1 if "extra_row" in BUGS else 0  # one row more than asked for
+    jobs = [Job(campaign_id=cid, kind=body.kind) for _ in range(body.count + extra)]
     db.add_all(jobs)
     db.flush()  # the rows are written inside the transaction...
     if body.count > 100:
         db.rollback()  # ...and rolled back: a 4xx after a write that never commits
         raise HTTPException(422, "at most 100 jobs at once")
     db.commit()
-    return {"jobs": [job_out(j) for j in jobs]}
+    return {"jobs": [job_out(j) for j in jobs[:body.count]]}
 
 
 @app.post("/api/v1/late", status_code=202)

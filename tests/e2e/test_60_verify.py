@@ -1,0 +1,176 @@
+"""recap verify end to end: the demo scenario recorded through recap with row
+changes from a real Postgres, checked against specs/; the example API with a
+bug switched on fails with exactly that finding; reports parse and render."""
+import json
+import os
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import harness
+import scenario
+
+SPECS = os.path.join(harness.ROOT, "specs")
+
+
+@pytest.fixture
+def db(pg):
+    pg.psql("app", """
+        DROP PUBLICATION IF EXISTS recap;
+        TRUNCATE organizations, campaigns, jobs, campaign_audit, event_log RESTART IDENTITY CASCADE;
+        ALTER TABLE event_log REPLICA IDENTITY FULL;
+        CREATE PUBLICATION recap FOR ALL TABLES;""")
+    yield pg
+    pg.psql("app", "DROP PUBLICATION IF EXISTS recap")
+
+
+def record(db, recap_factory, bugs=None):
+    """The demo scenario through recap against the example API (with bugs switched on); the capture path."""
+    app = harness.App(db.url, env={"RECAP_APP_BUG": ",".join(bugs or [])})
+    app.start()
+    try:
+        r = recap_factory(app.url, args=["--database-url", db.url])
+        harness.wait_http(f"{r.control}/readyz", timeout=15)
+        scenario.run(r.url, lambda name: r.control_request("PUT", "/test", (name or "").encode()))
+        r.barrier()
+        return r.capture
+    finally:
+        app.stop()
+
+
+def verify(*args):
+    return subprocess.run([harness.RECAP, "verify", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_the_demo_scenario_verifies_green(db, recap_factory, tmp_path):
+    cap = record(db, recap_factory)
+    junit, js = tmp_path / "j.xml", tmp_path / "r.json"
+    out = verify(cap, "--specs", SPECS, "--junit", str(junit), "--json", str(js), "--require-spec")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "PASS: 12 calls: 12 passed, 0 failed, 0 without a spec" in out.stdout
+    suites = ET.parse(junit).getroot()
+    assert suites.get("tests") == "12" and suites.get("failures") == "0"
+    assert sorted(s.get("name") for s in suites) == ["scenario::campaign_lifecycle", "scenario::cleanup",
+                                                     "scenario::create_org", "scenario::errors"]
+    report = json.loads(js.read_text())
+    assert report["ok"] and report["passed"] == 12
+
+
+BUGS = {
+    # bug -> (the failing call as "METHOD path-prefix", the findings' messages, exactly)
+    "wrong_status": ("POST /api/v1/organizations", ["status: expected 201, got 200"]),
+    "missing_update": ("PATCH /api/v1/campaigns/", [
+        'db.campaigns.updated[0].status: no updated row matches (closest {…}: expected "active" '
+        '(${request.body.status}), got "draft")',
+        'db.campaign_audit.inserted[0].new_status: no inserted row matches (closest {…}: expected "active" '
+        '(${request.body.status}), got "draft")']),
+    "extra_row": ("POST /api/v1/campaigns/", [
+        "db.jobs.inserted (row count): expected 3 (${request.body.count}), got 4"]),
+    "unexpected_table": ("POST /api/v1/organizations", [
+        "db: unexpected changes to public.event_log: 1 inserted (the spec does not name it; strict)"]),
+}
+
+
+def strip_rows(msg):
+    """Row images hold ids and times: compare the message with the closest row elided."""
+    start = msg.find("(closest {")
+    if start < 0:
+        return msg
+    end = msg.rfind(": expected ")
+    return msg[:start] + "(closest {…}" + msg[end:]
+
+
+@pytest.mark.parametrize("bug", sorted(BUGS))
+def test_a_bug_in_the_api_is_found_exactly(db, recap_factory, tmp_path, bug):
+    cap = record(db, recap_factory, bugs=[bug])
+    js, junit = tmp_path / "r.json", tmp_path / "j.xml"
+    out = verify(cap, "--specs", SPECS, "--json", str(js), "--junit", str(junit))
+    assert out.returncode == 1, out.stdout + out.stderr
+    report = json.loads(js.read_text())
+    failed = [c for c in report["results"] if c["result"] == "fail"]
+    assert len(failed) == 1, failed  # exactly the call the bug is in
+    call = failed[0]
+    where, messages = BUGS[bug]
+    assert f"{call['method']} {call['path']}".startswith(where)
+    assert [strip_rows(f["message"]) for f in call["findings"]] == messages
+    for f in call["findings"]:  # each finding names the spec position, the call, expected and actual
+        assert f["line"].startswith(f["at"] + f": call #{call['seq']} {call['method']} {call['path']} (test ")
+        assert f["at"].startswith(SPECS + "/")
+    # the JUnit XML carries it, under the test's name
+    root = ET.parse(junit).getroot()
+    assert root.get("failures") == "1"
+    (case,) = [c for c in root.iter("testcase") if c.find("failure") is not None]
+    assert case.get("classname") == call["test"]
+    assert messages[0].split(":")[0] in case.find("failure").get("message")
+
+
+def test_the_html_report_shows_the_failing_call_in_chromium(db, recap_factory, tmp_path):
+    cap = record(db, recap_factory, bugs=["wrong_status"])
+    html = tmp_path / "report.html"
+    out = verify(cap, "--specs", SPECS, "--html", str(html))
+    assert out.returncode == 1
+    assert f"HTML report: {html}" in out.stdout
+    chromium = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                f"--user-data-dir={tmp_path / 'profile'}"]
+    png = tmp_path / "report.png"
+    shot = subprocess.run(chromium + [f"--screenshot={png}", "--window-size=1280,1600", f"file://{html}"],
+                          capture_output=True, text=True, timeout=120)
+    assert shot.returncode == 0, shot.stderr
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20000  # a rendered page, not a blank one
+    dom = subprocess.run(chromium + ["--dump-dom", f"file://{html}"], capture_output=True, text=True,
+                         timeout=120).stdout
+    assert "<title>recap verify: FAIL</title>" in dom
+    first = dom.index("<details")  # failures come first, opened
+    block = dom[first:dom.index("</details>", first)]
+    assert 'class="fail" open=""' in block and "POST /api/v1/organizations" in block
+    assert "status: expected 201, got 200" in block
+    assert "<th>insert organizations</th>" in block  # its row changes as a table
+
+
+def test_bad_input_is_reported_with_its_position_and_exit_2(db, recap_factory, tmp_path):
+    cap = record(db, recap_factory)
+    lines = open(cap).read().splitlines(keepends=True)
+    torn = tmp_path / "torn.jsonl"
+    torn.write_text("".join(lines[:-1]) + lines[-1][:40])  # the writer died mid-line
+    out = verify(str(torn), "--specs", SPECS)
+    assert out.returncode == 2
+    assert f"{torn}:{len(lines)}:" in out.stderr and "torn" in out.stderr
+    assert "11 calls: 11 passed" in out.stdout  # the complete lines were still verified
+
+    foreign = tmp_path / "v9.jsonl"
+    foreign.write_text(lines[0].replace('"recap":1', '"recap":9') + "".join(lines[1:]))
+    out = verify(str(foreign), "--specs", SPECS)
+    assert out.returncode == 2 and f"{foreign}:1:" in out.stderr, out.stderr
+    assert out.stdout == ""
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("specs:\n  - match: {path: /x}\n    expect: {status: 200, bdy: {}}\n")
+    out = verify(cap, "--specs", str(bad))
+    assert out.returncode == 2
+    assert out.stderr.strip() == (f"recap: verify: {bad}:3:27: unknown key 'bdy' in expect "
+                                  "(known: status, headers, body, db)")
+
+    for args, msg in [(["--specs", SPECS], "no capture file given"),
+                      ([cap], "no specs: give --specs DIR or set RECAP_SPECS"),
+                      ([cap, "--specs", SPECS, "--colour", "x"], "unknown flag '--colour'"),
+                      ([str(tmp_path / "nope.jsonl"), "--specs", SPECS], "No such file or directory")]:
+        out = verify(*args)
+        assert out.returncode == 2 and msg in out.stderr, (args, out.stderr)
+    # a report that cannot be written is an error, and leaves no partial file
+    out = verify(cap, "--specs", SPECS, "--junit", str(tmp_path / "missing-dir" / "j.xml"))
+    assert out.returncode == 2 and "cannot write" in out.stderr
+    assert not (tmp_path / "missing-dir").exists()
+
+
+def test_several_captures_at_once_share_saved_values(db, recap_factory, tmp_path):
+    """Sharded CI: the first half of a run in one file, the rest in another."""
+    cap = record(db, recap_factory)
+    lines = open(cap).read().splitlines(keepends=True)
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_text("".join(lines[:4]))
+    b.write_text(lines[0] + "".join(lines[4:]))
+    out = verify(str(a), str(b), "--specs", SPECS)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "12 calls: 12 passed" in out.stdout
