@@ -52,6 +52,13 @@ def main():
               f"{metrics['recap_redacted_values_total']} values redacted, {dropped} dropped; "
               f"{len(orphans)} transactions in no call's window (orphans).")
         print(f"capture file: {capture}  (JSONL, one call per line; docs/capture-format.md)")
+        print("\ndemo: recap verify (specs/ checks status, body and row changes of every call)")
+        html = os.path.join(OUT, "report.html")
+        verify = subprocess.run([harness.RECAP, "verify", capture, "--specs", os.path.join(harness.ROOT, "specs"),
+                                 "--html", html, "--junit", os.path.join(OUT, "junit.xml"), "--require-spec"])
+        if verify.returncode != 0:
+            print(f"demo: FAILED: recap verify exited {verify.returncode}", file=sys.stderr)
+            return 1
         ok = len(records) == len(seen) and all(
             (r["request"]["method"], r["request"]["path"], r["response"]["status"]) == s
             for r, s in zip(records, seen))

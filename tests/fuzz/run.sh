@@ -34,6 +34,10 @@ printf '%s\n' '{"type":"header","recap":1,"upstream":"http://x"}' \
   '{"type":"call","seq":1,"request":{"method":"GET","path":"/"},"response":{"status":200}}' \
   '{"type":"tx","xid":1,"changes":[]}' > "$work/capture_reader/valid"
 
+# the example API's specs, for fuzz_spec
+mkdir -p "$work/spec"
+cp "$root"/specs/*.yaml "$work/spec/"
+
 for target in "$build"/fuzz_*; do
   name=$(basename "$target")
   corpus="$work/${name#fuzz_}"
