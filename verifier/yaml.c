@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <libfyaml.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,8 +96,47 @@ static void diag_error(const diag_catch_t *c, const char *file, rcx_err_t *err)
     }
 }
 
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 if it is not one. */
+static size_t utf8_len(const unsigned char *p, size_t left)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n = (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 0 || n > left)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    uint32_t cp = p[0] & (0x7f >> n);
+    for (size_t i = 1; i < n; i++)
+        cp = (cp << 6) | (p[i] & 0x3f);
+    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0; /* overlong, out of range, or a surrogate */
+    return n;
+}
+
 rv_ynode_t *rv_yaml_parse(const char *file, const char *text, size_t len, rcx_err_t *err)
 {
+    /* libfyaml 0.7 loops for ever on some invalid UTF-8 (found by fuzzing: "%\xfc") and stops reading at a
+     * NUL: both are refused here, with their position */
+    int line = 1, col = 1;
+    for (size_t i = 0; i < len;) {
+        size_t n = text[i] == '\0' ? 0 : utf8_len((const unsigned char *)text + i, len - i);
+        if (n == 0) {
+            rcx_err_set(err, "%s:%d:%d: %s: a spec file is UTF-8 text", file, line, col,
+                        text[i] == '\0' ? "a NUL byte" : "not UTF-8");
+            return NULL;
+        }
+        if (text[i] == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+        i += n;
+    }
+
     diag_catch_t caught = {{0}};
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);

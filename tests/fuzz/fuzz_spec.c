@@ -13,16 +13,25 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char call_json[] =
-    "{\"type\":\"call\",\"seq\":1,\"id\":\"r\",\"test\":\"scenario::errors\",\"request\":{\"method\":\"POST\","
-    "\"path\":\"/api/v1/organizations/1/campaigns\",\"query\":\"a=1&b=%41+c\",\"headers\":{\"x-tenant\":\"acme\"},"
-    "\"body\":{\"name\":\"acme\",\"budget\":\"1.50\",\"tags\":[1,2]}},\"response\":{\"status\":201,\"headers\":"
+    "{\"type\":\"call\",\"seq\":1,\"id\":\"r\",\"test\":\"scenario::errors\",\"request\":{\"method\":"
+    "\"POST\","
+    "\"path\":\"/api/v1/organizations/1/"
+    "campaigns\",\"query\":\"a=1&b=%41+c\",\"headers\":{\"x-tenant\":\"acme\"},"
+    "\"body\":{\"name\":\"acme\",\"budget\":\"1.50\",\"tags\":[1,2]}},\"response\":{\"status\":201,"
+    "\"headers\":"
     "{\"content-type\":\"application/json\"},\"body\":{\"id\":1,\"name\":\"acme\",\"items\":[{\"k\":null}]}},"
-    "\"db\":{\"status\":\"complete\",\"transactions\":[{\"attribution\":\"window\",\"tables\":{\"public.campaigns\":"
-    "{\"insert\":2,\"update\":1,\"delete\":0,\"truncate\":0}},\"changes\":[{\"op\":\"insert\",\"schema\":\"public\","
-    "\"table\":\"campaigns\",\"new\":{\"id\":1,\"org_id\":1}},{\"op\":\"insert\",\"schema\":\"public\",\"table\":"
-    "\"campaigns\",\"new\":{\"id\":2,\"org_id\":1}},{\"op\":\"update\",\"schema\":\"public\",\"table\":\"campaigns\","
-    "\"new\":{\"id\":2,\"status\":\"x\"}}]},{\"attribution\":\"ambiguous\",\"tables\":{\"public.jobs\":{\"insert\":1,"
-    "\"update\":0,\"delete\":0,\"truncate\":0}},\"changes\":[{\"op\":\"insert\",\"schema\":\"public\",\"table\":"
+    "\"db\":{\"status\":\"complete\",\"transactions\":[{\"attribution\":\"window\",\"tables\":{\"public."
+    "campaigns\":"
+    "{\"insert\":2,\"update\":1,\"delete\":0,\"truncate\":0}},\"changes\":[{\"op\":\"insert\",\"schema\":"
+    "\"public\","
+    "\"table\":\"campaigns\",\"new\":{\"id\":1,\"org_id\":1}},{\"op\":\"insert\",\"schema\":\"public\","
+    "\"table\":"
+    "\"campaigns\",\"new\":{\"id\":2,\"org_id\":1}},{\"op\":\"update\",\"schema\":\"public\",\"table\":"
+    "\"campaigns\","
+    "\"new\":{\"id\":2,\"status\":\"x\"}}]},{\"attribution\":\"ambiguous\",\"tables\":{\"public.jobs\":{"
+    "\"insert\":1,"
+    "\"update\":0,\"delete\":0,\"truncate\":0}},\"changes\":[{\"op\":\"insert\",\"schema\":\"public\","
+    "\"table\":"
     "\"jobs\",\"new\":{\"id\":9}}]}]}}";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -142,6 +142,14 @@ static void malformed_yaml_says_where(void **state)
                "t.yaml:2:8: YAML anchors and aliases are not supported in specs");
     fails_with("specs: []\nspecs: []\n", "t.yaml:2:1: duplicate key 'specs'");
     fails_with("a: 1\n---\nb: 2\n", "t.yaml:2:1: one YAML document per spec file");
+    /* libfyaml 0.7.12 never returns on this one (found by fuzz_spec): refused before it is parsed */
+    fails_with("specs: []\n%\xfc", "t.yaml:2:2: not UTF-8: a spec file is UTF-8 text");
+    rv_specs_t s = {0};
+    rcx_err_t err;
+    const char nul[] = "specs: []\nx\0y: 1\n";
+    assert_int_equal(rv_specs_load_text(&s, "t.yaml", nul, sizeof(nul) - 1, &err), -1);
+    assert_string_equal(err.msg, "t.yaml:2:2: a NUL byte: a spec file is UTF-8 text");
+    rv_specs_free(&s);
 }
 
 static void unknown_keys_are_named_with_the_known_ones(void **state)
