@@ -67,6 +67,8 @@ demo: build
 bench: build deps-bench
 	bench/proxy.sh
 	bench/cdc.sh
+	bench/attribution.sh
+	bench/verify.sh
 
 format:
 	clang-format -i $(C_SOURCES)
