@@ -43,7 +43,8 @@ for target in "$build"/fuzz_*; do
   corpus="$work/${name#fuzz_}"
   mkdir -p "$corpus"
   echo "fuzz: $name for ${secs}s"
-  "$target" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$work/" "$corpus" \
+  LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp" \
+  "$target" -max_total_time="$secs" -timeout=10 -print_final_stats=1 -artifact_prefix="$work/" "$corpus" \
     > "$work/$name.log" 2>&1 || { tail -40 "$work/$name.log"; echo "fuzz: $name FAILED"; exit 1; }
   execs=$(grep -m1 'stat::number_of_executed_units' "$work/$name.log" | awk '{print $2}')
   echo "fuzz: $name ok: $execs executions in ${secs}s, 0 crashes"
