@@ -12,8 +12,12 @@ MAKEFLAGS += --no-print-directory
 PYTHON := /usr/bin/python3
 JOBS ?= $(shell nproc)
 
-DEPS := build-essential cmake pkg-config clang libclang-rt-14-dev clang-format curl openssl \
-        libh2o-evloop-dev libpq-dev libssl-dev libjansson-dev libfyaml-dev chromium libpcre2-dev \
+# what building recap needs (docker/Dockerfile's build stage runs `make release` with exactly these)
+BUILD_DEPS := build-essential cmake pkg-config libh2o-evloop-dev libpq-dev libssl-dev libjansson-dev \
+        libfyaml-dev libpcre2-dev
+# what running it needs (docker/Dockerfile's runtime stage installs these; tests/e2e/test_80 checks)
+RUNTIME_DEPS := libh2o-evloop0.13 libpq5 libssl3 libjansson4 libfyaml0 libpcre2-8-0 curl ca-certificates
+DEPS := $(BUILD_DEPS) clang libclang-rt-14-dev clang-format curl openssl chromium python3-yaml \
         libcurl4-openssl-dev libcmocka-dev postgresql-15 postgresql-client-15 \
         python3-fastapi python3-uvicorn python3-sqlalchemy python3-psycopg2 python3-pytest \
         python3-pytest-timeout python3-httpx
@@ -23,10 +27,18 @@ C_SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h
 
 FUZZ_SECONDS ?= 600
 
-.PHONY: deps deps-bench build build-asan build-fuzz test unit e2e fuzz fuzz-smoke demo bench format format-check clean
+.PHONY: deps deps-build deps-bench release build build-asan build-fuzz test unit e2e fuzz fuzz-smoke demo bench format format-check clean
 
 deps:
 	@./.ci/install-deps $(DEPS)
+
+deps-build:
+	@./.ci/install-deps $(BUILD_DEPS)
+
+# build-release/recap without tests: what the container image ships
+release: deps-build
+	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRECAP_TESTS=OFF >/dev/null
+	cmake --build build-release -j $(JOBS) --target recap
 
 deps-bench:
 	@./.ci/install-deps $(BENCH_DEPS)
@@ -77,4 +89,4 @@ format-check: deps
 	@clang-format --dry-run --Werror $(C_SOURCES) && echo "format: ok"
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-release

@@ -44,3 +44,27 @@ def run(base_url, label=None):
     if label:
         label(None)
     return seen
+
+
+if __name__ == "__main__":
+    # the test runner of docker/compose.yml: the scenario against API_BASE_URL (recap), each step
+    # labelled through recap's control API at RECAP_CONTROL_URL, then a barrier: once this exits, every
+    # call is in the capture with its rows
+    import json
+    import os
+    import sys
+    import urllib.request
+
+    control = os.environ.get("RECAP_CONTROL_URL", "").rstrip("/")
+
+    def label(name):
+        if control:
+            urllib.request.urlopen(urllib.request.Request(f"{control}/test", data=(name or "").encode(),
+                                                          method="PUT"), timeout=10).read()
+
+    seen = run(os.environ["API_BASE_URL"], label)
+    if control:
+        urllib.request.urlopen(urllib.request.Request(f"{control}/barrier", data=b"", method="POST"),
+                               timeout=60).read()
+    print(json.dumps({"calls": len(seen)}))
+    sys.exit(0 if len(seen) == 12 else 1)
