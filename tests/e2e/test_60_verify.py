@@ -111,7 +111,8 @@ def test_the_html_report_shows_the_failing_call_in_chromium(db, recap_factory, t
     out = verify(cap, "--specs", SPECS, "--html", str(html))
     assert out.returncode == 1
     assert f"HTML report: {html}" in out.stdout
-    chromium = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+    chromium = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 f"--user-data-dir={tmp_path / 'profile'}"]
     png = tmp_path / "report.png"
     shot = subprocess.run(chromium + [f"--screenshot={png}", "--window-size=1280,1600", f"file://{html}"],
