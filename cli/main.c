@@ -5,6 +5,7 @@
  */
 #include "../proxy/cdc/dbadmin.h"
 #include "../proxy/proxy.h"
+#include "../verifier/diff_main.h"
 #include "../verifier/verify.h"
 
 #include <stdio.h>
@@ -38,6 +39,7 @@ static const subcommand_t subcommands[] = {
     {"proxy", recap_proxy_main, "record every call through a reverse proxy"},
     {"db", recap_db_main, "set up, inspect or tear down what recap needs in PostgreSQL"},
     {"verify", rv_verify_main, "check captured calls against YAML specs"},
+    {"diff", rv_diff_main, "compare two recorded runs call by call"},
     {"version", version_main, "print the version"},
 };
 

@@ -107,7 +107,8 @@ class JobsIn(BaseModel):
 
 
 def org_out(o: Organization) -> dict:
-    return {"id": o.id, "name": o.name, "created_at": o.created_at.isoformat() if o.created_at else None}
+    name = o.name.upper() if "changed_field" in BUGS else o.name  # a response field changed
+    return {"id": o.id, "name": name, "created_at": o.created_at.isoformat() if o.created_at else None}
 
 
 def campaign_out(c: Campaign) -> dict:

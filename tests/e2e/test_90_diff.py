@@ -1,0 +1,118 @@
+"""recap diff end to end: two recordings of the demo scenario against fresh
+databases are the same after noise handling; a recording with a regression
+switched on in the example API differs exactly there."""
+import json
+import subprocess
+
+import pytest
+
+import harness
+import scenario
+
+
+@pytest.fixture
+def db(pg):
+    pg.psql("app", "DROP PUBLICATION IF EXISTS recap; CREATE PUBLICATION recap FOR ALL TABLES;")
+    yield pg
+    pg.psql("app", "DROP PUBLICATION IF EXISTS recap")
+
+
+def fresh(pg):
+    pg.psql("app", "TRUNCATE organizations, campaigns, jobs, campaign_audit, event_log CASCADE")
+
+
+def record(db, recap_factory, bugs=()):
+    fresh(db)
+    app = harness.App(db.url, env={"RECAP_APP_BUG": ",".join(bugs)})
+    app.start()
+    try:
+        r = recap_factory(app.url, args=["--database-url", db.url])
+        harness.wait_http(f"{r.control}/readyz", timeout=15)
+        scenario.run(r.url, lambda name: r.control_request("PUT", "/test", (name or "").encode()))
+        r.barrier()
+        return r.capture
+    finally:
+        app.stop()
+
+
+def diff(*args):
+    return subprocess.run([harness.RECAP, "diff", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_two_recordings_of_the_same_build_are_the_same(db, recap_factory):
+    a = record(db, recap_factory)
+    b = record(db, recap_factory)  # new ids, uuids and timestamps: all noise
+    out = diff(a, b)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.strip() == "SAME: 12 calls in A, 12 in B: 0 aligned differ, 0 only in A, 0 only in B"
+
+
+# bug -> every call that differs (key, seq) and its differences (where, A, B): the regression itself, and
+# what it changes downstream in the same scenario, nothing else
+REGRESSIONS = {
+    "wrong_status": {("POST /api/v1/organizations", 1): [("status", "201", "200")]},
+    "changed_field": {
+        ("POST /api/v1/organizations", 1): [("response.body.name", '"acme"', '"ACME"')],
+        ("GET /api/v1/organizations/{n}", 2): [("response.body.name", '"acme"', '"ACME"')]},
+    "missing_update": {
+        ("PATCH /api/v1/campaigns/{uuid}", 4): [
+            ("db.public.campaigns.update[].status", '"active"', '"draft"'),
+            ("db.public.campaign_audit.insert[].new_status", '"active"', '"draft"')],
+        # the campaign never became active: pausing finds nothing to pause
+        ("POST /api/v1/organizations/{n}/campaigns/pause", 6): [
+            ("response.body.paused", "1", "0"),
+            ("db.public.campaigns.update", "1", "(absent)"),
+            ("db.public.campaign_audit.insert", "1", "(absent)")]},
+    "extra_row": {
+        ("POST /api/v1/campaigns/{uuid}/jobs", 5): [("db.public.jobs.insert", "3", "4")],
+        ("DELETE /api/v1/organizations/{n}", 11): [("db.public.jobs.delete", "3", "4")]},
+    "unexpected_table": {("POST /api/v1/organizations", 1): [("db.public.event_log.insert", "(absent)", "1")]},
+}
+
+
+@pytest.mark.parametrize("bug", sorted(REGRESSIONS))
+def test_a_regression_is_reported_exactly_where_it_is(db, recap_factory, tmp_path, bug):
+    base = record(db, recap_factory)
+    new = record(db, recap_factory, bugs=[bug])
+    report = tmp_path / "diff.json"
+    out = diff(base, new, "--json", str(report))
+    assert out.returncode == 1, out.stdout + out.stderr
+    d = json.loads(report.read_text())
+    assert d["same"] is False and d["only_a"] == 0 and d["only_b"] == 0
+    got = {(c["key"], c["a"]["seq"]): [(x["where"], x["a"], x["b"]) for x in c["differences"]]
+           for c in d["calls_that_differ"]}
+    assert all(c["a"]["seq"] == c["b"]["seq"] for c in d["calls_that_differ"])
+    assert got == REGRESSIONS[bug]
+
+
+def test_learned_and_explicit_noise(db, recap_factory, tmp_path):
+    a = record(db, recap_factory)
+    b = record(db, recap_factory, bugs=["changed_field"])
+    noise = tmp_path / "noise.txt"
+    noise.write_text("# names are free-form in this suite\nresponse.body.name\n")
+    out = diff(a, b, "--noise", str(noise))
+    assert out.returncode == 0, out.stdout
+    # two runs that differ only in that field teach the same thing
+    out = diff(a, b, "--learn", a, b)
+    assert out.returncode == 0, out.stdout
+
+
+def test_bad_input_exits_2(db, recap_factory, tmp_path):
+    a = record(db, recap_factory)
+    lines = open(a).read().splitlines(keepends=True)
+    torn = tmp_path / "torn.jsonl"
+    torn.write_text("".join(lines[:-1]) + lines[-1][:30])
+    out = diff(a, str(torn))
+    assert out.returncode == 2 and f"{torn}:{len(lines)}:" in out.stderr and "torn" in out.stderr
+    v9 = tmp_path / "v9.jsonl"
+    v9.write_text(lines[0].replace('"recap":1', '"recap":9') + "".join(lines[1:]))
+    out = diff(a, str(v9))
+    assert out.returncode == 2 and "format" in out.stderr and f"{v9}:1:" in out.stderr
+    bad_noise = tmp_path / "noise.txt"
+    bad_noise.write_text("body.name\n")
+    out = diff(a, a, "--noise", str(bad_noise))
+    assert out.returncode == 2 and f"{bad_noise}:1:1: 'body.name' is not a path" in out.stderr
+    for args in ([a], [a, a, a], [a, a, "--bogus"], [a, a, "--learn", a]):
+        assert diff(*args).returncode == 2, args
+    out = diff(a, a, "--json", str(tmp_path / "no-dir" / "d.json"))
+    assert out.returncode == 2 and "cannot write" in out.stderr
