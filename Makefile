@@ -5,7 +5,11 @@
 #   make demo    a throwaway Postgres, the example API and recap, a scenario, its capture
 #   make fuzz    every fuzz target for FUZZ_SECONDS each (default 600)
 #   make bench   bench/proxy.sh and bench/cdc.sh
-#   make format  clang-format every C file in place (format-check: only check)
+#   make format  clang-format every C file in place (# Python: unused imports, undefined names (pyflakes, from Debian)
+lint: deps
+	$(PYTHON) -m pyflakes tests bench integrations
+
+format-check: only check)
 
 SHELL := /bin/bash
 MAKEFLAGS += --no-print-directory
@@ -17,7 +21,7 @@ BUILD_DEPS := build-essential cmake pkg-config libh2o-evloop-dev libpq-dev libss
         libfyaml-dev libpcre2-dev
 # what running it needs (docker/Dockerfile's runtime stage installs these; tests/e2e/test_80 checks)
 RUNTIME_DEPS := libh2o-evloop0.13 libpq5 libssl3 libjansson4 libfyaml0 libpcre2-8-0 curl ca-certificates
-DEPS := $(BUILD_DEPS) clang libclang-rt-14-dev clang-format curl openssl chromium python3-yaml \
+DEPS := $(BUILD_DEPS) clang libclang-rt-14-dev clang-format curl openssl chromium python3-yaml python3-pyflakes \
         libcurl4-openssl-dev libcmocka-dev postgresql-15 postgresql-client-15 \
         python3-fastapi python3-uvicorn python3-sqlalchemy python3-psycopg2 python3-pytest \
         python3-pytest-timeout python3-httpx
@@ -27,7 +31,7 @@ C_SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h
 
 FUZZ_SECONDS ?= 600
 
-.PHONY: deps deps-build deps-bench release build build-asan build-fuzz test unit e2e fuzz fuzz-smoke demo bench format format-check clean
+.PHONY: deps deps-build deps-bench release build lint build-asan build-fuzz test unit e2e fuzz fuzz-smoke demo bench format format-check clean
 
 deps:
 	@./.ci/install-deps $(DEPS)
@@ -71,7 +75,7 @@ e2e: build-asan
 	RECAP_BIN=$(CURDIR)/build-asan/recap ASAN_OPTIONS=detect_leaks=1 \
 	  $(PYTHON) -m pytest -p no:cacheprovider -p timeout --timeout 300 -q tests/e2e
 
-test: format-check unit e2e fuzz-smoke
+test: format-check lint unit e2e fuzz-smoke
 
 demo: build
 	$(PYTHON) tests/demo.py

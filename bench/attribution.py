@@ -20,7 +20,6 @@ Prints a table and writes it to bench/results/attribution-<date>.txt.
 Usage: /usr/bin/python3 bench/attribution.py [SECONDS, default 15]
 """
 import datetime
-import json
 import os
 import shutil
 import subprocess

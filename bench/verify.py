@@ -102,7 +102,7 @@ def main():
     rss = max(r[1] for r in runs)
     lines = [f"bench/verify.py, {datetime.datetime.now():%Y-%m-%d %H:%M}: {ncalls} calls ({size / 1e6:.0f} MB capture, "
              f"one row change each) against {nspecs} specs, every call checked and passing",
-             f"  runs: " + ", ".join(f"{t:.2f}s" for t, _ in runs),
+             "  runs: " + ", ".join(f"{t:.2f}s" for t, _ in runs),
              f"  best: {ncalls / best:,.0f} calls/s ({size / 1e6 / best:.0f} MB/s), peak RSS {rss / 1024:.1f} MiB",
              f"  target >= 100,000 calls/s: {'met' if ncalls / best >= 100000 else 'NOT met'} on this 2-core box"]
     text = "\n".join(lines)

@@ -21,18 +21,6 @@ static bool all_digits(const char *s, size_t n)
     return true;
 }
 
-static bool uuid_text(const char *s, size_t n)
-{
-    if (n != 36)
-        return false;
-    for (size_t i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-            return false;
-    }
-    return true;
-}
-
 static const char *str_at(const json_t *o, const char *a, const char *b)
 {
     return json_string_value(json_object_get(json_object_get(o, a), b));
@@ -54,7 +42,7 @@ char *rv_call_key(const json_t *call)
         size_t n = strcspn(p, "/");
         if (all_digits(p, n))
             rcx_buf_append(&b, "{n}", 3);
-        else if (uuid_text(p, n))
+        else if (rv_is_uuid(p, n))
             rcx_buf_append(&b, "{uuid}", 6);
         else
             rcx_buf_append(&b, p, n);
@@ -221,7 +209,7 @@ static void compare(ctx_t *c, rcx_buf_t *where, const json_t *a, const json_t *b
     role_of(c, w, role, sizeof(role));
     if (json_equal((json_t *)a, (json_t *)b)) {
         if ((json_is_integer(a) && id_name(w)) ||
-            (json_is_string(a) && uuid_text(json_string_value(a), json_string_length(a))))
+            (json_is_string(a) && rv_is_uuid(json_string_value(a), json_string_length(a))))
             if (!same_role(c, role, a, b))
                 delta(c, w, a, b); /* the same value, but it stands for a different thing than before */
         return;
@@ -230,7 +218,7 @@ static void compare(ctx_t *c, rcx_buf_t *where, const json_t *a, const json_t *b
         const char *x = json_string_value(a), *y = json_string_value(b);
         if (timestamp_text(x) && timestamp_text(y))
             return; /* volatile */
-        if (uuid_text(x, json_string_length(a)) && uuid_text(y, json_string_length(b))) {
+        if (rv_is_uuid(x, json_string_length(a)) && rv_is_uuid(y, json_string_length(b))) {
             if (!same_role(c, role, a, b))
                 delta(c, w, a, b);
             return;
@@ -254,7 +242,7 @@ static void compare_paths(ctx_t *c, const json_t *a, const json_t *b)
         size_t na = strcspn(pa, "/"), nb = strcspn(pb, "/");
         char role[600];
         snprintf(role, sizeof(role), "%s path[%d]", c->key, seg);
-        bool ids = (all_digits(pa, na) && all_digits(pb, nb)) || (uuid_text(pa, na) && uuid_text(pb, nb));
+        bool ids = (all_digits(pa, na) && all_digits(pb, nb)) || (rv_is_uuid(pa, na) && rv_is_uuid(pb, nb));
         if (ids) {
             json_t *x = all_digits(pa, na) ? json_integer(strtoll(pa, NULL, 10)) : json_stringn(pa, na);
             json_t *y = all_digits(pb, nb) ? json_integer(strtoll(pb, NULL, 10)) : json_stringn(pb, nb);

@@ -4,6 +4,7 @@
 #include "../common/buf.h"
 #include "../common/capture_reader.h"
 #include "diff.h"
+#include "report.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -118,6 +119,11 @@ static const char *path_of(const json_t *call)
     return json_string_value(json_object_get(json_object_get(call, "request"), "path"));
 }
 
+static int dump_json(FILE *out, const void *doc)
+{
+    return json_dumpf(doc, out, JSON_INDENT(1)) == 0 && fputc('\n', out) != EOF ? 0 : -1;
+}
+
 static int write_json(const char *path, const rv_diff_t *d)
 {
     json_t *root = json_pack("{s:b, s:I, s:I, s:I, s:I}", "same", d->differ + d->only_a + d->only_b == 0,
@@ -143,16 +149,9 @@ static int write_json(const char *path, const rv_diff_t *d)
         json_array_append_new(calls, c);
     }
     json_object_set_new(root, "calls_that_differ", calls);
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-    int rc = json_dump_file(root, tmp, JSON_INDENT(1));
+    int rc = rv_write_file(path, "diff", dump_json, root);
     json_decref(root);
-    if (rc != 0 || rename(tmp, path) != 0) {
-        fprintf(stderr, "recap: diff: cannot write %s: %s\n", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    return rc;
 }
 
 enum { OPT_NOISE = 1000, OPT_LEARN, OPT_JSON, OPT_HELP };

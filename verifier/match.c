@@ -64,9 +64,9 @@ bool rv_equal(const json_t *a, const json_t *b)
     return json_equal((json_t *)a, (json_t *)b);
 }
 
-static bool is_uuid(const char *s)
+bool rv_is_uuid(const char *s, size_t n)
 {
-    if (strlen(s) != 36)
+    if (n != 36)
         return false;
     for (int i = 0; i < 36; i++) {
         bool dash = i == 8 || i == 13 || i == 18 || i == 23;
@@ -138,7 +138,7 @@ static bool type_ok(rv_type_t t, const json_t *v)
     case RV_T_BOOL:
         return json_is_boolean(v);
     case RV_T_UUID:
-        return json_is_string(v) && is_uuid(json_string_value(v));
+        return json_is_string(v) && rv_is_uuid(json_string_value(v), json_string_length(v));
     case RV_T_TIMESTAMP:
         return json_is_string(v) && is_timestamp(json_string_value(v));
     case RV_T_DATE:

@@ -37,6 +37,9 @@ bool rv_equal(const json_t *a, const json_t *b);
 /** Whether a path matches a spec's template. */
 bool rv_path_matches(const rv_spec_t *spec, const char *path);
 
+/** Whether s[0..n) is a uuid: 8-4-4-4-12 hex digits. */
+bool rv_is_uuid(const char *s, size_t n);
+
 /** A value shown in a message: compact JSON, cut at max bytes (with "..."). */
 void rv_show(rcx_buf_t *out, const json_t *v, size_t max);
 

@@ -3,8 +3,10 @@
 
 #include "../common/buf.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *dup_or_null(const char *s)
 {
@@ -121,6 +123,52 @@ void rv_report_free(rv_report_t *r)
         free(r->notes[i]);
     free(r->notes);
     *r = (rv_report_t){0};
+}
+
+void rv_escape_markup(FILE *out, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        case '\'':
+            fputs("&apos;", out);
+            break;
+        default:
+            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+                fputs("&#xFFFD;", out);
+            else
+                fputc(c, out);
+        }
+    }
+}
+
+int rv_write_file(const char *path, const char *verb, int (*fn)(FILE *out, const void *arg), const void *arg)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+    FILE *f = fopen(tmp, "w");
+    int rc = f != NULL ? fn(f, arg) : -1;
+    if (f != NULL && fclose(f) != 0)
+        rc = -1;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -1;
+    if (rc != 0) {
+        fprintf(stderr, "recap: %s: cannot write %s: %s\n", verb, path, strerror(errno));
+        unlink(tmp);
+    }
+    return rc;
 }
 
 /* ---- terminal ---- */

@@ -67,6 +67,14 @@ char *rv_finding_line(const rv_item_t *it, const rv_finding_t *f);
 
 void rv_report_free(rv_report_t *r);
 
+/** Writes s[0..n) escaped for XML 1.0 and HTML text and attributes: & < > " ' as entities, and the
+ * control characters XML forbids as U+FFFD. */
+void rv_escape_markup(FILE *out, const char *s, size_t n);
+
+/** Writes a file through a temporary one renamed into place (never a partial file). 0, or -1 with a
+ * message on stderr ("recap: <verb>: cannot write PATH: why"). */
+int rv_write_file(const char *path, const char *verb, int (*fn)(FILE *out, const void *arg), const void *arg);
+
 int rv_report_term(FILE *out, const rv_report_t *r, bool color);
 int rv_report_json(FILE *out, const rv_report_t *r);
 int rv_report_junit(FILE *out, const rv_report_t *r);

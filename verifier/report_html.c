@@ -6,32 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void esc(FILE *out, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        default:
-            if (c == 0)
-                fputs("&#xFFFD;", out);
-            else
-                fputc(c, out);
-        }
-    }
-}
-
 static const char *sv(const json_t *v)
 {
     const char *s = json_string_value(v);
@@ -41,13 +15,13 @@ static const char *sv(const json_t *v)
 static void e(FILE *out, const char *s)
 {
     if (s)
-        esc(out, s, strlen(s));
+        rv_escape_markup(out, s, strlen(s));
 }
 
 static void ejson(FILE *out, const json_t *v, size_t flags)
 {
     if (json_is_string(v)) {
-        esc(out, json_string_value(v), json_string_length(v));
+        rv_escape_markup(out, json_string_value(v), json_string_length(v));
         return;
     }
     char *s = json_dumps(v, flags | JSON_ENCODE_ANY);

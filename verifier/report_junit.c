@@ -6,33 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Text safe in XML 1.0 attributes and content: markup escaped, characters XML forbids replaced. */
 static void xml(FILE *out, const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        switch (*p) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        case '\'':
-            fputs("&apos;", out);
-            break;
-        default:
-            if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
-                fputs("&#xFFFD;", out);
-            else
-                fputc(*p, out);
-        }
-    }
+    if (s != NULL)
+        rv_escape_markup(out, s, strlen(s));
 }
 
 static const rv_report_t *sorting;
@@ -123,8 +100,9 @@ int rv_report_junit(FILE *out, const rv_report_t *r)
         for (size_t i = 0; i < r->norphans; i++) {
             fputs("    <testcase classname=\"orphan transactions\" name=\"", out);
             xml(out, r->orphans[i].summary);
-            fprintf(out, "\">\n      <failure type=\"recap.orphan\" message=\"%s:%d:%d: orphans: forbid: ",
-                    r->orphans_pos.file, r->orphans_pos.line, r->orphans_pos.col);
+            fputs("\">\n      <failure type=\"recap.orphan\" message=\"", out);
+            xml(out, r->orphans_pos.file);
+            fprintf(out, ":%d:%d: orphans: forbid: ", r->orphans_pos.line, r->orphans_pos.col);
             xml(out, r->orphans[i].summary);
             fputs("\"/>\n    </testcase>\n", out);
         }

@@ -31,26 +31,19 @@ static void usage(FILE *out)
           out);
 }
 
-/* Writes a report through a temporary file renamed into place: never a partial file. */
-static int write_report(const char *path, const rv_report_t *r, int (*fn)(FILE *, const rv_report_t *))
+static int report_junit(FILE *out, const void *r)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (f == NULL) {
-        fprintf(stderr, "recap: verify: cannot write %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    int rc = fn(f, r);
-    if (fclose(f) != 0)
-        rc = -1;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -1;
-    if (rc != 0) {
-        fprintf(stderr, "recap: verify: cannot write %s: %s\n", path, strerror(errno));
-        unlink(tmp);
-    }
-    return rc;
+    return rv_report_junit(out, r);
+}
+
+static int report_json(FILE *out, const void *r)
+{
+    return rv_report_json(out, r);
+}
+
+static int report_html(FILE *out, const void *r)
+{
+    return rv_report_html(out, r);
 }
 
 enum { OPT_SPECS = 1000, OPT_JUNIT, OPT_JSON, OPT_HTML, OPT_REQUIRE, OPT_COLOR, OPT_QUIET, OPT_HELP };
@@ -174,11 +167,11 @@ int rv_verify_main(int argc, char **argv)
     fflush(stdout);
     int wrc = 0;
     if (junit)
-        wrc |= write_report(junit, &report, rv_report_junit);
+        wrc |= rv_write_file(junit, "verify", report_junit, &report);
     if (json)
-        wrc |= write_report(json, &report, rv_report_json);
+        wrc |= rv_write_file(json, "verify", report_json, &report);
     if (html) {
-        wrc |= write_report(html, &report, rv_report_html);
+        wrc |= rv_write_file(html, "verify", report_html, &report);
         if (wrc == 0)
             printf("HTML report: %s\n", html);
     }

@@ -7,6 +7,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import harness  # noqa: E402
+import scenario  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +47,36 @@ def recap_factory():
 @pytest.fixture
 def recap(app, recap_factory):
     return recap_factory(app.url)
+
+
+@pytest.fixture
+def db(pg):
+    """The session's database, emptied, with a publication of every table (recap db setup would make the
+    same); dropped again after the test."""
+    pg.psql("app", """
+        DROP PUBLICATION IF EXISTS recap;
+        TRUNCATE organizations, campaigns, jobs, campaign_audit, event_log RESTART IDENTITY CASCADE;
+        """ + harness.RESET_IDENTITY + """
+        ALTER TABLE event_log REPLICA IDENTITY FULL;
+        CREATE PUBLICATION recap FOR ALL TABLES;""")
+    yield pg
+    pg.psql("app", "DROP PUBLICATION IF EXISTS recap")
+
+
+@pytest.fixture
+def record_demo(db, recap_factory):
+    """record_demo(bugs=()) -> a capture of the demo scenario through recap, with row changes, against a
+    fresh example API (with those RECAP_APP_BUG switches on) and emptied tables."""
+    def record(bugs=()):
+        db.psql("app", "TRUNCATE organizations, campaigns, jobs, campaign_audit, event_log CASCADE")
+        app = harness.App(db.url, env={"RECAP_APP_BUG": ",".join(bugs)})
+        app.start()
+        try:
+            r = recap_factory(app.url, args=["--database-url", db.url])
+            harness.wait_http(f"{r.control}/readyz", timeout=15)
+            scenario.run(r.url, lambda name: r.control_request("PUT", "/test", (name or "").encode()))
+            r.barrier()
+            return r.capture
+        finally:
+            app.stop()
+    return record

@@ -6,7 +6,6 @@ import json
 import os
 import stat
 import subprocess
-import threading
 import time
 
 import httpx

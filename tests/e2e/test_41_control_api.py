@@ -5,7 +5,6 @@ import threading
 import time
 
 import httpx
-import pytest
 
 
 def test_routes_answer(recap):

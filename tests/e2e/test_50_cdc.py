@@ -1,29 +1,14 @@
 """CDC: every committed row change reaches the capture (on its call, or as an
 orphan line), decoded exactly, checked against the database itself."""
-import json
 import subprocess
 import threading
 import time
 
 import httpx
 import psycopg2
-import pytest
 
 import harness
 import scenario
-
-
-@pytest.fixture
-def db(pg):
-    """The session's database with a publication, emptied before each test."""
-    pg.psql("app", """
-        DROP PUBLICATION IF EXISTS recap;
-        TRUNCATE organizations, campaigns, jobs, campaign_audit, event_log RESTART IDENTITY CASCADE;
-        """ + harness.RESET_IDENTITY + """
-        ALTER TABLE event_log REPLICA IDENTITY FULL;
-        CREATE PUBLICATION recap FOR ALL TABLES;""")
-    yield pg
-    pg.psql("app", "DROP PUBLICATION IF EXISTS recap")
 
 
 def cdc_recap(recap_factory, app, pg, *args):

@@ -19,17 +19,6 @@ CALLS = 2048  # writing calls per load run
 
 
 @pytest.fixture
-def db(pg):
-    pg.psql("app", """
-        DROP PUBLICATION IF EXISTS recap;
-        TRUNCATE organizations, campaigns, jobs, campaign_audit, event_log RESTART IDENTITY CASCADE;
-        ALTER TABLE event_log REPLICA IDENTITY FULL;
-        CREATE PUBLICATION recap FOR ALL TABLES;""")
-    yield pg
-    pg.psql("app", "DROP PUBLICATION IF EXISTS recap")
-
-
-@pytest.fixture
 def tagged_app(db):
     a = harness.App(db.url, env={"RECAP_APP_TAG": "1"})
     a.start()

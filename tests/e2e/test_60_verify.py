@@ -9,42 +9,16 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import harness
-import scenario
 
 SPECS = os.path.join(harness.ROOT, "specs")
-
-
-@pytest.fixture
-def db(pg):
-    pg.psql("app", """
-        DROP PUBLICATION IF EXISTS recap;
-        TRUNCATE organizations, campaigns, jobs, campaign_audit, event_log RESTART IDENTITY CASCADE;
-        ALTER TABLE event_log REPLICA IDENTITY FULL;
-        CREATE PUBLICATION recap FOR ALL TABLES;""")
-    yield pg
-    pg.psql("app", "DROP PUBLICATION IF EXISTS recap")
-
-
-def record(db, recap_factory, bugs=None):
-    """The demo scenario through recap against the example API (with bugs switched on); the capture path."""
-    app = harness.App(db.url, env={"RECAP_APP_BUG": ",".join(bugs or [])})
-    app.start()
-    try:
-        r = recap_factory(app.url, args=["--database-url", db.url])
-        harness.wait_http(f"{r.control}/readyz", timeout=15)
-        scenario.run(r.url, lambda name: r.control_request("PUT", "/test", (name or "").encode()))
-        r.barrier()
-        return r.capture
-    finally:
-        app.stop()
 
 
 def verify(*args):
     return subprocess.run([harness.RECAP, "verify", *args], capture_output=True, text=True, timeout=60)
 
 
-def test_the_demo_scenario_verifies_green(db, recap_factory, tmp_path):
-    cap = record(db, recap_factory)
+def test_the_demo_scenario_verifies_green(record_demo, tmp_path):
+    cap = record_demo()
     junit, js = tmp_path / "j.xml", tmp_path / "r.json"
     out = verify(cap, "--specs", SPECS, "--junit", str(junit), "--json", str(js), "--require-spec")
     assert out.returncode == 0, out.stdout + out.stderr
@@ -82,8 +56,8 @@ def strip_rows(msg):
 
 
 @pytest.mark.parametrize("bug", sorted(BUGS))
-def test_a_bug_in_the_api_is_found_exactly(db, recap_factory, tmp_path, bug):
-    cap = record(db, recap_factory, bugs=[bug])
+def test_a_bug_in_the_api_is_found_exactly(record_demo, tmp_path, bug):
+    cap = record_demo(bugs=[bug])
     js, junit = tmp_path / "r.json", tmp_path / "j.xml"
     out = verify(cap, "--specs", SPECS, "--json", str(js), "--junit", str(junit))
     assert out.returncode == 1, out.stdout + out.stderr
@@ -105,8 +79,8 @@ def test_a_bug_in_the_api_is_found_exactly(db, recap_factory, tmp_path, bug):
     assert messages[0].split(":")[0] in case.find("failure").get("message")
 
 
-def test_the_html_report_shows_the_failing_call_in_chromium(db, recap_factory, tmp_path):
-    cap = record(db, recap_factory, bugs=["wrong_status"])
+def test_the_html_report_shows_the_failing_call_in_chromium(record_demo, tmp_path):
+    cap = record_demo(bugs=["wrong_status"])
     html = tmp_path / "report.html"
     out = verify(cap, "--specs", SPECS, "--html", str(html))
     assert out.returncode == 1
@@ -130,8 +104,8 @@ def test_the_html_report_shows_the_failing_call_in_chromium(db, recap_factory, t
     assert "<th>insert organizations</th>" in block  # its row changes as a table
 
 
-def test_bad_input_is_reported_with_its_position_and_exit_2(db, recap_factory, tmp_path):
-    cap = record(db, recap_factory)
+def test_bad_input_is_reported_with_its_position_and_exit_2(record_demo, tmp_path):
+    cap = record_demo()
     lines = open(cap).read().splitlines(keepends=True)
     torn = tmp_path / "torn.jsonl"
     torn.write_text("".join(lines[:-1]) + lines[-1][:40])  # the writer died mid-line
@@ -165,9 +139,9 @@ def test_bad_input_is_reported_with_its_position_and_exit_2(db, recap_factory, t
     assert not (tmp_path / "missing-dir").exists()
 
 
-def test_several_captures_at_once_share_saved_values(db, recap_factory, tmp_path):
+def test_several_captures_at_once_share_saved_values(record_demo, tmp_path):
     """Sharded CI: the first half of a run in one file, the rest in another."""
-    cap = record(db, recap_factory)
+    cap = record_demo()
     lines = open(cap).read().splitlines(keepends=True)
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     a.write_text("".join(lines[:4]))

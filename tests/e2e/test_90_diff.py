@@ -7,41 +7,15 @@ import subprocess
 import pytest
 
 import harness
-import scenario
-
-
-@pytest.fixture
-def db(pg):
-    pg.psql("app", "DROP PUBLICATION IF EXISTS recap; CREATE PUBLICATION recap FOR ALL TABLES;")
-    yield pg
-    pg.psql("app", "DROP PUBLICATION IF EXISTS recap")
-
-
-def fresh(pg):
-    pg.psql("app", "TRUNCATE organizations, campaigns, jobs, campaign_audit, event_log CASCADE")
-
-
-def record(db, recap_factory, bugs=()):
-    fresh(db)
-    app = harness.App(db.url, env={"RECAP_APP_BUG": ",".join(bugs)})
-    app.start()
-    try:
-        r = recap_factory(app.url, args=["--database-url", db.url])
-        harness.wait_http(f"{r.control}/readyz", timeout=15)
-        scenario.run(r.url, lambda name: r.control_request("PUT", "/test", (name or "").encode()))
-        r.barrier()
-        return r.capture
-    finally:
-        app.stop()
 
 
 def diff(*args):
     return subprocess.run([harness.RECAP, "diff", *args], capture_output=True, text=True, timeout=60)
 
 
-def test_two_recordings_of_the_same_build_are_the_same(db, recap_factory):
-    a = record(db, recap_factory)
-    b = record(db, recap_factory)  # new ids, uuids and timestamps: all noise
+def test_two_recordings_of_the_same_build_are_the_same(record_demo):
+    a = record_demo()
+    b = record_demo()  # new ids, uuids and timestamps: all noise
     out = diff(a, b)
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.strip() == "SAME: 12 calls in A, 12 in B: 0 aligned differ, 0 only in A, 0 only in B"
@@ -71,9 +45,9 @@ REGRESSIONS = {
 
 
 @pytest.mark.parametrize("bug", sorted(REGRESSIONS))
-def test_a_regression_is_reported_exactly_where_it_is(db, recap_factory, tmp_path, bug):
-    base = record(db, recap_factory)
-    new = record(db, recap_factory, bugs=[bug])
+def test_a_regression_is_reported_exactly_where_it_is(record_demo, tmp_path, bug):
+    base = record_demo()
+    new = record_demo(bugs=[bug])
     report = tmp_path / "diff.json"
     out = diff(base, new, "--json", str(report))
     assert out.returncode == 1, out.stdout + out.stderr
@@ -85,9 +59,9 @@ def test_a_regression_is_reported_exactly_where_it_is(db, recap_factory, tmp_pat
     assert got == REGRESSIONS[bug]
 
 
-def test_learned_and_explicit_noise(db, recap_factory, tmp_path):
-    a = record(db, recap_factory)
-    b = record(db, recap_factory, bugs=["changed_field"])
+def test_learned_and_explicit_noise(record_demo, tmp_path):
+    a = record_demo()
+    b = record_demo(bugs=["changed_field"])
     noise = tmp_path / "noise.txt"
     noise.write_text("# names are free-form in this suite\nresponse.body.name\n")
     out = diff(a, b, "--noise", str(noise))
@@ -97,8 +71,8 @@ def test_learned_and_explicit_noise(db, recap_factory, tmp_path):
     assert out.returncode == 0, out.stdout
 
 
-def test_bad_input_exits_2(db, recap_factory, tmp_path):
-    a = record(db, recap_factory)
+def test_bad_input_exits_2(record_demo, tmp_path):
+    a = record_demo()
     lines = open(a).read().splitlines(keepends=True)
     torn = tmp_path / "torn.jsonl"
     torn.write_text("".join(lines[:-1]) + lines[-1][:30])
