@@ -1,15 +1,13 @@
 # recap: a thin wrapper. Everything real is in CMakeLists.txt, tests/ and bench/.
 #   make deps    install what is missing (Debian packages only; idempotent)
 #   make build   build/recap
-#   make test    unit tests (plain and ASan+UBSan builds) and end-to-end tests
-#   make demo    a throwaway Postgres, the example API and recap, a scenario, its capture
+#   make test    format and lint checks, unit tests (plain and ASan+UBSan builds), end-to-end tests,
+#                and a 30 s run of every fuzz target
+#   make demo    a throwaway Postgres, the example API and recap, the scenario, its rows and verify report
 #   make fuzz    every fuzz target for FUZZ_SECONDS each (default 600)
-#   make bench   bench/proxy.sh and bench/cdc.sh
-#   make format  clang-format every C file in place (# Python: unused imports, undefined names (pyflakes, from Debian)
-lint: deps
-	$(PYTHON) -m pyflakes tests bench integrations
-
-format-check: only check)
+#   make bench   bench/proxy.sh, cdc.sh, attribution.sh and verify.sh
+#   make format  clang-format every C file in place (format-check: only check)
+#   make lint    pyflakes over the Python (tests, bench, integrations)
 
 SHELL := /bin/bash
 MAKEFLAGS += --no-print-directory
@@ -88,6 +86,10 @@ bench: build deps-bench
 
 format:
 	clang-format -i $(C_SOURCES)
+
+# Python: unused imports, undefined names (pyflakes, from Debian)
+lint: deps
+	$(PYTHON) -m pyflakes tests bench integrations
 
 format-check: deps
 	@clang-format --dry-run --Werror $(C_SOURCES) && echo "format: ok"
