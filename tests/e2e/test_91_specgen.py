@@ -1,0 +1,63 @@
+"""recap specgen end to end: drafts from a recording of the demo scenario
+verify that recording (and a second one) with zero failures, and fail on the
+recording of every injected regression."""
+import os
+import subprocess
+
+import pytest
+
+import harness
+
+BUGS = ["changed_field", "extra_row", "missing_update", "unexpected_table", "wrong_status"]
+
+
+def recap(*args):
+    return subprocess.run([harness.RECAP, *args], capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def drafted(record_demo, tmp_path):
+    base = record_demo()
+    out = recap("specgen", base, "-o", str(tmp_path / "specs"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("12 specs for 12 calls in 4 files under ")
+    assert sorted(os.listdir(tmp_path / "specs")) == ["boom.yaml", "campaigns.yaml", "health.yaml",
+                                                      "organizations.yaml"]
+    return base, str(tmp_path / "specs")
+
+
+def test_drafts_verify_the_runs_they_come_from(record_demo, drafted):
+    base, specs = drafted
+    again = record_demo()  # new ids, uuids and timestamps
+    out = recap("verify", base, again, "--specs", specs, "--require-spec")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "24 calls: 24 passed, 0 failed, 0 without a spec" in out.stdout
+    text = open(os.path.join(specs, "organizations.yaml")).read()
+    assert 'path: "/api/v1/organizations/{organization}"' in text
+    assert "name: ${request.body.name}" in text and "id: ${response.body.id}" in text
+    assert 'test: "scenario::errors"' in text  # the 409 and 404 are drafted for the test that made them
+
+
+@pytest.mark.parametrize("bug", BUGS)
+def test_drafts_fail_on_each_regression(record_demo, drafted, bug):
+    _, specs = drafted
+    out = recap("verify", record_demo(bugs=[bug]), "--specs", specs)
+    assert out.returncode == 1, out.stdout + out.stderr
+
+
+def test_bad_input_leaves_no_drafts(record_demo, tmp_path):
+    base = record_demo()
+    lines = open(base).read().splitlines(keepends=True)
+    torn = tmp_path / "torn.jsonl"
+    torn.write_text("".join(lines[:-1]) + lines[-1][:25])
+    out = recap("specgen", str(torn), "-o", str(tmp_path / "a"))
+    assert out.returncode == 2 and f"{torn}:{len(lines)}:" in out.stderr
+    assert not (tmp_path / "a").exists() or os.listdir(tmp_path / "a") == []
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "campaigns.yaml").write_text("# mine\n")
+    out = recap("specgen", base, "-o", str(tmp_path / "b"))
+    assert out.returncode == 2 and "campaigns.yaml exists" in out.stderr
+    assert os.listdir(tmp_path / "b") == ["campaigns.yaml"]  # nothing written, nothing lost
+    assert recap("specgen", base, "-o", str(tmp_path / "b"), "--force").returncode == 0
+    assert recap("specgen", base).returncode == 2
+    assert recap("specgen", "-o", str(tmp_path / "c")).returncode == 2
