@@ -6,6 +6,7 @@
 #include "../proxy/cdc/dbadmin.h"
 #include "../proxy/proxy.h"
 #include "../verifier/diff_main.h"
+#include "../verifier/replay.h"
 #include "../verifier/specgen.h"
 #include "../verifier/verify.h"
 
@@ -41,6 +42,7 @@ static const subcommand_t subcommands[] = {
     {"db", recap_db_main, "set up, inspect or tear down what recap needs in PostgreSQL"},
     {"verify", rv_verify_main, "check captured calls against YAML specs"},
     {"diff", rv_diff_main, "compare two recorded runs call by call"},
+    {"replay", rv_replay_main, "send a recorded run to a new build, record it, and diff"},
     {"specgen", rv_specgen_main, "draft specs from recorded calls"},
     {"version", version_main, "print the version"},
 };

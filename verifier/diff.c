@@ -323,6 +323,11 @@ static void compare_pair(ctx_t *c, const json_t *a, const json_t *b)
     compare(c, &where, ba, bb);
     json_decref(ba);
     json_decref(bb);
+    const char *sa = str_at(a, "db", "status"), *sb = str_at(b, "db", "status");
+    if (sa == NULL || sb == NULL || strcmp(sa, "complete") != 0 || strcmp(sb, "complete") != 0) {
+        rcx_buf_free(&where); /* row changes were not captured on both sides: nothing to compare */
+        return;
+    }
     json_t *ca, *cb, *rowsa = rows_of(a, &ca), *rowsb = rows_of(b, &cb);
     where.len = 0;
     rcx_buf_append(&where, "db", 2);

@@ -9,8 +9,8 @@
  *
  * Comparison of an aligned pair: status, content-type, response body (JSON,
  * every leaf), and row changes per table and operation (counts, then rows in
- * order). Noise, never reported: timestamps on both sides; generated ids and
- * uuids that play the same role: at the same place (the same field of the
+ * order) when both runs captured them (db status complete on both sides). Noise, never reported: timestamps
+ * on both sides; generated ids and uuids that play the same role: at the same place (the same field of the
  * same kind of call, the same column of a table's rows, the same path
  * segment), a value of A always pairs with the same value of B (a bijection
  * learned in call order; a break in it is a difference); explicit noise paths;

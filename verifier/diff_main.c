@@ -31,34 +31,28 @@ static void usage(FILE *out)
         out);
 }
 
-typedef struct calls {
-    json_t **v;
-    size_t n;
-} calls_t;
-
-static void calls_free(calls_t *c)
+void rv_calls_free(rv_calls_t *c)
 {
     for (size_t i = 0; i < c->n; i++)
         json_decref(c->v[i]);
     free(c->v);
-    *c = (calls_t){0};
+    *c = (rv_calls_t){0};
 }
 
-/* Every call record of a capture; -1 with a message on any input problem (a diff of part of a run would
- * mislead). */
-static int load_calls(const char *path, calls_t *out)
+/* A diff of part of a run would mislead: any bad line is an error. */
+int rv_load_calls(const char *path, const char *verb, rv_calls_t *out)
 {
     rcx_err_t err;
     rcx_reader_t *r = rcx_reader_open(path, &err);
     if (r == NULL) {
-        fprintf(stderr, "recap: diff: %s\n", err.msg);
+        fprintf(stderr, "recap: %s: %s\n", verb, err.msg);
         return -1;
     }
     json_t *rec;
     int rc;
     while ((rc = rcx_reader_next(r, &rec, &err)) != 0) {
         if (rc < 0) {
-            fprintf(stderr, "recap: diff: %s\n", err.msg);
+            fprintf(stderr, "recap: %s: %s\n", verb, err.msg);
             rcx_reader_close(r);
             return -1;
         }
@@ -124,7 +118,7 @@ static int dump_json(FILE *out, const void *doc)
     return json_dumpf(doc, out, JSON_INDENT(1)) == 0 && fputc('\n', out) != EOF ? 0 : -1;
 }
 
-static int write_json(const char *path, const rv_diff_t *d)
+int rv_diff_write_json(const char *path, const char *verb, const rv_diff_t *d)
 {
     json_t *root = json_pack("{s:b, s:I, s:I, s:I, s:I}", "same", d->differ + d->only_a + d->only_b == 0,
                              "calls", (json_int_t)d->n, "differ", (json_int_t)d->differ, "only_a",
@@ -149,9 +143,31 @@ static int write_json(const char *path, const rv_diff_t *d)
         json_array_append_new(calls, c);
     }
     json_object_set_new(root, "calls_that_differ", calls);
-    int rc = rv_write_file(path, "diff", dump_json, root);
+    int rc = rv_write_file(path, verb, dump_json, root);
     json_decref(root);
     return rc;
+}
+
+bool rv_diff_print(FILE *out, const rv_diff_t *d, size_t na, size_t nb)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        const rv_diff_pair_t *p = &d->pairs[i];
+        char la[32], lb[32];
+        call_label(la, sizeof(la), p->a);
+        call_label(lb, sizeof(lb), p->b);
+        if (p->a == NULL || p->b == NULL) {
+            fprintf(out, "%s/%s %s: only in %s (%s)\n", la, lb, p->key, p->a ? "A" : "B",
+                    path_of(p->a ? p->a : p->b));
+        } else if (p->nd > 0) {
+            fprintf(out, "%s/%s %s (%s)\n", la, lb, p->key, path_of(p->a));
+            for (size_t k = 0; k < p->nd; k++)
+                fprintf(out, "    %s: %s -> %s\n", p->d[k].where, p->d[k].a, p->d[k].b);
+        }
+    }
+    bool same = d->differ + d->only_a + d->only_b == 0;
+    fprintf(out, "%s: %zu calls in A, %zu in B: %zu aligned differ, %zu only in A, %zu only in B\n",
+            same ? "SAME" : "DIFFERENT", na, nb, d->differ, d->only_a, d->only_b);
+    return same;
 }
 
 enum { OPT_NOISE = 1000, OPT_LEARN, OPT_JSON, OPT_HELP };
@@ -208,49 +224,33 @@ int rv_diff_main(int argc, char **argv)
         return 2;
     }
     rv_noise_t noise = {0};
-    calls_t a = {0}, b = {0};
+    rv_calls_t a = {0}, b = {0};
     int code = 2;
     for (size_t i = 0; i < nnoise; i++)
         if (load_noise(noise_files[i], &noise) != 0)
             goto out;
     if (learn[0] != NULL) {
-        calls_t x = {0}, y = {0};
-        int bad = load_calls(learn[0], &x) || load_calls(learn[1], &y);
+        rv_calls_t x = {0}, y = {0};
+        int bad = rv_load_calls(learn[0], "diff", &x) || rv_load_calls(learn[1], "diff", &y);
         if (!bad)
             rv_diff_learn(x.v, x.n, y.v, y.n, &noise);
-        calls_free(&x);
-        calls_free(&y);
+        rv_calls_free(&x);
+        rv_calls_free(&y);
         if (bad)
             goto out;
     }
-    if (load_calls(argv[optind], &a) != 0 || load_calls(argv[optind + 1], &b) != 0)
+    if (rv_load_calls(argv[optind], "diff", &a) != 0 || rv_load_calls(argv[optind + 1], "diff", &b) != 0)
         goto out;
     rv_diff_t d;
     rv_diff_run(a.v, a.n, b.v, b.n, &noise, &d);
-    for (size_t i = 0; i < d.n; i++) {
-        const rv_diff_pair_t *p = &d.pairs[i];
-        char la[32], lb[32];
-        call_label(la, sizeof(la), p->a);
-        call_label(lb, sizeof(lb), p->b);
-        if (p->a == NULL || p->b == NULL) {
-            printf("%s/%s %s: only in %s (%s)\n", la, lb, p->key, p->a ? "A" : "B",
-                   path_of(p->a ? p->a : p->b));
-        } else if (p->nd > 0) {
-            printf("%s/%s %s (%s)\n", la, lb, p->key, path_of(p->a));
-            for (size_t k = 0; k < p->nd; k++)
-                printf("    %s: %s -> %s\n", p->d[k].where, p->d[k].a, p->d[k].b);
-        }
-    }
-    bool same = d.differ + d.only_a + d.only_b == 0;
-    printf("%s: %zu calls in A, %zu in B: %zu aligned differ, %zu only in A, %zu only in B%s\n",
-           same ? "SAME" : "DIFFERENT", a.n, b.n, d.differ, d.only_a, d.only_b, noise.n ? "" : "");
+    bool same = rv_diff_print(stdout, &d, a.n, b.n);
     code = same ? 0 : 1;
-    if (json_out && write_json(json_out, &d) != 0)
+    if (json_out && rv_diff_write_json(json_out, "diff", &d) != 0)
         code = 2;
     rv_diff_free(&d);
 out:
-    calls_free(&a);
-    calls_free(&b);
+    rv_calls_free(&a);
+    rv_calls_free(&b);
     rv_noise_free(&noise);
     return code;
 }

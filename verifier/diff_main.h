@@ -8,7 +8,28 @@
 #ifndef RV_DIFF_MAIN_H
 #define RV_DIFF_MAIN_H
 
+#include "diff.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
 /** argv[0] is "diff". */
 int rv_diff_main(int argc, char **argv);
+
+/* Shared with `recap replay`. */
+typedef struct rv_calls {
+    json_t **v;
+    size_t n;
+} rv_calls_t;
+
+/** Every call record of a capture; -1 with "recap: VERB: file:line:col: ..." on stderr on any bad input. */
+int rv_load_calls(const char *path, const char *verb, rv_calls_t *out);
+void rv_calls_free(rv_calls_t *c);
+
+/** The readable report; true when the runs are the same. */
+bool rv_diff_print(FILE *out, const rv_diff_t *d, size_t na, size_t nb);
+
+/** The JSON report, written whole or not at all. */
+int rv_diff_write_json(const char *path, const char *verb, const rv_diff_t *d);
 
 #endif

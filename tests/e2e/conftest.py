@@ -76,6 +76,7 @@ def record_demo(db, recap_factory):
             harness.wait_http(f"{r.control}/readyz", timeout=15)
             scenario.run(r.url, lambda name: r.control_request("PUT", "/test", (name or "").encode()))
             r.barrier()
+            assert r.stop() == 0  # later writes (another recording, a replay) are not this capture's
             return r.capture
         finally:
             app.stop()
