@@ -5,7 +5,7 @@
 #                and a 30 s run of every fuzz target
 #   make demo    a throwaway Postgres, the example API and recap, the scenario, its rows and verify report
 #   make fuzz    every fuzz target for FUZZ_SECONDS each (default 600)
-#   make bench   bench/proxy.sh, cdc.sh, attribution.sh and verify.sh
+#   make bench   bench/proxy.sh, cdc.sh, attribution.sh, verify.sh and replay.sh
 #   make format  clang-format every C file in place (format-check: only check)
 #   make lint    pyflakes over the Python (tests, bench, integrations)
 
@@ -83,6 +83,7 @@ bench: build deps-bench
 	bench/cdc.sh
 	bench/attribution.sh
 	bench/verify.sh
+	bench/replay.sh
 
 format:
 	clang-format -i $(C_SOURCES)
