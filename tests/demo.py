@@ -102,8 +102,8 @@ def summary(records, seen):
         for line in row_lines(r):
             print(f"{'':>8}{line}")
     writes = sum(1 for r in records if r["db"].get("transactions"))
-    print(f"\n{len(seen)} calls made by the client, {len(records)} recorded; {writes} changed rows "
-          f"(shown under each call), the others changed none (the 409 and 422 rolled back).")
+    print(f"\n{len(seen)} calls made by the client, {len(records)} recorded; {writes} of them changed rows "
+          f"(shown under each), the others none (the 409 and 422 rolled back).")
 
 
 if __name__ == "__main__":
