@@ -137,6 +137,8 @@ static void gather(const json_t *db, effects_t *e)
         const json_t *counts;
         json_object_foreach((json_t *)json_object_get(tx, "tables"), name, counts)
         {
+            if (strchr(name, '.') == NULL)
+                continue; /* not "schema.table": not written by recap */
             table_t *t = table_for(e, name);
             static const char *const keys[] = {"insert", "update", "delete"};
             for (int o = 0; o < RV_OP_COUNT; o++) {

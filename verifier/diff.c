@@ -134,13 +134,6 @@ static bool id_name(const char *where)
     return (n == 2 && strncmp(last, "id", 2) == 0) || (n > 3 && strncmp(last + n - 3, "_id", 3) == 0);
 }
 
-static bool timestamp_text(const char *s)
-{
-    /* 2026-11-24T12:00:00... or 2026-11-24 12:00:00... */
-    return strlen(s) >= 19 && isdigit((unsigned char)s[0]) && s[4] == '-' && s[7] == '-' &&
-           (s[10] == 'T' || s[10] == ' ') && s[13] == ':' && s[16] == ':';
-}
-
 /* The role of an id at where: a row's column is one role across calls; elsewhere, the place in this kind of
  * call. */
 static void role_of(const ctx_t *c, const char *where, char *out, size_t n)
@@ -216,7 +209,7 @@ static void compare(ctx_t *c, rcx_buf_t *where, const json_t *a, const json_t *b
     }
     if (json_is_string(a) && json_is_string(b)) {
         const char *x = json_string_value(a), *y = json_string_value(b);
-        if (timestamp_text(x) && timestamp_text(y))
+        if (rv_is_timestamp(x) && rv_is_timestamp(y))
             return; /* volatile */
         if (rv_is_uuid(x, json_string_length(a)) && rv_is_uuid(y, json_string_length(b))) {
             if (!same_role(c, role, a, b))

@@ -84,15 +84,15 @@ static bool digits(const char *s, int n)
     return true;
 }
 
-static bool is_date(const char *s)
+bool rv_is_date(const char *s)
 {
     return digits(s, 4) && s[4] == '-' && digits(s + 5, 2) && s[7] == '-' && digits(s + 8, 2);
 }
 
 /* RFC 3339 or PostgreSQL's text form: 2026-11-24T12:00:00.123Z, 2026-11-24 12:00:00.123456+00 */
-static bool is_timestamp(const char *s)
+bool rv_is_timestamp(const char *s)
 {
-    if (!is_date(s) || (s[10] != 'T' && s[10] != ' ' && s[10] != 't'))
+    if (!rv_is_date(s) || (s[10] != 'T' && s[10] != ' ' && s[10] != 't'))
         return false;
     s += 11;
     if (!(digits(s, 2) && s[2] == ':' && digits(s + 3, 2)))
@@ -140,9 +140,9 @@ static bool type_ok(rv_type_t t, const json_t *v)
     case RV_T_UUID:
         return json_is_string(v) && rv_is_uuid(json_string_value(v), json_string_length(v));
     case RV_T_TIMESTAMP:
-        return json_is_string(v) && is_timestamp(json_string_value(v));
+        return json_is_string(v) && rv_is_timestamp(json_string_value(v));
     case RV_T_DATE:
-        return json_is_string(v) && strlen(json_string_value(v)) == 10 && is_date(json_string_value(v));
+        return json_is_string(v) && strlen(json_string_value(v)) == 10 && rv_is_date(json_string_value(v));
     case RV_T_NULL:
         return json_is_null(v);
     case RV_T_OBJECT:

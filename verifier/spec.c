@@ -19,6 +19,16 @@ static const char *const type_names[] = {"int",       "number", "string", "bool"
                                          "timestamp", "date",   "null",   "object", "array"};
 static const char *const op_names[] = {"inserted", "updated", "deleted"};
 
+bool rv_is_method(const char *s)
+{
+    if (s == NULL || *s == '\0')
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && strchr("!#$%&'*+-.^_`|~", *s) == NULL)
+            return false;
+    return true;
+}
+
 const char *rv_type_name(rv_type_t t)
 {
     return type_names[t];
@@ -674,9 +684,9 @@ static int load_spec(const rv_ynode_t *n, rv_spec_t *s, rcx_err_t *err)
         if (method->kind != RV_Y_SCALAR || method->len == 0)
             FAIL(method, "method: expected GET, POST, ...");
         s->method = dup(method->text);
+        if (!rv_is_method(s->method))
+            FAIL(method, "method: '%s' is not an HTTP method", method->text);
         for (char *c = s->method; *c; c++) {
-            if (!isalpha((unsigned char)*c))
-                FAIL(method, "method: '%s' is not an HTTP method", method->text);
             *c = (char)toupper((unsigned char)*c);
         }
         s->specificity += 2;
@@ -840,7 +850,8 @@ int rv_specs_load(rv_specs_t *set, const char *path, rcx_err_t *err)
                 names[n++] = dup(full);
             }
         closedir(d);
-        qsort(names, n, sizeof(*names), by_name);
+        if (n > 1)
+            qsort(names, n, sizeof(*names), by_name);
         if (n == 0) {
             rcx_err_set(err, "%s: no *.yaml or *.yml spec files in it", path);
             return -1;

@@ -161,6 +161,9 @@ int rv_specs_finish(rv_specs_t *s, rcx_err_t *err);
 
 void rv_specs_free(rv_specs_t *s);
 
+/** Whether s is an HTTP method token (RFC 9110: letters, digits and !#$%&'*+-.^_`|~). */
+bool rv_is_method(const char *s);
+
 /** "int", "uuid", ... */
 const char *rv_type_name(rv_type_t t);
 

@@ -5,6 +5,7 @@
 #include "../common/capture_reader.h"
 #include "match.h"
 #include "report.h"
+#include "spec.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -283,9 +284,9 @@ static const char *type_of(const json_t *v)
     size_t n = json_string_length(v);
     if (rv_is_uuid(s, n))
         return "$uuid";
-    if (n >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == ' ') && s[13] == ':')
+    if (rv_is_timestamp(s))
         return "$timestamp";
-    if (n == 10 && s[4] == '-' && s[7] == '-')
+    if (n == 10 && rv_is_date(s))
         return "$date";
     return "$string";
 }
@@ -301,7 +302,15 @@ static void yaml_string(rcx_buf_t *b, const char *s)
 
 static void yaml_key(rcx_buf_t *b, const char *k)
 {
-    bool plain = *k && k[0] != '$';
+    if (k[0] == '$') { /* a field whose name starts with $ is written $$ (a $ key is a matcher) */
+        char *e = rcx_xmalloc(strlen(k) + 2);
+        e[0] = '$';
+        strcpy(e + 1, k);
+        yaml_string(b, e);
+        free(e);
+        return;
+    }
+    bool plain = *k != '\0';
     for (const char *p = k; *p && plain; p++)
         plain = isalnum((unsigned char)*p) || *p == '_' || *p == '-';
     if (plain)
@@ -466,8 +475,24 @@ static void emit_db(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t
             const char *name;
             const json_t *x;
             json_object_foreach((json_t *)json_object_get(tx, "tables"), name, x)
-                json_object_set_new(tables, name, json_true());
+            {
+                if (strchr(name, '.') != NULL) /* "schema.table", as recap writes them */
+                    json_object_set_new(tables, name, json_true());
+            }
         }
+    }
+    /* only tables with inserted, updated or deleted rows (a spec has no word for a truncate) */
+    const char *tname;
+    json_t *tv;
+    void *tmp;
+    json_object_foreach_safe(tables, tmp, tname, tv)
+    {
+        long long any = 0;
+        for (int op = 0; op < 3; op++)
+            for (size_t i = 0; i < n; i++)
+                any += count_in(calls[i], tname, op) > 0;
+        if (any == 0)
+            json_object_del(tables, tname);
     }
     if (json_object_size(tables) == 0) {
         put(b, "\n      db: none");
@@ -479,7 +504,17 @@ static void emit_db(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t
     json_t *x;
     json_object_foreach(tables, name, x)
     {
-        const char *shown = strncmp(name, "public.", 7) == 0 ? name + 7 : name;
+        /* "organizations" for public.organizations, unless another schema has one too (it would match both)
+         */
+        const char *shown = strncmp(name, "public.", 7) == 0 && !strchr(name + 7, '.') ? name + 7 : name;
+        const char *other;
+        json_t *ov;
+        json_object_foreach(tables, other, ov)
+        {
+            const char *dot = strchr(other, '.');
+            if (shown != name && other != name && dot && strcmp(dot + 1, shown) == 0)
+                shown = name;
+        }
         putf(b, "\n          ");
         yaml_key(b, shown);
         put(b, ":");
@@ -554,7 +589,7 @@ static void emit_spec(rcx_buf_t *b, const group_t *g, const json_t **calls, size
     yaml_string(b, name);
     putf(b, "\n    # drafted from %zu call%s%s%s", n, n == 1 ? "" : "s", note ? "; " : "", note ? note : "");
     put(b, "\n    match:\n      method: ");
-    put(b, g->method);
+    yaml_string(b, g->method);
     put(b, "\n      path: ");
     yaml_string(b, g->tmpl);
     if (test) {
@@ -586,9 +621,7 @@ static void emit_spec(rcx_buf_t *b, const group_t *g, const json_t **calls, size
         cands_t *cs = calloc(n, sizeof(*cs));
         for (size_t i = 0; i < n; i++)
             candidates(g, calls[i], false, &cs[i]);
-        put(b, "\n      body:");
-        if (json_is_array(bodies[0]))
-            put(b, " ");
+        put(b, "\n      body: "); /* a nested block follows on its own lines; the space is stripped then */
         infer(b, "response.body", bodies, n, cs, 8, 0);
         for (size_t i = 0; i < n; i++)
             cands_free(&cs[i]);
@@ -686,8 +719,12 @@ void rv_specgen_run(json_t *const *calls, size_t n, rv_specgen_t *out)
     for (size_t i = 0; i < n; i++) {
         const char *method = str_at(calls[i], "request", "method"),
                    *path = str_at(calls[i], "request", "path");
-        if (method == NULL || path == NULL)
-            continue;
+        json_int_t status =
+            json_integer_value(json_object_get(json_object_get(calls[i], "response"), "status"));
+        if (!rv_is_method(method) || path == NULL || *path != '/' || status < 100 || status > 599)
+            continue; /* no response (the client went away): nothing to draft from */
+        if (strpbrk(path, "{}?") != NULL)
+            continue; /* braces (or a '?') in a path cannot be written in a template */
         group_t probe = {0};
         template_of(path, &probe);
         group_t *g = NULL;
@@ -709,7 +746,8 @@ void rv_specgen_run(json_t *const *calls, size_t n, rv_specgen_t *out)
         g->calls = rcx_xrealloc(g->calls, sizeof(*g->calls) * (g->n + 1));
         g->calls[g->n++] = calls[i];
     }
-    qsort(groups, ng, sizeof(*groups), by_template);
+    if (ng > 1)
+        qsort(groups, ng, sizeof(*groups), by_template);
     for (size_t k = 0; k < ng;) {
         rcx_buf_t b;
         rcx_buf_init(&b, SIZE_MAX);

@@ -34,6 +34,11 @@ printf '%s\n' '{"type":"header","recap":1,"upstream":"http://x"}' \
   '{"type":"call","seq":1,"request":{"method":"GET","path":"/"},"response":{"status":200}}' \
   '{"type":"tx","xid":1,"changes":[]}' > "$work/capture_reader/valid"
 
+# the demo's calls as two runs, for fuzz_diff_specgen
+mkdir -p "$work/diff_specgen"
+grep '"type":"call"' "$root/tests/data/demo-capture.jsonl" > "$work/diff_specgen/a"
+{ cat "$work/diff_specgen/a"; echo; cat "$work/diff_specgen/a"; } > "$work/diff_specgen/ab"
+
 # the example API's specs, for fuzz_spec
 mkdir -p "$work/spec"
 cp "$root"/specs/*.yaml "$work/spec/"

@@ -1,0 +1,94 @@
+/*
+ * libFuzzer target: arbitrary bytes as two runs of JSON lines (split at the
+ * first empty line). Every call record goes through recap diff (both ways and
+ * with learned noise) and recap specgen; the drafted specs must always load
+ * (whatever paths, keys and values the traffic held) and pass on the calls
+ * they came from. Seeds: the demo scenario's calls.
+ */
+#include "../../verifier/check.h"
+#include "../../verifier/diff.h"
+#include "../../verifier/specgen.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static size_t parse(const char *p, size_t n, json_t **out, size_t max)
+{
+    size_t k = 0;
+    while (n > 0 && k < max) {
+        const char *nl = memchr(p, '\n', n);
+        size_t len = nl ? (size_t)(nl - p) : n;
+        json_t *v = json_loadb(p, len, 0, NULL);
+        if (json_is_object(v) && json_is_object(json_object_get(v, "request")))
+            out[k++] = v;
+        else
+            json_decref(v);
+        if (!nl)
+            break;
+        n -= len + 1;
+        p = nl + 1;
+    }
+    return k;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *p = (const char *)data;
+    const char *split = NULL;
+    for (size_t i = 0; i + 1 < size && !split; i++)
+        if (p[i] == '\n' && p[i + 1] == '\n')
+            split = p + i;
+    size_t alen = split ? (size_t)(split - p) : size;
+    json_t *a[64], *b[64];
+    size_t na = parse(p, alen, a, 64);
+    size_t nb = split ? parse(split + 2, size - alen - 2, b, 64) : 0;
+
+    rv_diff_t d;
+    rv_diff_run(a, na, b, nb, NULL, &d);
+    if (d.n < (na > nb ? na : nb))
+        abort(); /* every call is in the result, paired or alone */
+    rv_diff_free(&d);
+    rv_noise_t noise = {0};
+    rv_diff_learn(b, nb, a, na, &noise);
+    rv_diff_run(a, na, b, nb, &noise, &d);
+    rv_diff_free(&d);
+    rv_noise_free(&noise);
+
+    rv_specgen_t g;
+    rv_specgen_run(a, na, &g);
+    rv_specs_t specs = {0};
+    rcx_err_t err;
+    for (size_t i = 0; i < g.n; i++)
+        if (rv_specs_load_text(&specs, g.files[i].name, g.files[i].text, strlen(g.files[i].text), &err) !=
+            0) {
+            fprintf(stderr, "drafted spec does not load: %s\n%s\n", err.msg, g.files[i].text);
+            abort();
+        }
+    if (rv_specs_finish(&specs, &err) != 0)
+        abort();
+    json_t *saved = json_object();
+    for (size_t i = 0; i < na; i++) { /* and they pass on the calls they were drafted from */
+        json_int_t status = json_integer_value(json_object_get(json_object_get(a[i], "response"), "status"));
+        const rv_spec_t *s = rv_select(&specs, a[i]);
+        if (s == NULL || status < 100 || status > 599)
+            continue; /* a call specgen leaves out (no status, a path no template can hold) */
+        rv_outcome_t o;
+        rv_check_call(s, a[i], saved, &o);
+        if (o.nf > 0) {
+            fprintf(stderr, "drafted spec %s fails on its own call: %s\n", s->name, o.f[0].msg);
+            abort();
+        }
+        rv_outcome_clear(&o);
+    }
+    json_decref(saved);
+    rv_specs_free(&specs);
+    rv_specgen_free(&g);
+    for (size_t i = 0; i < na; i++)
+        json_decref(a[i]);
+    for (size_t i = 0; i < nb; i++)
+        json_decref(b[i]);
+    return 0;
+}
