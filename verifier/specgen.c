@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #define MAX_SEGS 32
@@ -729,12 +730,14 @@ void rv_specgen_run(json_t *const *calls, size_t n, rv_specgen_t *out)
         template_of(path, &probe);
         group_t *g = NULL;
         for (size_t k = 0; k < ng && !g; k++)
-            if (strcmp(groups[k]->method, method) == 0 && strcmp(groups[k]->tmpl, probe.tmpl) == 0)
+            if (strcasecmp(groups[k]->method, method) == 0 && strcmp(groups[k]->tmpl, probe.tmpl) == 0)
                 g = groups[k];
         if (g == NULL) {
             g = calloc(1, sizeof(*g));
             *g = probe;
             g->method = dup(method);
+            for (char *c = g->method; *c; c++) /* methods match in any case, as in verify */
+                *c = (char)toupper((unsigned char)*c);
             g->resource = resource_of(path);
             groups = rcx_xrealloc(groups, sizeof(*groups) * (ng + 1));
             groups[ng++] = g;
