@@ -50,5 +50,16 @@ def test_the_plugin_labels_calls_and_fails_the_broken_test(pg, app, recap_factor
         assert all(cases[n].find("failure") is None for n in ("test_create_organization", "test_read_organization"))
         # the label is cleared when the suite ends
         assert json.loads(r.control_request("GET", "/test")[1]) == {"test": None}
+        # recap verify's own JUnit XML groups the calls under the same test ids
+        assert r.stop() == 0
+        rj = tmp_path / "recap-junit.xml"
+        v = subprocess.run([harness.RECAP, "verify", r.capture, "--specs", os.path.join(SUITE, "specs"),
+                            "--junit", str(rj)], capture_output=True, text=True, timeout=60)
+        assert v.returncode == 1, v.stdout + v.stderr
+        suites = {s.get("name"): s for s in ET.parse(rj).getroot()}
+        assert {n: int(s.get("tests")) for n, s in suites.items()} == {
+            "test_suite.py::test_create_organization": 1, "test_suite.py::test_read_organization": 2,
+            "test_suite.py::test_pause_changes_nothing": 4}
+        assert suites["test_suite.py::test_pause_changes_nothing"].get("failures") == "1"
     finally:
         pg.psql("app", "DROP PUBLICATION IF EXISTS recap")
