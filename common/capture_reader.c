@@ -46,19 +46,47 @@ static int read_line(rcx_reader_t *r, size_t *len, bool *newline)
     return (n > 0 || *newline) ? 1 : 0;
 }
 
-static int check_header(rcx_reader_t *r, json_t *h, rcx_err_t *err)
+int rcx_capture_check_header(const char *name, unsigned long lineno, const json_t *h, rcx_err_t *err)
 {
     json_t *v = json_object_get(h, "recap");
     if (!json_is_integer(v)) {
-        rcx_err_set(err, "%s:%lu:1: header line has no \"recap\" format version", r->name, r->lineno);
+        rcx_err_set(err, "%s:%lu:1: header line has no \"recap\" format version", name, lineno);
         return -1;
     }
     if (json_integer_value(v) != RCX_CAPTURE_FORMAT) {
-        rcx_err_set(err, "%s:%lu:1: capture format version %lld, this recap reads version %d", r->name,
-                    r->lineno, (long long)json_integer_value(v), RCX_CAPTURE_FORMAT);
+        rcx_err_set(err, "%s:%lu:1: capture format version %lld, this recap reads version %d", name, lineno,
+                    (long long)json_integer_value(v), RCX_CAPTURE_FORMAT);
         return -1;
     }
     return 0;
+}
+
+static int check_header(rcx_reader_t *r, json_t *h, rcx_err_t *err)
+{
+    return rcx_capture_check_header(r->name, r->lineno, h, err);
+}
+
+int rcx_capture_parse_line(const char *name, unsigned long lineno, const char *line, size_t len, bool newline,
+                           json_t **out, rcx_err_t *err)
+{
+    json_error_t je;
+    json_t *obj = json_loadb(line, len, JSON_ALLOW_NUL, &je); /* "\\u0000" is valid JSON */
+    if (obj == NULL) {
+        if (!newline) {
+            rcx_err_set(err, "%s:%lu:%d: torn last line (%zu bytes, no newline): %s", name, lineno,
+                        je.column > 0 ? je.column : 1, len, je.text);
+            return -2;
+        }
+        rcx_err_set(err, "%s:%lu:%d: %s", name, lineno, je.column > 0 ? je.column : 1, je.text);
+        return -1;
+    }
+    if (!json_is_string(json_object_get(obj, "type"))) {
+        json_decref(obj);
+        rcx_err_set(err, "%s:%lu:1: record has no \"type\"", name, lineno);
+        return -1;
+    }
+    *out = obj;
+    return 1;
 }
 
 /* Parses the next non-empty line. 1 ok, 0 eof, -1 error. */
@@ -85,26 +113,13 @@ static int next_object(rcx_reader_t *r, json_t **out, rcx_err_t *err)
         }
         if (len == 0)
             continue;
-        json_error_t je;
-        json_t *obj = json_loadb(r->line, len, JSON_ALLOW_NUL, &je); /* "\\u0000" is valid JSON */
-        if (obj == NULL) {
-            if (!newline) {
-                r->torn = true;
-                r->eof = true;
-                rcx_err_set(err, "%s:%lu:%d: torn last line (%zu bytes, no newline): %s", r->name, r->lineno,
-                            je.column > 0 ? je.column : 1, len, je.text);
-            } else {
-                rcx_err_set(err, "%s:%lu:%d: %s", r->name, r->lineno, je.column > 0 ? je.column : 1, je.text);
-            }
+        rc = rcx_capture_parse_line(r->name, r->lineno, r->line, len, newline, out, err);
+        if (rc == -2) {
+            r->torn = true;
+            r->eof = true;
             return -1;
         }
-        if (!json_is_string(json_object_get(obj, "type"))) {
-            json_decref(obj);
-            rcx_err_set(err, "%s:%lu:1: record has no \"type\"", r->name, r->lineno);
-            return -1;
-        }
-        *out = obj;
-        return 1;
+        return rc;
     }
 }
 

@@ -35,6 +35,16 @@ const json_t *rcx_reader_header(const rcx_reader_t *r);
  */
 int rcx_reader_next(rcx_reader_t *r, json_t **rec, rcx_err_t *err);
 
+/**
+ * The reader's two steps, pure and thread-safe, for callers that read lines
+ * themselves (recap verify checks ranges of a capture on several threads):
+ * one line parsed (1 with *rec, -1 a bad line, -2 a torn last line: no
+ * newline and not JSON), and a header line checked (0, or -1 with err).
+ */
+int rcx_capture_parse_line(const char *name, unsigned long lineno, const char *line, size_t len, bool newline,
+                           json_t **rec, rcx_err_t *err);
+int rcx_capture_check_header(const char *name, unsigned long lineno, const json_t *header, rcx_err_t *err);
+
 /** True once a torn last line was reported. */
 bool rcx_reader_torn(const rcx_reader_t *r);
 

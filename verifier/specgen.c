@@ -712,6 +712,15 @@ static int by_template(const void *x, const void *y)
     return c ? c : strcmp(a->method, b->method);
 }
 
+bool rv_specgen_drafts(const json_t *call)
+{
+    const char *method = str_at(call, "request", "method"), *path = str_at(call, "request", "path");
+    json_int_t status = json_integer_value(json_object_get(json_object_get(call, "response"), "status"));
+    if (!rv_is_method(method) || path == NULL || *path != '/' || status < 100 || status > 599)
+        return false;                    /* no response (the client went away): nothing to draft from */
+    return strpbrk(path, "{}?") == NULL; /* braces (or a '?') in a path cannot be written in a template */
+}
+
 void rv_specgen_run(json_t *const *calls, size_t n, rv_specgen_t *out)
 {
     *out = (rv_specgen_t){0};
@@ -720,12 +729,8 @@ void rv_specgen_run(json_t *const *calls, size_t n, rv_specgen_t *out)
     for (size_t i = 0; i < n; i++) {
         const char *method = str_at(calls[i], "request", "method"),
                    *path = str_at(calls[i], "request", "path");
-        json_int_t status =
-            json_integer_value(json_object_get(json_object_get(calls[i], "response"), "status"));
-        if (!rv_is_method(method) || path == NULL || *path != '/' || status < 100 || status > 599)
-            continue; /* no response (the client went away): nothing to draft from */
-        if (strpbrk(path, "{}?") != NULL)
-            continue; /* braces (or a '?') in a path cannot be written in a template */
+        if (!rv_specgen_drafts(calls[i]))
+            continue;
         group_t probe = {0};
         template_of(path, &probe);
         group_t *g = NULL;

@@ -22,6 +22,7 @@
 #define RV_SPECGEN_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct rv_specgen_file {
@@ -36,6 +37,9 @@ typedef struct rv_specgen {
 } rv_specgen_t;
 
 void rv_specgen_run(json_t *const *calls, size_t n, rv_specgen_t *out);
+
+/** Whether a call is drafted from (it has a status, and a method and path a spec can name). */
+bool rv_specgen_drafts(const json_t *call);
 void rv_specgen_free(rv_specgen_t *g);
 
 /** argv[0] is "specgen": the CLI. Exit 0, or 2 with a message. */

@@ -4,6 +4,7 @@
 #include "../common/capture_reader.h"
 #include "check.h"
 #include "report.h"
+#include "shard.h"
 #include "spec.h"
 
 #include <errno.h>
@@ -15,20 +16,23 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: recap verify CAPTURE... --specs DIR|FILE [options]\n"
-          "\n"
-          "Checks every call in the capture files against the YAML specs (docs/spec-format.md).\n"
-          "\n"
-          "  --specs PATH        a spec file, or a directory of *.yaml / *.yml files (env RECAP_SPECS)\n"
-          "  --junit FILE        also write JUnit XML (one testcase per call, grouped by test name)\n"
-          "  --json FILE         also write the results as JSON\n"
-          "  --html FILE         also write a self-contained HTML report (failures first)\n"
-          "  --require-spec      a call that no spec matches fails\n"
-          "  --color WHEN        auto (default: on a terminal), always, never\n"
-          "  --quiet             print only failures and the summary line\n"
-          "\n"
-          "Exit status: 0 all passed, 1 a check failed, 2 usage or input error.\n",
-          out);
+    fputs(
+        "usage: recap verify CAPTURE... --specs DIR|FILE [options]\n"
+        "\n"
+        "Checks every call in the capture files against the YAML specs (docs/spec-format.md).\n"
+        "\n"
+        "  --specs PATH        a spec file, or a directory of *.yaml / *.yml files (env RECAP_SPECS)\n"
+        "  --junit FILE        also write JUnit XML (one testcase per call, grouped by test name)\n"
+        "  --json FILE         also write the results as JSON\n"
+        "  --html FILE         also write a self-contained HTML report (failures first)\n"
+        "  --require-spec      a call that no spec matches fails\n"
+        "  --color WHEN        auto (default: on a terminal), always, never\n"
+        "  --quiet             print only failures and the summary line\n"
+        "  --jobs N            threads (default: one per core, at most 8, for 16 MiB of captures or more);\n"
+        "                      used only when no spec saves values; the report is the same either way\n"
+        "\n"
+        "Exit status: 0 all passed, 1 a check failed, 2 usage or input error.\n",
+        out);
 }
 
 static int report_junit(FILE *out, const void *r)
@@ -46,7 +50,17 @@ static int report_html(FILE *out, const void *r)
     return rv_report_html(out, r);
 }
 
-enum { OPT_SPECS = 1000, OPT_JUNIT, OPT_JSON, OPT_HTML, OPT_REQUIRE, OPT_COLOR, OPT_QUIET, OPT_HELP };
+enum {
+    OPT_SPECS = 1000,
+    OPT_JUNIT,
+    OPT_JSON,
+    OPT_HTML,
+    OPT_REQUIRE,
+    OPT_COLOR,
+    OPT_QUIET,
+    OPT_JOBS,
+    OPT_HELP
+};
 
 int rv_verify_main(int argc, char **argv)
 {
@@ -58,12 +72,14 @@ int rv_verify_main(int argc, char **argv)
         {"require-spec", no_argument, NULL, OPT_REQUIRE},
         {"color", required_argument, NULL, OPT_COLOR},
         {"quiet", no_argument, NULL, OPT_QUIET},
+        {"jobs", required_argument, NULL, OPT_JOBS},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
     const char *specs_path = getenv("RECAP_SPECS"), *junit = NULL, *json = NULL, *html = NULL,
                *color = "auto";
     bool require = false;
+    int jobs = 0; /* 0: one per core */
     optind = 1;
     opterr = 0;
     int c;
@@ -94,6 +110,16 @@ int rv_verify_main(int argc, char **argv)
             break;
         case OPT_QUIET:
             break;
+        case OPT_JOBS: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 64) {
+                fprintf(stderr, "recap: verify: --jobs: '%s' is not a thread count (1-64)\n", optarg);
+                return 2;
+            }
+            jobs = (int)v;
+            break;
+        }
         case OPT_HELP:
             usage(stdout);
             return 0;
@@ -135,7 +161,15 @@ int rv_verify_main(int argc, char **argv)
     rv_report_t report = {.require_spec = require, .orphans_pos = specs.orphans_pos};
     json_t *saved = json_object();
     bool input_error = false;
-    for (int i = 0; i < ncap; i++) {
+    size_t min_bytes = jobs > 0 ? 0 : 16u * 1024 * 1024; /* --jobs given: whatever the size */
+    if (jobs == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        jobs = cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
+    }
+    bool sharded = jobs > 1 && rv_shard_worthwhile(&specs, argv + optind, ncap, min_bytes);
+    if (sharded && rv_shard_verify(&specs, argv + optind, ncap, jobs, html != NULL, &report) != 0)
+        input_error = true;
+    for (int i = 0; i < ncap && !sharded; i++) {
         const char *name = argv[optind + i];
         json_t *rec;
         int rc;

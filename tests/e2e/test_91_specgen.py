@@ -61,3 +61,23 @@ def test_bad_input_leaves_no_drafts(record_demo, tmp_path):
     assert recap("specgen", base, "-o", str(tmp_path / "b"), "--force").returncode == 0
     assert recap("specgen", base).returncode == 2
     assert recap("specgen", "-o", str(tmp_path / "c")).returncode == 2
+
+
+def test_threads_give_the_same_report(record_demo, drafted, tmp_path):
+    """Drafts save nothing, so verify may split captures across threads: the report must not change."""
+    base, specs = drafted
+    caps = [base, record_demo(bugs=["missing_update"]), record_demo(bugs=["extra_row"])]
+    reports = []
+    for jobs in ("1", "3"):
+        out = tmp_path / f"r{jobs}.json"
+        run = recap("verify", *caps, "--specs", specs, "--jobs", jobs, "--json", str(out))
+        assert run.returncode == 1, run.stdout + run.stderr
+        reports.append((run.stdout, out.read_text()))
+    assert reports[0] == reports[1]
+    lines = open(caps[1]).read().splitlines(keepends=True)
+    torn = tmp_path / "torn.jsonl"
+    torn.write_text("".join(lines[:-1]) + lines[-1][:30])
+    runs = [recap("verify", str(torn), "--specs", specs, "--jobs", j) for j in ("1", "2")]
+    assert [r.returncode for r in runs] == [2, 2]
+    assert runs[0].stdout == runs[1].stdout and runs[0].stderr == runs[1].stderr
+    assert "torn last line" in runs[1].stderr

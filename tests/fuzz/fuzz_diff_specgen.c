@@ -71,9 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     json_t *saved = json_object();
     for (size_t i = 0; i < na; i++) { /* and they pass on the calls they were drafted from */
-        json_int_t status = json_integer_value(json_object_get(json_object_get(a[i], "response"), "status"));
         const rv_spec_t *s = rv_select(&specs, a[i]);
-        if (s == NULL || status < 100 || status > 599)
+        if (s == NULL || !rv_specgen_drafts(a[i]))
             continue; /* a call specgen leaves out (no status, a path no template can hold) */
         rv_outcome_t o;
         rv_check_call(s, a[i], saved, &o);

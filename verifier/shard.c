@@ -1,0 +1,289 @@
+/* verifier/shard.c: see shard.h. */
+#include "shard.h"
+
+#include "../common/buf.h"
+#include "../common/capture_reader.h"
+#include "check.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DROP_BYTES (8u * 1024 * 1024)
+
+typedef struct range {
+    const char *name; /* the capture, as given */
+    const char *base; /* its mapping */
+    size_t start, end;
+    unsigned long first_line; /* number of the line at start */
+    unsigned long lines;      /* newlines in the range */
+    bool last;                /* ends at the end of the file */
+    rv_report_t rep;
+    bool input_error, torn;
+} range_t;
+
+typedef struct job {
+    const rv_specs_t *specs;
+    range_t *ranges;
+    size_t n;
+    int stride, first;
+    bool keep;
+    struct gate *gate;
+} job_t;
+
+/* The threads start together once it is known how many did start (the ranges are dealt among those). */
+typedef struct gate {
+    pthread_mutex_t lock;
+    pthread_cond_t open;
+    bool go;
+    int threads;
+    pthread_barrier_t counted; /* every range's lines counted: line numbers can be given */
+} gate_t;
+
+bool rv_shard_worthwhile(const rv_specs_t *specs, char *const *paths, int n, size_t min_bytes)
+{
+    for (size_t i = 0; i < specs->n; i++)
+        if (specs->v[i].nsaves > 0)
+            return false;
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        if (stat(paths[i], &st) == 0)
+            total += (size_t)st.st_size;
+    }
+    return total >= min_bytes;
+}
+
+static void note(range_t *r, const char *msg)
+{
+    rv_report_note(&r->rep, msg);
+    r->input_error = true;
+}
+
+static void check_range(const rv_specs_t *specs, range_t *r, bool keep)
+{
+    json_t *saved = json_object(); /* stays empty: sharding only runs when nothing is saved */
+    unsigned long lineno = r->first_line;
+    const char *p = r->base + r->start, *end = r->base + r->end;
+    const long page = sysconf(_SC_PAGESIZE);
+    uintptr_t dropped = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    for (; p < end && !r->torn; lineno++) {
+        /* pages already read go back to the page cache: memory stays bounded, whatever the capture's size */
+        if ((uintptr_t)p - dropped >= DROP_BYTES) {
+            uintptr_t upto = (uintptr_t)p & ~((uintptr_t)page - 1);
+            madvise((void *)dropped, upto - dropped, MADV_DONTNEED);
+            dropped = upto;
+        }
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        const char *line = p;
+        p = nl ? nl + 1 : end;
+        if (len == 0)
+            continue;
+        if (len > RCX_READER_MAX_LINE) {
+            char msg[300];
+            snprintf(msg, sizeof(msg), "%s:%lu:1: line longer than %u bytes", r->name, lineno,
+                     RCX_READER_MAX_LINE);
+            note(r, msg);
+            r->torn = true; /* the serial reader stops there too */
+            break;
+        }
+        json_t *rec = NULL;
+        rcx_err_t err;
+        int rc = rcx_capture_parse_line(r->name, lineno, line, len, nl != NULL, &rec, &err);
+        if (rc == -2) {
+            note(r, err.msg);
+            r->torn = true;
+        } else if (rc < 0) {
+            note(r, err.msg);
+        } else {
+            const char *type = json_string_value(json_object_get(rec, "type"));
+            if (strcmp(type, "header") == 0) {
+                if (rcx_capture_check_header(r->name, lineno, rec, &err) != 0)
+                    note(r, err.msg);
+            } else if (strcmp(type, "call") == 0) {
+                rv_outcome_t o = {0};
+                const rv_spec_t *s = rv_select(specs, rec);
+                if (s != NULL)
+                    rv_check_call(s, rec, saved, &o);
+                rv_report_add(&r->rep, r->name, lineno, rec, &o, keep);
+                rv_outcome_clear(&o);
+            } else if (strcmp(type, "orphan") == 0 && specs->forbid_orphans) {
+                rv_report_add_orphan(&r->rep, r->name, lineno, rec);
+            }
+            json_decref(rec);
+        }
+    }
+    json_decref(saved);
+}
+
+/* Newlines in [p, end), giving the pages back as it goes (they are read again, from the page cache). */
+static unsigned long count_lines(const char *p, const char *end)
+{
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    unsigned long n = 0;
+    while (p < end) {
+        const char *stop = (size_t)(end - p) > DROP_BYTES ? p + DROP_BYTES : end;
+        for (const char *q = p; (q = memchr(q, '\n', (size_t)(stop - q))) != NULL; q++)
+            n++;
+        uintptr_t from = ((uintptr_t)p + page - 1) & ~(page - 1), to = (uintptr_t)stop & ~(page - 1);
+        if (to > from)
+            madvise((void *)from, to - from, MADV_DONTNEED);
+        p = stop;
+    }
+    return n;
+}
+
+static void *worker(void *arg)
+{
+    job_t *j = arg;
+    pthread_mutex_lock(&j->gate->lock);
+    while (!j->gate->go)
+        pthread_cond_wait(&j->gate->open, &j->gate->lock);
+    pthread_mutex_unlock(&j->gate->lock);
+    j->stride = j->gate->threads;
+    if (j->first >= j->stride)
+        return NULL;
+    for (size_t i = (size_t)j->first; i < j->n; i += (size_t)j->stride) {
+        range_t *r = &j->ranges[i];
+        r->lines = count_lines(r->base + r->start, r->base + r->end);
+    }
+    if (j->stride > 1)
+        pthread_barrier_wait(&j->gate->counted);
+    for (size_t i = (size_t)j->first; i < j->n; i += (size_t)j->stride) {
+        range_t *r = &j->ranges[i];
+        r->first_line = 2; /* line 1 is the header, already checked */
+        for (size_t k = 0; k < i; k++)
+            if (j->ranges[k].base == r->base)
+                r->first_line += j->ranges[k].lines;
+        check_range(j->specs, r, j->keep);
+    }
+    return NULL;
+}
+
+/* Moves a range's report into the whole one. */
+static void join(rv_report_t *into, rv_report_t *from)
+{
+    for (size_t i = 0; i < from->n; i++) {
+        if (into->n == into->cap) {
+            into->cap = into->cap ? into->cap * 2 : 256;
+            into->items = rcx_xrealloc(into->items, sizeof(*into->items) * into->cap);
+        }
+        into->items[into->n++] = from->items[i];
+    }
+    into->passed += from->passed;
+    into->failed += from->failed;
+    into->unmatched += from->unmatched;
+    into->kept_passes += from->kept_passes;
+    if (from->norphans > 0) {
+        into->orphans =
+            rcx_xrealloc(into->orphans, sizeof(*into->orphans) * (into->norphans + from->norphans));
+        memcpy(into->orphans + into->norphans, from->orphans, sizeof(*from->orphans) * from->norphans);
+        into->norphans += from->norphans;
+    }
+    for (size_t i = 0; i < from->nnotes; i++) {
+        fprintf(stderr, "recap: verify: %s\n", from->notes[i]);
+        rv_report_note(into, from->notes[i]);
+        free(from->notes[i]);
+    }
+    free(from->items);
+    free(from->orphans);
+    free(from->notes);
+    *from = (rv_report_t){0};
+}
+
+int rv_shard_verify(const rv_specs_t *specs, char *const *paths, int n, int threads, bool keep,
+                    rv_report_t *report)
+{
+    if (threads < 1)
+        threads = 1;
+    range_t *ranges = NULL;
+    size_t nr = 0;
+    void **maps = calloc((size_t)n, sizeof(*maps));
+    size_t *sizes = calloc((size_t)n, sizeof(*sizes));
+    int rc = 0;
+    for (int f = 0; f < n && rc == 0; f++) {
+        int fd = open(paths[f], O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) != 0 || st.st_size == 0) {
+            fprintf(stderr, "recap: verify: %s: %s\n", paths[f], fd < 0 ? strerror(errno) : "empty");
+            if (fd >= 0)
+                close(fd);
+            rc = -1;
+            break;
+        }
+        sizes[f] = (size_t)st.st_size;
+        maps[f] = mmap(NULL, sizes[f], PROT_READ, MAP_PRIVATE, fd, 0);
+        close(fd);
+        if (maps[f] == MAP_FAILED) {
+            maps[f] = NULL;
+            fprintf(stderr, "recap: verify: %s: cannot map it: %s\n", paths[f], strerror(errno));
+            rc = -1;
+            break;
+        }
+        const char *base = maps[f];
+        const char *first = memchr(base, '\n', sizes[f]); /* the header line, already checked */
+        size_t pos = first ? (size_t)(first - base) + 1 : sizes[f];
+        for (int k = 0; k < threads && pos < sizes[f]; k++) {
+            size_t end = k == threads - 1 ? sizes[f] : pos + (sizes[f] - pos) / (size_t)(threads - k);
+            const char *nl = end < sizes[f] ? memchr(base + end, '\n', sizes[f] - end) : NULL;
+            end = nl ? (size_t)(nl - base) + 1 : sizes[f];
+            ranges = rcx_xrealloc(ranges, sizeof(*ranges) * (nr + 1));
+            ranges[nr++] = (range_t){.name = paths[f],
+                                     .base = base,
+                                     .start = pos,
+                                     .end = end,
+                                     .last = end == sizes[f],
+                                     .rep = {.require_spec = report->require_spec}};
+            pos = end;
+        }
+    }
+    if (rc == 0) {
+        pthread_t *th = calloc((size_t)threads, sizeof(*th));
+        job_t *jobs = calloc((size_t)threads, sizeof(*jobs));
+        gate_t gate = {.lock = PTHREAD_MUTEX_INITIALIZER, .open = PTHREAD_COND_INITIALIZER};
+        for (int t = 0; t < threads; t++)
+            jobs[t] = (job_t){specs, ranges, nr, threads, t, keep, &gate};
+        int started = 1; /* thread 0 is this one */
+        while (started < threads && pthread_create(&th[started], NULL, worker, &jobs[started]) == 0)
+            started++;
+        pthread_barrier_init(&gate.counted, NULL, (unsigned)started);
+        pthread_mutex_lock(&gate.lock);
+        gate.threads = started;
+        gate.go = true;
+        pthread_cond_broadcast(&gate.open);
+        pthread_mutex_unlock(&gate.lock);
+        worker(&jobs[0]);
+        for (int t = 1; t < started; t++)
+            pthread_join(th[t], NULL);
+        pthread_barrier_destroy(&gate.counted);
+        free(th);
+        free(jobs);
+        bool torn = false;
+        for (size_t i = 0; i < nr; i++) {
+            if (torn &&
+                ranges[i].name == ranges[i - 1].name) { /* after a torn line nothing of that file counts */
+                rv_report_free(&ranges[i].rep);
+                continue;
+            }
+            torn = ranges[i].torn;
+            if (ranges[i].input_error)
+                rc = -1;
+            join(report, &ranges[i].rep);
+        }
+    }
+    for (int f = 0; f < n; f++)
+        if (maps[f] != NULL)
+            munmap(maps[f], sizes[f]);
+    free(maps);
+    free(sizes);
+    free(ranges);
+    return rc;
+}
