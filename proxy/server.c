@@ -2,6 +2,7 @@
 #include "proxy.h"
 
 #include "../common/log.h"
+#include "../common/net.h"
 #include "config.h"
 #include "control.h"
 #include "recorder.h"
@@ -18,7 +19,6 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -171,40 +171,11 @@ static SSL_CTX *make_tls(const recap_proxy_config_t *cfg, rcx_err_t *err)
 /* Says at start-up whether the upstream answers a TCP connect; never fatal (it may come up later). */
 static void probe_upstream(const h2o_url_t *url)
 {
-    char host[256], port[8];
+    char host[256], port[8], why[300];
     snprintf(host, sizeof(host), "%.*s", (int)url->host.len, url->host.base);
     snprintf(port, sizeof(port), "%u", h2o_url_get_port(url));
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
-    int gai = getaddrinfo(host, port, &hints, &res);
-    if (gai != 0) {
-        rcx_log_warn("upstream %s:%s cannot be resolved now (%s); calls get 502 until it can", host, port,
-                     gai_strerror(gai));
-        return;
-    }
-    int ok = 0, saved = ECONNREFUSED;
-    for (struct addrinfo *ai = res; ai != NULL && !ok; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            continue;
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-            ok = 1;
-        } else if (errno == EINPROGRESS) {
-            struct pollfd p = {.fd = fd, .events = POLLOUT};
-            int e = 0;
-            socklen_t el = sizeof(e);
-            if (poll(&p, 1, 1000) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == 0)
-                ok = 1;
-            else
-                saved = e ? e : ETIMEDOUT;
-        } else {
-            saved = errno;
-        }
-        close(fd);
-    }
-    freeaddrinfo(res);
-    if (!ok)
-        rcx_log_warn("upstream %s:%s is not reachable now (%s); calls get 502 until it is", host, port,
-                     strerror(saved));
+    if (rcx_tcp_probe(host, port, 1000, why, sizeof(why)) != 0)
+        rcx_log_warn("upstream %s:%s is not reachable now (%s); calls get 502 until it is", host, port, why);
 }
 
 static void on_writer_progress(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)

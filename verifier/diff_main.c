@@ -67,11 +67,11 @@ int rv_load_calls(const char *path, const char *verb, rv_calls_t *out)
     return 0;
 }
 
-static int load_noise(const char *path, rv_noise_t *noise)
+int rv_load_noise(const char *path, const char *verb, rv_noise_t *noise)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL) {
-        fprintf(stderr, "recap: diff: %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "recap: %s: %s: %s\n", verb, path, strerror(errno));
         return -1;
     }
     char line[4096];
@@ -87,9 +87,9 @@ static int load_noise(const char *path, rv_noise_t *noise)
         if (strncmp(s, "status", 6) != 0 && strncmp(s, "response.", 9) != 0 && strncmp(s, "db", 2) != 0 &&
             strcmp(s, "request.path") != 0) {
             fprintf(stderr,
-                    "recap: diff: %s:%lu:1: '%s' is not a path (status, request.path, response.body..., "
+                    "recap: %s: %s:%lu:1: '%s' is not a path (status, request.path, response.body..., "
                     "response.headers..., db...)\n",
-                    path, n, s);
+                    verb, path, n, s);
             fclose(f);
             return -1;
         }
@@ -227,7 +227,7 @@ int rv_diff_main(int argc, char **argv)
     rv_calls_t a = {0}, b = {0};
     int code = 2;
     for (size_t i = 0; i < nnoise; i++)
-        if (load_noise(noise_files[i], &noise) != 0)
+        if (rv_load_noise(noise_files[i], "diff", &noise) != 0)
             goto out;
     if (learn[0] != NULL) {
         rv_calls_t x = {0}, y = {0};

@@ -26,6 +26,10 @@ typedef struct rv_calls {
 int rv_load_calls(const char *path, const char *verb, rv_calls_t *out);
 void rv_calls_free(rv_calls_t *c);
 
+/** Adds the paths of a noise file (one per line, # comments); -1 with "recap: VERB: file:line:1: ..." on
+ * stderr. */
+int rv_load_noise(const char *path, const char *verb, rv_noise_t *noise);
+
 /** The readable report; true when the runs are the same. */
 bool rv_diff_print(FILE *out, const rv_diff_t *d, size_t na, size_t nb);
 

@@ -3,6 +3,7 @@
 
 #include "../common/buf.h"
 #include "../common/capture_reader.h"
+#include "../common/net.h"
 #include "diff.h"
 #include "diff_main.h"
 #include "match.h"
@@ -13,9 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <openssl/evp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,35 +238,12 @@ static int check_target(const char *url, char *why, size_t whysz)
     snprintf(host, sizeof(host), "%.*s", (int)hl, h);
     if (h[hl] == ':')
         snprintf(port, sizeof(port), "%.*s", (int)strcspn(h + hl + 1, "/"), h + hl + 1);
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
-    if (getaddrinfo(host, port, &hints, &res) != 0) {
-        snprintf(why, whysz, "target %s: cannot resolve %s", url, host);
+    char reason[300];
+    if (rcx_tcp_probe(host, port, 2000, reason, sizeof(reason)) != 0) {
+        snprintf(why, whysz, "target %s is not reachable: %s", url, reason);
         return -1;
     }
-    int ok = 0, err = ECONNREFUSED;
-    for (struct addrinfo *ai = res; ai && !ok; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            continue;
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-            ok = 1;
-        } else if (errno == EINPROGRESS) {
-            struct pollfd p = {.fd = fd, .events = POLLOUT};
-            int e = 0;
-            socklen_t el = sizeof(e);
-            if (poll(&p, 1, 2000) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == 0)
-                ok = 1;
-            else
-                err = e ? e : ETIMEDOUT;
-        } else {
-            err = errno;
-        }
-        close(fd);
-    }
-    freeaddrinfo(res);
-    if (!ok)
-        snprintf(why, whysz, "target %s is not reachable: %s", url, strerror(err));
-    return ok ? 0 : -1;
+    return 0;
 }
 
 static size_t collect(char *p, size_t size, size_t n, void *arg)
@@ -574,22 +550,8 @@ int rv_replay_main(int argc, char **argv)
     char why[512];
     if (rv_load_calls(baseline, "replay", &base) != 0)
         goto out;
-    if (noise_file) {
-        /* the same file format as recap diff --noise */
-        FILE *f = fopen(noise_file, "r");
-        if (f == NULL) {
-            fprintf(stderr, "recap: replay: %s: %s\n", noise_file, strerror(errno));
-            goto out;
-        }
-        char line[4096];
-        while (fgets(line, sizeof(line), f)) {
-            char *s = line + strspn(line, " \t");
-            s[strcspn(s, "#\r\n")] = '\0';
-            if (*s)
-                rv_noise_add(&noise, s);
-        }
-        fclose(f);
-    }
+    if (noise_file && rv_load_noise(noise_file, "replay", &noise) != 0)
+        goto out;
     if (check_target(r.target, why, sizeof(why)) != 0) {
         fprintf(stderr, "recap: replay: %s\n", why);
         goto out;
