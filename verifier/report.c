@@ -173,7 +173,7 @@ int rv_write_file(const char *path, const char *verb, int (*fn)(FILE *out, const
 
 /* ---- terminal ---- */
 
-int rv_report_term(FILE *out, const rv_report_t *r, bool color)
+int rv_report_term(FILE *out, const rv_report_t *r, bool color, bool quiet)
 {
     const char *red = color ? "\033[31m" : "", *green = color ? "\033[32m" : "",
                *yellow = color ? "\033[33m" : "", *bold = color ? "\033[1m" : "",
@@ -195,7 +195,7 @@ int rv_report_term(FILE *out, const rv_report_t *r, bool color)
                 red, off, r->orphans[i].capture, r->orphans[i].line, r->orphans[i].summary,
                 r->orphans_pos.file, r->orphans_pos.line, r->orphans_pos.col);
     size_t shown = 0;
-    for (size_t i = 0; i < r->n && r->unmatched > 0; i++) {
+    for (size_t i = 0; i < r->n && r->unmatched > 0 && !(quiet && !r->require_spec); i++) {
         const rv_item_t *it = &r->items[i];
         if (it->spec != NULL)
             continue;

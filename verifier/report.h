@@ -75,7 +75,8 @@ void rv_escape_markup(FILE *out, const char *s, size_t n);
  * message on stderr ("recap: <verb>: cannot write PATH: why"). */
 int rv_write_file(const char *path, const char *verb, int (*fn)(FILE *out, const void *arg), const void *arg);
 
-int rv_report_term(FILE *out, const rv_report_t *r, bool color);
+/** quiet: calls without a spec are only counted (unless --require-spec makes them failures). */
+int rv_report_term(FILE *out, const rv_report_t *r, bool color, bool quiet);
 int rv_report_json(FILE *out, const rv_report_t *r);
 int rv_report_junit(FILE *out, const rv_report_t *r);
 int rv_report_html(FILE *out, const rv_report_t *r);

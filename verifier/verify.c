@@ -78,7 +78,7 @@ int rv_verify_main(int argc, char **argv)
     };
     const char *specs_path = getenv("RECAP_SPECS"), *junit = NULL, *json = NULL, *html = NULL,
                *color = "auto";
-    bool require = false;
+    bool require = false, quiet = false;
     int jobs = 0; /* 0: one per core */
     optind = 1;
     opterr = 0;
@@ -109,6 +109,7 @@ int rv_verify_main(int argc, char **argv)
             }
             break;
         case OPT_QUIET:
+            quiet = true;
             break;
         case OPT_JOBS: {
             char *end;
@@ -197,7 +198,7 @@ int rv_verify_main(int argc, char **argv)
         }
     }
     bool tty = strcmp(color, "always") == 0 || (strcmp(color, "auto") == 0 && isatty(STDOUT_FILENO));
-    rv_report_term(stdout, &report, tty);
+    rv_report_term(stdout, &report, tty, quiet);
     fflush(stdout);
     int wrc = 0;
     if (junit)

@@ -149,3 +149,17 @@ def test_several_captures_at_once_share_saved_values(record_demo, tmp_path):
     out = verify(str(a), str(b), "--specs", SPECS)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "12 calls: 12 passed" in out.stdout
+
+
+def test_calls_without_a_spec_are_listed_unless_quiet(record_demo):
+    cap = record_demo()
+    only = os.path.join(SPECS, "errors.yaml")  # the five error and health steps
+    out = verify(cap, "--specs", only)
+    assert out.returncode == 0, out.stdout
+    assert "NO SPEC #1 POST /api/v1/organizations -> 201" in out.stdout
+    quiet = verify(cap, "--specs", only, "--quiet")
+    assert quiet.returncode == 0 and "NO SPEC" not in quiet.stdout
+    assert quiet.stdout.strip() == "PASS: 12 calls: 5 passed, 0 failed, 7 without a spec"
+    strict = verify(cap, "--specs", only, "--quiet", "--require-spec")
+    assert strict.returncode == 1
+    assert "FAIL #1 POST /api/v1/organizations -> 201" in strict.stdout  # failures are always listed
