@@ -348,6 +348,8 @@ static const char *not_ready(void *arg)
         return "shutting down";
     if (s->cdc != NULL && !atomic_load(&recap_cdc_stats(s->cdc)->streaming))
         return "not streaming from the database (the log says why)";
+    if (s->linker != NULL && !recap_linker_up(s->linker)) /* the loop has not yet heard the stream is up */
+        return "not streaming from the database yet";
     return NULL;
 }
 
