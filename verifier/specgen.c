@@ -301,6 +301,18 @@ static void yaml_string(rcx_buf_t *b, const char *s)
     json_decref(j);
 }
 
+/* A name written as it is (a table's): plain when it is safe, else double-quoted. */
+static void yaml_name(rcx_buf_t *b, const char *k)
+{
+    bool plain = *k != '\0' && *k != '$';
+    for (const char *p = k; *p && plain; p++)
+        plain = isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '.';
+    if (plain)
+        put(b, k);
+    else
+        yaml_string(b, k);
+}
+
 static void yaml_key(rcx_buf_t *b, const char *k)
 {
     if (k[0] == '$') { /* a field whose name starts with $ is written $$ (a $ key is a matcher) */
@@ -517,7 +529,7 @@ static void emit_db(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t
                 shown = name;
         }
         putf(b, "\n          ");
-        yaml_key(b, shown);
+        yaml_name(b, shown);
         put(b, ":");
         for (int op = 0; op < 3; op++) {
             long long lo = -1, hi = -1;
