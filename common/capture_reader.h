@@ -28,7 +28,7 @@ rcx_reader_t *rcx_reader_open(const char *path, rcx_err_t *err);
 const json_t *rcx_reader_header(const rcx_reader_t *r);
 
 /**
- * Reads the next record ("call", "orphan", "tx", ...); later header lines are
+ * Reads the next record ("call", "orphan", ...); later header lines are
  * checked and skipped. Returns 1 with *rec (a new reference the caller
  * owns), 0 at end of file, -1 on error (err says where; reading may continue
  * after a bad line, except when rcx_reader_torn() is true).

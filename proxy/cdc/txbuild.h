@@ -1,6 +1,8 @@
 /*
  * proxy/cdc/txbuild.h: turns a decoded transaction (Begin, changes,
- * messages, Commit) into one "tx" line of the capture format.
+ * messages, Commit) into one {"type":"tx",...} JSON object: the linker
+ * (proxy/linker.h) embeds it in the call that made it, or writes it as an
+ * "orphan" line.
  *
  * Contract: pure: decoded messages in, JSON text out. Row images are kept up
  * to max_rows changes or max_bytes of JSON per transaction; past either, the
