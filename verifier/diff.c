@@ -4,22 +4,11 @@
 #include "../common/buf.h"
 #include "match.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define WINDOW 64
-
-static bool all_digits(const char *s, size_t n)
-{
-    if (n == 0 || n > 19)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-    return true;
-}
 
 static const char *str_at(const json_t *o, const char *a, const char *b)
 {
@@ -40,7 +29,7 @@ char *rv_call_key(const json_t *call)
             continue;
         }
         size_t n = strcspn(p, "/");
-        if (all_digits(p, n))
+        if (rv_is_digits(p, n))
             rcx_buf_append(&b, "{n}", 3);
         else if (rv_is_uuid(p, n))
             rcx_buf_append(&b, "{uuid}", 6);
@@ -235,10 +224,11 @@ static void compare_paths(ctx_t *c, const json_t *a, const json_t *b)
         size_t na = strcspn(pa, "/"), nb = strcspn(pb, "/");
         char role[600];
         snprintf(role, sizeof(role), "%s path[%d]", c->key, seg);
-        bool ids = (all_digits(pa, na) && all_digits(pb, nb)) || (rv_is_uuid(pa, na) && rv_is_uuid(pb, nb));
+        bool ids =
+            (rv_is_digits(pa, na) && rv_is_digits(pb, nb)) || (rv_is_uuid(pa, na) && rv_is_uuid(pb, nb));
         if (ids) {
-            json_t *x = all_digits(pa, na) ? json_integer(strtoll(pa, NULL, 10)) : json_stringn(pa, na);
-            json_t *y = all_digits(pb, nb) ? json_integer(strtoll(pb, NULL, 10)) : json_stringn(pb, nb);
+            json_t *x = rv_is_digits(pa, na) ? json_integer(strtoll(pa, NULL, 10)) : json_stringn(pa, na);
+            json_t *y = rv_is_digits(pb, nb) ? json_integer(strtoll(pb, NULL, 10)) : json_stringn(pb, nb);
             if (!same_role(c, role, x, y))
                 delta(c, "request.path", json_object_get(json_object_get(a, "request"), "path"),
                       json_object_get(json_object_get(b, "request"), "path"));

@@ -76,6 +76,21 @@ bool rv_is_uuid(const char *s, size_t n)
     return true;
 }
 
+bool rv_is_digits(const char *s, size_t n)
+{
+    if (n == 0 || n > 19)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+bool rv_is_id_segment(const char *s, size_t n)
+{
+    return rv_is_digits(s, n) || rv_is_uuid(s, n);
+}
+
 static bool digits(const char *s, int n)
 {
     for (int i = 0; i < n; i++)

@@ -46,6 +46,12 @@ bool rv_is_date(const char *s);
 /** Whether s[0..n) is a uuid: 8-4-4-4-12 hex digits. */
 bool rv_is_uuid(const char *s, size_t n);
 
+/** Whether s[0..n) is 1 to 19 decimal digits (a generated integer id). */
+bool rv_is_digits(const char *s, size_t n);
+
+/** Whether a path segment s[0..n) is a generated id: digits or a uuid (diff, replay and specgen agree). */
+bool rv_is_id_segment(const char *s, size_t n);
+
 /** A value shown in a message: compact JSON, cut at max bytes (with "..."). */
 void rv_show(rcx_buf_t *out, const json_t *v, size_t max);
 

@@ -106,7 +106,7 @@ void rv_remap_learn(rv_remap_t *m, const char *resource, const json_t *old_body,
 /* The new value of an old one in a role (NULL role: any, when unambiguous). */
 static const json_t *lookup(const rv_remap_t *m, const char *role, const char *value, size_t n)
 {
-    bool digits = n > 0 && n < 20 && strspn(value, "0123456789") >= n;
+    bool digits = rv_is_digits(value, n);
     if (!digits && !rv_is_uuid(value, n))
         return NULL;
     char key[400];
@@ -146,8 +146,7 @@ char *rv_remap_text(const rv_remap_t *m, const char *text, char sep)
         size_t n = strcspn(p, sep == '/' ? "/" : "&=");
         const json_t *to = lookup(m, role[0] ? role : NULL, p, n);
         append_value(&b, to, p, n);
-        bool id = (n > 0 && strspn(p, "0123456789") >= n) || rv_is_uuid(p, n);
-        if (sep == '/' && !id) {
+        if (sep == '/' && !rv_is_id_segment(p, n)) {
             char seg[200];
             snprintf(seg, sizeof(seg), "%.*s", (int)n, p);
             role_of(seg, NULL, role, sizeof(role));
@@ -435,7 +434,7 @@ static long replay_call(run_t *r, rv_remap_t *m, const json_t *call, size_t *dro
         const char *rp = json_string_value(json_object_get(req, "path"));
         for (const char *q = rp ? rp : ""; *q;) {
             size_t n = strcspn(q, "/");
-            if (n > 0 && !(strspn(q, "0123456789") >= n) && !rv_is_uuid(q, n))
+            if (n > 0 && !rv_is_id_segment(q, n))
                 snprintf(resource, sizeof(resource), "%.*s", (int)n, q);
             q += n + (q[n] == '/');
         }

@@ -59,14 +59,6 @@ static void putf(rcx_buf_t *b, const char *fmt, ...)
     rcx_buf_append(b, tmp, n < (int)sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
-static bool is_param_segment(const char *s, size_t n)
-{
-    bool digits = n > 0 && n <= 19;
-    for (size_t i = 0; i < n && digits; i++)
-        digits = isdigit((unsigned char)s[i]);
-    return digits || rv_is_uuid(s, n);
-}
-
 /* "organizations" -> "organization": the name a parameter after this segment gets. */
 static void param_name(const char *prev, size_t n, char *out, size_t outsz)
 {
@@ -93,7 +85,7 @@ static void template_of(const char *path, group_t *g)
         }
         size_t n = strcspn(p, "/");
         rcx_buf_append(&t, "/", 1);
-        if (is_param_segment(p, n)) {
+        if (rv_is_id_segment(p, n)) {
             char name[64];
             param_name(prev, prevn, name, sizeof(name));
             for (size_t i = 0; i < g->nsegs; i++) /* unique names */
@@ -125,7 +117,7 @@ static char *resource_of(const char *path)
         }
         size_t n = strcspn(p, "/");
         bool skip = (n == 3 && strncmp(p, "api", 3) == 0) ||
-                    (n >= 2 && p[0] == 'v' && strspn(p + 1, "0123456789") == n - 1) || is_param_segment(p, n);
+                    (n >= 2 && p[0] == 'v' && strspn(p + 1, "0123456789") == n - 1) || rv_is_id_segment(p, n);
         if (!skip) {
             char name[64];
             size_t k = 0;
