@@ -65,7 +65,7 @@ static void idq_clear(idq_t *q, uint64_t id)
 
 /* A transaction from the stream, kept until it is decided and every record holding it has been handed on. */
 typedef struct txent {
-    uint64_t id, commit_lsn, end_lsn;
+    uint64_t id, commit_lsn;
     char *line; /* the "tx" line until decided */
     size_t len;
     uint32_t refs; /* records holding a copy, not yet handed on */
@@ -84,7 +84,7 @@ struct recap_link {
     uint64_t t_admit, t_start, t_end, t_resume; /* monotonic µs: for "latency_us" */
     uint64_t need;                              /* window-start run it waits for, 0 if none */
     uint64_t fence_seq;                         /* the fence run covering it, 0 if none yet */
-    bool in_core, dead, finished, ended, completed, gated, all_tag, any_ambiguous;
+    bool in_core, finished, ended, completed, gated, all_tag, any_ambiguous;
     rcx_call_t *call;
     recap_inflight_node_t node;
     h2o_timeout_entry_t settle;
@@ -176,11 +176,13 @@ static uint64_t resume_point(recap_linker_t *l)
     }
 }
 
+/* An LSN as a JSON string, after ,"key": (key NULL: the value alone). */
 static void put_lsn(rcx_buf_t *b, const char *key, uint64_t lsn)
 {
     char s[24];
     recap_pgo_format_lsn(lsn, s);
-    rcx_jw_key(b, key, false);
+    if (key != NULL)
+        rcx_jw_key(b, key, false);
     rcx_jw_string(b, s, strlen(s));
 }
 
@@ -217,11 +219,10 @@ static void hand_on(recap_linker_t *l, recap_link_t *k, const char *status, uint
     rcx_buf_append(&b, "{", 1);
     rcx_jw_key(&b, "status", true);
     rcx_jw_string(&b, status, strlen(status));
-    if (strcmp(status, "complete") == 0)
-        l->stats.records_complete++;
-    else
-        l->stats.records_unavailable++;
-    if (strcmp(status, "complete") == 0) {
+    bool complete = strcmp(status, "complete") == 0;
+    l->stats.records_complete += complete;
+    l->stats.records_unavailable += !complete;
+    if (complete) {
         const char *how = k->ntx == 0         ? "none"
                           : k->any_ambiguous  ? "ambiguous"
                           : k->all_tag        ? "tag"
@@ -230,13 +231,10 @@ static void hand_on(recap_linker_t *l, recap_link_t *k, const char *status, uint
         rcx_jw_key(&b, "attribution", false);
         rcx_jw_string(&b, how, strlen(how));
         rcx_jw_key(&b, "window", false);
-        char a[24], c[24];
-        recap_pgo_format_lsn(s, a);
-        recap_pgo_format_lsn(f, c);
         rcx_buf_append(&b, "[", 1);
-        rcx_jw_string(&b, a, strlen(a));
+        put_lsn(&b, NULL, s);
         rcx_buf_append(&b, ",", 1);
-        rcx_jw_string(&b, c, strlen(c));
+        put_lsn(&b, NULL, f);
         rcx_buf_append(&b, "]", 1);
     } else {
         rcx_jw_key(&b, "reason", false);
@@ -254,7 +252,7 @@ static void hand_on(recap_linker_t *l, recap_link_t *k, const char *status, uint
         rcx_buf_append(&b, lat, (size_t)n);
         rcx_buf_append(&b, "}", 1);
     }
-    if (strcmp(status, "complete") == 0 || k->ntx > 0) {
+    if (complete || k->ntx > 0) {
         rcx_jw_key(&b, "transactions", false);
         rcx_buf_append(&b, "[", 1);
         rcx_buf_append(&b, k->txs.base, k->txs.len);
@@ -473,7 +471,6 @@ static void reset(recap_linker_t *l, const char *why, bool closing)
         if (k == NULL || k->completed)
             continue;
         k->in_core = false;
-        k->dead = true;
         if (h2o_timeout_is_linked(&k->settle))
             h2o_timeout_unlink(&k->settle);
     }
@@ -553,7 +550,6 @@ void recap_linker_start_done(recap_linker_t *l, uint64_t upto, bool ok, uint64_t
         } else if (k->in_core) {
             recap_attr_call_drop(&l->core, k->id);
             k->in_core = false;
-            k->dead = true;
             snprintf(l->why, sizeof(l->why), "the window-start query failed");
         }
     }
@@ -611,7 +607,7 @@ void recap_linker_tx(recap_linker_t *l, const recap_cdc_tx_t *tx)
         return;
     }
     txent_t *e = rcx_xmalloc(sizeof(*e));
-    *e = (txent_t){.commit_lsn = tx->commit_lsn, .end_lsn = tx->end_lsn, .line = tx->line, .len = tx->len};
+    *e = (txent_t){.commit_lsn = tx->commit_lsn, .line = tx->line, .len = tx->len};
     e->id = idq_push(&l->txs, e);
     atomic_fetch_add(&l->held_bytes, e->len);
     uint64_t tag_call = 0;

@@ -24,7 +24,6 @@ typedef struct range {
     size_t start, end;
     unsigned long first_line; /* number of the line at start */
     unsigned long lines;      /* newlines in the range */
-    bool last;                /* ends at the end of the file */
     rv_report_t rep;
     bool input_error, torn;
 } range_t;
@@ -240,7 +239,6 @@ int rv_shard_verify(const rv_specs_t *specs, char *const *paths, int n, int thre
                                      .base = base,
                                      .start = pos,
                                      .end = end,
-                                     .last = end == sizes[f],
                                      .rep = {.require_spec = report->require_spec}};
             pos = end;
         }
