@@ -54,6 +54,22 @@ void rv_report_add(rv_report_t *r, const char *capture, unsigned long line, cons
     }
 }
 
+void rv_report_record(rv_report_t *r, const rv_specs_t *specs, const char *capture, unsigned long line,
+                      const json_t *rec, json_t *saved, bool keep)
+{
+    const char *type = json_string_value(json_object_get(rec, "type"));
+    if (type != NULL && strcmp(type, "call") == 0) {
+        rv_outcome_t o = {0};
+        const rv_spec_t *s = rv_select(specs, rec);
+        if (s != NULL)
+            rv_check_call(s, rec, saved, &o);
+        rv_report_add(r, capture, line, rec, &o, keep);
+        rv_outcome_clear(&o);
+    } else if (type != NULL && strcmp(type, "orphan") == 0 && specs->forbid_orphans) {
+        rv_report_add_orphan(r, capture, line, rec);
+    }
+}
+
 void rv_report_add_orphan(rv_report_t *r, const char *capture, unsigned long line, const json_t *orphan)
 {
     rcx_buf_t b;

@@ -55,6 +55,14 @@ typedef struct rv_report {
 void rv_report_add(rv_report_t *r, const char *capture, unsigned long line, const json_t *call,
                    rv_outcome_t *o, bool keep);
 
+/**
+ * One record of a capture into the report: a call is matched to its spec, checked (its saves go into
+ * saved) and added; an orphan is added when a spec file forbids them; other records are not the report's.
+ * The serial and the threaded verify (shard.h) both go through here.
+ */
+void rv_report_record(rv_report_t *r, const rv_specs_t *specs, const char *capture, unsigned long line,
+                      const json_t *rec, json_t *saved, bool keep);
+
 void rv_report_add_orphan(rv_report_t *r, const char *capture, unsigned long line, const json_t *orphan);
 
 void rv_report_note(rv_report_t *r, const char *msg);

@@ -3,7 +3,6 @@
 
 #include "../common/buf.h"
 #include "../common/capture_reader.h"
-#include "check.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -103,19 +102,11 @@ static void check_range(const rv_specs_t *specs, range_t *r, bool keep)
         } else if (rc < 0) {
             note(r, err.msg);
         } else {
-            const char *type = json_string_value(json_object_get(rec, "type"));
-            if (strcmp(type, "header") == 0) {
+            if (strcmp(json_string_value(json_object_get(rec, "type")), "header") == 0) {
                 if (rcx_capture_check_header(r->name, lineno, rec, &err) != 0)
                     note(r, err.msg);
-            } else if (strcmp(type, "call") == 0) {
-                rv_outcome_t o = {0};
-                const rv_spec_t *s = rv_select(specs, rec);
-                if (s != NULL)
-                    rv_check_call(s, rec, saved, &o);
-                rv_report_add(&r->rep, r->name, lineno, rec, &o, keep);
-                rv_outcome_clear(&o);
-            } else if (strcmp(type, "orphan") == 0 && specs->forbid_orphans) {
-                rv_report_add_orphan(&r->rep, r->name, lineno, rec);
+            } else {
+                rv_report_record(&r->rep, specs, r->name, lineno, rec, saved, keep);
             }
             json_decref(rec);
         }

@@ -2,7 +2,6 @@
 #include "verify.h"
 
 #include "../common/capture_reader.h"
-#include "check.h"
 #include "report.h"
 #include "shard.h"
 #include "spec.h"
@@ -183,17 +182,7 @@ int rv_verify_main(int argc, char **argv)
                     break;
                 continue;
             }
-            const char *type = json_string_value(json_object_get(rec, "type"));
-            if (type && strcmp(type, "call") == 0) {
-                rv_outcome_t o = {0};
-                const rv_spec_t *s = rv_select(&specs, rec);
-                if (s != NULL)
-                    rv_check_call(s, rec, saved, &o);
-                rv_report_add(&report, name, rcx_reader_line(readers[i]), rec, &o, html != NULL);
-                rv_outcome_clear(&o);
-            } else if (type && strcmp(type, "orphan") == 0 && specs.forbid_orphans) {
-                rv_report_add_orphan(&report, name, rcx_reader_line(readers[i]), rec);
-            }
+            rv_report_record(&report, &specs, name, rcx_reader_line(readers[i]), rec, saved, html != NULL);
             json_decref(rec);
         }
     }
