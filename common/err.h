@@ -18,4 +18,11 @@ typedef struct rcx_err {
 /** Formats the message (printf-style); a NULL err is allowed and ignored. */
 void rcx_err_set(rcx_err_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/** The message for a flag getopt_long refused in `recap COMMAND`: c is ':' (the flag needs a value) or
+ * anything else (an unknown flag). */
+void rcx_err_flag(rcx_err_t *err, const char *command, int c, const char *flag);
+
+/** The same, printed as "recap: COMMAND: ..." on stderr; returns 2, the exit code of a usage error. */
+int rcx_flag_error(const char *command, int c, const char *flag);
+
 #endif

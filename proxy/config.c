@@ -347,11 +347,8 @@ int recap_proxy_config_parse(recap_proxy_config_t *cfg, int argc, char **argv, r
         case OPT_HELP:
             recap_proxy_config_usage(stdout);
             return 1;
-        case ':':
-            rcx_err_set(err, "%s needs a value (see recap proxy --help)", name);
-            return -1;
-        default:
-            rcx_err_set(err, "unknown flag '%s' (see recap proxy --help)", name);
+        default: /* ':' (a missing value) or an unknown flag */
+            rcx_err_flag(err, "proxy", c, name);
             return -1;
         }
     }

@@ -2,6 +2,7 @@
 #include "diff_main.h"
 
 #include "../common/buf.h"
+#include "../common/err.h"
 #include "../common/capture_reader.h"
 #include "diff.h"
 #include "report.h"
@@ -211,12 +212,8 @@ int rv_diff_main(int argc, char **argv)
         case OPT_HELP:
             usage(stdout);
             return 0;
-        case ':':
-            fprintf(stderr, "recap: diff: %s needs a value (see recap diff --help)\n", name);
-            return 2;
-        default:
-            fprintf(stderr, "recap: diff: unknown flag '%s' (see recap diff --help)\n", name);
-            return 2;
+        default: /* ':' (a missing value) or an unknown flag */
+            return rcx_flag_error("diff", c, name);
         }
     }
     if (argc - optind != 2) {

@@ -2,6 +2,7 @@
 #include "replay.h"
 
 #include "../common/buf.h"
+#include "../common/err.h"
 #include "../common/capture_reader.h"
 #include "../common/net.h"
 #include "diff.h"
@@ -519,12 +520,8 @@ int rv_replay_main(int argc, char **argv)
         case OPT_HELP:
             usage(stdout);
             return 0;
-        case ':':
-            fprintf(stderr, "recap: replay: %s needs a value (see recap replay --help)\n", name);
-            return 2;
-        default:
-            fprintf(stderr, "recap: replay: unknown flag '%s' (see recap replay --help)\n", name);
-            return 2;
+        default: /* ':' (a missing value) or an unknown flag */
+            return rcx_flag_error("replay", c, name);
         }
     }
     r.extra_headers = headers;

@@ -2,6 +2,7 @@
 #include "specgen.h"
 
 #include "../common/buf.h"
+#include "../common/err.h"
 #include "../common/capture_reader.h"
 #include "match.h"
 #include "report.h"
@@ -844,12 +845,8 @@ int rv_specgen_main(int argc, char **argv)
                  "path templates, statuses, body shapes with type matchers and references, row changes.\n"
                  "Existing files are left alone unless --force. Exit 0, or 2 for a usage or input error.");
             return 0;
-        case ':':
-            fprintf(stderr, "recap: specgen: %s needs a value (see recap specgen --help)\n", name);
-            return 2;
-        default:
-            fprintf(stderr, "recap: specgen: unknown flag '%s' (see recap specgen --help)\n", name);
-            return 2;
+        default: /* ':' (a missing value) or an unknown flag */
+            return rcx_flag_error("specgen", c, name);
         }
     }
     if (dir == NULL || optind >= argc) {

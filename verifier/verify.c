@@ -2,6 +2,7 @@
 #include "verify.h"
 
 #include "../common/capture_reader.h"
+#include "../common/err.h"
 #include "report.h"
 #include "shard.h"
 #include "spec.h"
@@ -123,12 +124,8 @@ int rv_verify_main(int argc, char **argv)
         case OPT_HELP:
             usage(stdout);
             return 0;
-        case ':':
-            fprintf(stderr, "recap: verify: %s needs a value (see recap verify --help)\n", name);
-            return 2;
-        default:
-            fprintf(stderr, "recap: verify: unknown flag '%s' (see recap verify --help)\n", name);
-            return 2;
+        default: /* ':' (a missing value) or an unknown flag */
+            return rcx_flag_error("verify", c, name);
         }
     }
     if (optind >= argc) {

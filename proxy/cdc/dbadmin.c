@@ -2,6 +2,7 @@
 #include "dbadmin.h"
 
 #include "../../common/buf.h"
+#include "../../common/err.h"
 
 #include <getopt.h>
 #include <libpq-fe.h>
@@ -375,12 +376,8 @@ int recap_db_main(int argc, char **argv)
         case O_HELP:
             usage(stdout);
             return 0;
-        case ':':
-            fprintf(stderr, "recap: db: %s needs a value (see recap db --help)\n", argv[optind - 1]);
-            return 2;
-        default:
-            fprintf(stderr, "recap: db: unknown flag '%s' (see recap db --help)\n", argv[optind - 1]);
-            return 2;
+        default: /* ':' (a missing value) or an unknown flag */
+            return rcx_flag_error("db", c, argv[optind - 1]);
         }
     }
     if (optind != argc - 1) {
