@@ -444,10 +444,12 @@ static long long count_in(const json_t *call, const char *table, int op)
     return n;
 }
 
-/* The single row of a table and operation in a call (borrowed). */
+/* The single row of a table and operation in a call (borrowed); NULL unless the call's changes hold exactly
+ * one (its counts say 1, but only the rows themselves can be listed in a spec). */
 static const json_t *only_row(const json_t *call, const char *table, int op)
 {
     const json_t *found = NULL;
+    size_t rows = 0;
     size_t i, j;
     const json_t *tx, *ch;
     json_array_foreach(json_object_get(json_object_get(call, "db"), "transactions"), i, tx)
@@ -456,12 +458,14 @@ static const json_t *only_row(const json_t *call, const char *table, int op)
         char full[600];
         snprintf(full, sizeof(full), "%s.%s", sv(json_object_get(ch, "schema")),
                  sv(json_object_get(ch, "table")));
-        if (strcmp(full, table) == 0 && strcmp(sv(json_object_get(ch, "op")), ops[op]) == 0)
+        if (strcmp(full, table) == 0 && strcmp(sv(json_object_get(ch, "op")), ops[op]) == 0) {
+            rows++;
             found = op == 2 ? (json_object_get(ch, "old") ? json_object_get(ch, "old")
                                                           : json_object_get(ch, "key"))
                             : json_object_get(ch, "new");
+        }
     }
-    return found;
+    return rows == 1 ? found : NULL;
 }
 
 static void emit_db(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t n)
