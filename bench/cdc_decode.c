@@ -6,8 +6,8 @@
  * transaction builder that writes the JSON of every row, and prints row
  * changes per second for each. Usage: cdc_decode FRAMES.txt [SECONDS]
  */
-#include "../proxy/cdc/txbuild.h"
-#include "../tests/unit/frames.h"
+#include "core/txbuild.h"
+#include "tests/unit/frames.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,44 +42,44 @@ int main(int argc, char **argv)
             rels[nr++] = frames[i];
     }
 
-    recap_pgo_decoder_t dec;
-    recap_pgo_decoder_init(&dec);
-    recap_pgo_msg_t m;
+    core_pgo_decoder_t dec;
+    core_pgo_decoder_init(&dec);
+    core_pgo_msg_t m;
     rcx_err_t err;
     uint64_t count = 0;
     double t0 = now(), t;
     do {
         for (int rep = 0; rep < 1000; rep++)
             for (size_t i = 0; i < nc; i++)
-                count += recap_pgo_decode(&dec, changes[i].bytes, changes[i].len, &m, &err) == 0;
+                count += core_pgo_decode(&dec, changes[i].bytes, changes[i].len, &m, &err) == 0;
     } while ((t = now()) - t0 < secs);
     double decode_rate = (double)count / (t - t0);
 
-    recap_relcache_t rc;
-    recap_relcache_init(&rc);
+    core_relcache_t rc;
+    core_relcache_init(&rc);
     for (size_t i = 0; i < nr; i++) {
-        recap_pgo_decode(&dec, rels[i].bytes, rels[i].len, &m, &err);
-        recap_relcache_put(&rc, &m);
+        core_pgo_decode(&dec, rels[i].bytes, rels[i].len, &m, &err);
+        core_relcache_put(&rc, &m);
     }
-    recap_txbuild_opts_t opts = {.max_rows = UINT64_MAX, .max_bytes = SIZE_MAX};
-    recap_txbuild_t tb;
-    recap_txbuild_init(&tb, &opts);
-    recap_pgo_msg_t begin = {.type = 'B', .u.begin = {.final_lsn = 1, .xid = 1}};
-    recap_pgo_msg_t commit = {.type = 'C', .u.commit = {.commit_lsn = 1, .end_lsn = 2}};
+    core_txbuild_opts_t opts = {.max_rows = UINT64_MAX, .max_bytes = SIZE_MAX};
+    core_txbuild_t tb;
+    core_txbuild_init(&tb, &opts);
+    core_pgo_msg_t begin = {.type = 'B', .u.begin = {.final_lsn = 1, .xid = 1}};
+    core_pgo_msg_t commit = {.type = 'C', .u.commit = {.commit_lsn = 1, .end_lsn = 2}};
     rcx_buf_t out;
     rcx_buf_init(&out, SIZE_MAX);
     count = 0;
     size_t bytes = 0;
     t0 = now();
     do {
-        recap_txbuild_begin(&tb, &begin, &err);
+        core_txbuild_begin(&tb, &begin, &err);
         for (int rep = 0; rep < 100; rep++)
             for (size_t i = 0; i < nc; i++) {
-                recap_pgo_decode(&dec, changes[i].bytes, changes[i].len, &m, &err);
-                count += recap_txbuild_change(&tb, recap_relcache_get(&rc, m.u.change.relid), &m, &err) == 0;
+                core_pgo_decode(&dec, changes[i].bytes, changes[i].len, &m, &err);
+                count += core_txbuild_change(&tb, core_relcache_get(&rc, m.u.change.relid), &m, &err) == 0;
             }
-        out.len = 0;
-        recap_txbuild_commit(&tb, &commit, &out, &err);
+        rcx_buf_reset(&out);
+        core_txbuild_commit(&tb, &commit, &out, &err);
         bytes += out.len;
     } while ((t = now()) - t0 < secs);
     double json_rate = (double)count / (t - t0);
@@ -88,9 +88,9 @@ int main(int argc, char **argv)
     printf("decode + JSON rows:   %12.0f changes/s  (%.0f MB/s of tx lines)\n", json_rate,
            (double)bytes / (t - t0) / 1e6);
     rcx_buf_free(&out);
-    recap_txbuild_dispose(&tb);
-    recap_relcache_dispose(&rc);
-    recap_pgo_decoder_dispose(&dec);
+    core_txbuild_dispose(&tb);
+    core_relcache_dispose(&rc);
+    core_pgo_decoder_dispose(&dec);
     for (size_t i = 0; i < n; i++)
         free(frames[i].bytes);
     return 0;

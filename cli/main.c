@@ -3,12 +3,7 @@
  * own flags and returns the exit code: 0 ok, 1 verification failed, 2 usage or
  * input error.
  */
-#include "../proxy/cdc/dbadmin.h"
-#include "../proxy/proxy.h"
-#include "../verifier/diff_main.h"
-#include "../verifier/replay.h"
-#include "../verifier/specgen.h"
-#include "../verifier/verify.h"
+#include "cli/cli.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -29,21 +24,19 @@ static int version_main(int argc, char **argv)
         puts("usage: recap version\n\nPrints recap's version and the capture format it writes.");
         return 0;
     }
-    if (argc > 1) {
-        fprintf(stderr, "recap: version: unexpected argument '%s'\n", argv[1]);
-        return 2;
-    }
+    if (argc > 1)
+        return cli_fail("version", "unexpected argument '%s'", argv[1]);
     printf("recap %s (capture format 1)\n", RECAP_VERSION);
     return 0;
 }
 
 static const subcommand_t subcommands[] = {
-    {"proxy", recap_proxy_main, "record every call through a reverse proxy"},
-    {"db", recap_db_main, "set up, inspect or tear down what recap needs in PostgreSQL"},
-    {"verify", rv_verify_main, "check captured calls against YAML specs"},
-    {"diff", rv_diff_main, "compare two recorded runs call by call"},
-    {"replay", rv_replay_main, "send a recorded run to a new build, record it, and diff"},
-    {"specgen", rv_specgen_main, "draft specs from recorded calls"},
+    {"proxy", cli_proxy_main, "record every call through a reverse proxy"},
+    {"db", cli_db_main, "set up, inspect or tear down what recap needs in PostgreSQL"},
+    {"verify", cli_verify_main, "check captured calls against YAML specs"},
+    {"diff", cli_diff_main, "compare two recorded runs call by call"},
+    {"replay", cli_replay_main, "send a recorded run to a new build, record it, and diff"},
+    {"specgen", cli_specgen_main, "draft specs from recorded calls"},
     {"version", version_main, "print the version"},
 };
 

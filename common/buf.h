@@ -42,12 +42,36 @@ void rcx_buf_append_slow(rcx_buf_t *b, const void *p, size_t n);
 /** Appends a NUL-terminated string including its NUL (for packed lists). */
 void rcx_buf_append_cstr(rcx_buf_t *b, const char *p, size_t n);
 
+/** Appends a NUL-terminated string (without its NUL; inline, so a literal's length is known at compile time).
+ */
+static inline void rcx_buf_puts(rcx_buf_t *b, const char *s);
+
+/** Appends printf-style text (without a NUL), bounded like rcx_buf_append. */
+void rcx_buf_printf(rcx_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** Keeps the first len bytes (len <= b->len): back to a mark taken from b->len. */
+void rcx_buf_truncate(rcx_buf_t *b, size_t len);
+
+/** Empties the buffer, keeping its storage and bound (seen and truncated start again). */
+void rcx_buf_reset(rcx_buf_t *b);
+
+/**
+ * Ends the buffer with a NUL and hands its bytes to the caller (who frees
+ * them; never NULL, "" when empty); the buffer is left empty and reusable.
+ * The NUL is written even at the bound (the last kept byte gives way to it).
+ */
+char *rcx_buf_take(rcx_buf_t *b);
+
+/** The bytes kept, NUL-terminated (a NUL is added past len, not counted); borrowed. */
+const char *rcx_buf_cstr(rcx_buf_t *b);
+
 /** Frees the bytes; the buffer is empty and reusable with the same bound. */
 void rcx_buf_free(rcx_buf_t *b);
 
-/** malloc/realloc/strdup that abort with a message on failure. */
+/** malloc/realloc/calloc/strdup that abort with a message on failure. */
 void *rcx_xmalloc(size_t n);
 void *rcx_xrealloc(void *p, size_t n);
+void *rcx_xcalloc(size_t count, size_t size);
 char *rcx_xstrndup(const char *p, size_t n);
 
 static inline void rcx_buf_append(rcx_buf_t *b, const void *p, size_t n)
@@ -59,6 +83,11 @@ static inline void rcx_buf_append(rcx_buf_t *b, const void *p, size_t n)
         return;
     }
     rcx_buf_append_slow(b, p, n);
+}
+
+static inline void rcx_buf_puts(rcx_buf_t *b, const char *s)
+{
+    rcx_buf_append(b, s, strlen(s));
 }
 
 #endif

@@ -1,5 +1,5 @@
 /* common/capture.c: the call record and its JSON encoding. See capture.h. */
-#include "capture.h"
+#include "common/capture.h"
 
 #include <stdio.h>
 #include <stdlib.h>

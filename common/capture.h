@@ -14,7 +14,7 @@
 #ifndef RCX_CAPTURE_H
 #define RCX_CAPTURE_H
 
-#include "buf.h"
+#include "common/buf.h"
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -1,8 +1,8 @@
 /* common/capture_reader.c: see capture_reader.h. */
-#include "capture_reader.h"
+#include "common/capture_reader.h"
 
-#include "buf.h"
-#include "capture.h"
+#include "common/buf.h"
+#include "common/capture.h"
 
 #include <errno.h>
 #include <stdio.h>

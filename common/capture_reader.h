@@ -12,7 +12,7 @@
 #ifndef RCX_CAPTURE_READER_H
 #define RCX_CAPTURE_READER_H
 
-#include "err.h"
+#include "common/err.h"
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -1,5 +1,5 @@
 /* common/err.c: see err.h. */
-#include "err.h"
+#include "common/err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,12 +20,4 @@ void rcx_err_flag(rcx_err_t *err, const char *command, int c, const char *flag)
         rcx_err_set(err, "%s needs a value (see recap %s --help)", flag, command);
     else
         rcx_err_set(err, "unknown flag '%s' (see recap %s --help)", flag, command);
-}
-
-int rcx_flag_error(const char *command, int c, const char *flag)
-{
-    rcx_err_t err;
-    rcx_err_flag(&err, command, c, flag);
-    fprintf(stderr, "recap: %s: %s\n", command, err.msg);
-    return 2;
 }

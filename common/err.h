@@ -4,7 +4,8 @@
  * Contract: library functions that can fail on bad input fill an rcx_err_t
  * supplied by the caller (never allocated) and return -1 or NULL. The message
  * is one line, already prefixed with its position ("file:line:col: ") when
- * there is one; the CLI prints it as "recap: <verb>: <msg>" and exits 2.
+ * there is one; the CLI (cli/cli.h) prints it as "recap: <verb>: <msg>" and exits 2.
+ * Libraries never print and never exit.
  */
 #ifndef RCX_ERR_H
 #define RCX_ERR_H
@@ -21,8 +22,5 @@ void rcx_err_set(rcx_err_t *err, const char *fmt, ...) __attribute__((format(pri
 /** The message for a flag getopt_long refused in `recap COMMAND`: c is ':' (the flag needs a value) or
  * anything else (an unknown flag). */
 void rcx_err_flag(rcx_err_t *err, const char *command, int c, const char *flag);
-
-/** The same, printed as "recap: COMMAND: ..." on stderr; returns 2, the exit code of a usage error. */
-int rcx_flag_error(const char *command, int c, const char *flag);
 
 #endif

@@ -1,5 +1,5 @@
 /* common/jsonw.c: see jsonw.h. */
-#include "jsonw.h"
+#include "common/jsonw.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -135,16 +135,16 @@ static void escape_into(rcx_buf_t *b, const unsigned char *p, size_t n, bool len
 
 void rcx_jw_string(rcx_buf_t *b, const char *p, size_t n)
 {
-    rcx_buf_append(b, "\"", 1);
+    rcx_buf_puts(b, "\"");
     escape_into(b, (const unsigned char *)p, n, false);
-    rcx_buf_append(b, "\"", 1);
+    rcx_buf_puts(b, "\"");
 }
 
 void rcx_jw_string_lenient(rcx_buf_t *b, const char *p, size_t n)
 {
-    rcx_buf_append(b, "\"", 1);
+    rcx_buf_puts(b, "\"");
     escape_into(b, (const unsigned char *)p, n, true);
-    rcx_buf_append(b, "\"", 1);
+    rcx_buf_puts(b, "\"");
 }
 
 void rcx_jw_int(rcx_buf_t *b, int64_t v)
@@ -174,8 +174,8 @@ void rcx_jw_base64(rcx_buf_t *b, const char *p, size_t n)
     size_t out = 4 * ((n + 2) / 3);
     char *tmp = rcx_xmalloc(out + 1);
     EVP_EncodeBlock((unsigned char *)tmp, (const unsigned char *)p, (int)n);
-    rcx_buf_append(b, "\"", 1);
+    rcx_buf_puts(b, "\"");
     rcx_buf_append(b, tmp, out);
-    rcx_buf_append(b, "\"", 1);
+    rcx_buf_puts(b, "\"");
     free(tmp);
 }

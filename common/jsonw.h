@@ -13,7 +13,7 @@
 #ifndef RCX_JSONW_H
 #define RCX_JSONW_H
 
-#include "buf.h"
+#include "common/buf.h"
 
 #include <stdbool.h>
 #include <stdint.h>

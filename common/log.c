@@ -1,5 +1,5 @@
 /* common/log.c: see log.h. */
-#include "log.h"
+#include "common/log.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>

@@ -1,5 +1,5 @@
 /* common/net.c: see net.h. */
-#include "net.h"
+#include "common/net.h"
 
 #include <errno.h>
 #include <netdb.h>

@@ -1,5 +1,5 @@
 /* proxy/barrier.c: see barrier.h. */
-#include "barrier.h"
+#include "proxy/barrier.h"
 
 void recap_inflight_init(recap_inflight_t *t)
 {

@@ -1,20 +1,17 @@
 /*
- * proxy/config.h: the proxy's settings, from flags with environment fallbacks.
+ * proxy/config.h: the proxy's settings (cli/proxy.c fills them from flags
+ * and the environment).
  *
- * Contract: recap_proxy_config_parse() fills a config from argv and the
- * environment (flags win). Strings point into argv/environ or into storage
- * owned by the config (freed by recap_proxy_config_free). On bad input it
- * returns -1 with a one-line message in err; it prints help itself and
- * returns 1 for --help. No I/O beyond reading the environment.
+ * Contract: strings are borrowed (argv, environ); the redaction lists are
+ * owned by the config and freed by recap_proxy_config_free. Pure.
  */
 #ifndef RECAP_PROXY_CONFIG_H
 #define RECAP_PROXY_CONFIG_H
 
-#include "../common/err.h"
+#include "common/err.h"
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 typedef struct recap_proxy_config {
     const char *listen;         /* host:port for proxied traffic (RECAP_LISTEN) */
@@ -43,13 +40,14 @@ typedef struct recap_proxy_config {
     const char *log_level;
 } recap_proxy_config_t;
 
-/** Parses argv (argv[0] is "proxy"). 0 ok, 1 help printed, -1 error in err. */
-int recap_proxy_config_parse(recap_proxy_config_t *cfg, int argc, char **argv, rcx_err_t *err);
+/** The defaults, with the headers always redacted (Authorization, Cookie, Set-Cookie, Proxy-Authorization).
+ */
+void recap_proxy_config_defaults(recap_proxy_config_t *cfg);
 
-/** Writes the --help text. */
-void recap_proxy_config_usage(FILE *out);
+/** Appends v to a NULL-terminated list of n names (growing it). */
+void recap_proxy_config_push(const char ***list, size_t *n, const char *v);
 
-/** Frees what parse allocated. */
+/** Frees the lists (the strings are borrowed). */
 void recap_proxy_config_free(recap_proxy_config_t *cfg);
 
 /** Splits "host:port" / "[v6]:port" / ":port" / "port". 0 ok, -1 bad. host is "" for any. */

@@ -1,8 +1,8 @@
 /* proxy/control.c: the control API. See control.h. */
-#include "control.h"
+#include "proxy/control.h"
 
-#include "../common/log.h"
-#include "metrics.h"
+#include "common/log.h"
+#include "proxy/metrics.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -18,8 +18,8 @@
 #ifndef RECAP_CONTROL_H
 #define RECAP_CONTROL_H
 
-#include "recorder.h"
-#include "ring.h"
+#include "proxy/recorder.h"
+#include "proxy/ring.h"
 
 typedef struct recap_control {
     recap_recorder_t *rec;

@@ -1,7 +1,8 @@
 /* proxy/encode.c: see encode.h. */
-#include "encode.h"
+#include "proxy/encode.h"
 
-#include "../common/jsonw.h"
+#include "common/codec.h"
+#include "common/jsonw.h"
 
 #include <string.h>
 #include <strings.h>
@@ -92,7 +93,7 @@ static void encode_headers(rcx_buf_t *b, const rcx_msg_t *msg, const recap_redac
         h[i].vlen = strlen(h[i].value);
         p = h[i].value + h[i].vlen + 1;
     }
-    rcx_buf_append(b, "\"headers\":{", 11);
+    rcx_buf_puts(b, "\"headers\":{");
     bool first = true;
     for (size_t i = 0; i < msg->nheaders; i++) {
         bool repeat = false; /* headers are few: quadratic is fine */
@@ -101,10 +102,10 @@ static void encode_headers(rcx_buf_t *b, const rcx_msg_t *msg, const recap_redac
         if (repeat)
             continue;
         if (!first)
-            rcx_buf_append(b, ",", 1);
+            rcx_buf_puts(b, ",");
         first = false;
         rcx_jw_string_lenient(b, h[i].name, h[i].nlen);
-        rcx_buf_append(b, ":", 1);
+        rcx_buf_puts(b, ":");
         if (recap_redact_header(r, h[i].name, h[i].nlen)) {
             rcx_jw_string(b, RECAP_REDACTED, sizeof(RECAP_REDACTED) - 1);
             (*redacted)++;
@@ -123,16 +124,16 @@ static void encode_headers(rcx_buf_t *b, const rcx_msg_t *msg, const recap_redac
         rcx_buf_append(&joined, h[i].value, h[i].vlen);
         for (size_t j = later; j < msg->nheaders; j++) {
             if (h[j].nlen == h[i].nlen && strncasecmp(h[j].name, h[i].name, h[i].nlen) == 0) {
-                rcx_buf_append(&joined, ", ", 2);
+                rcx_buf_puts(&joined, ", ");
                 rcx_buf_append(&joined, h[j].value, h[j].vlen);
             }
         }
         rcx_jw_string_lenient(b, joined.base, joined.len);
         rcx_buf_free(&joined);
     }
-    rcx_buf_append(b, "}", 1);
+    rcx_buf_puts(b, "}");
     if (msg->headers.truncated)
-        rcx_buf_append(b, ",\"headers_truncated\":true", 25);
+        rcx_buf_puts(b, ",\"headers_truncated\":true");
     if (h != stack)
         free(h);
 }
@@ -153,7 +154,7 @@ size_t recap_encode_call(const rcx_call_t *c, const recap_redact_t *r, rcx_buf_t
     size_t redacted = 0;
     char when[32];
     rcx_format_time(&c->started_at, when);
-    rcx_buf_append(b, "{\"type\":\"call\"", 14);
+    rcx_codec_call_open(b);
     rcx_jw_key(b, "seq", false);
     rcx_jw_int(b, (int64_t)c->seq);
     key_str(b, "id", c->id);
@@ -161,7 +162,7 @@ size_t recap_encode_call(const rcx_call_t *c, const recap_redact_t *r, rcx_buf_t
     if (c->test != NULL)
         rcx_jw_string_lenient(b, c->test, strlen(c->test));
     else
-        rcx_buf_append(b, "null", 4);
+        rcx_buf_puts(b, "null");
     key_str(b, "started_at", when);
     /* whole microseconds: exact, and printed without binary-fraction noise */
     rcx_jw_key(b, "duration_us", false);
@@ -173,7 +174,7 @@ size_t recap_encode_call(const rcx_call_t *c, const recap_redact_t *r, rcx_buf_t
     key_str(b, "http", http_version_name(c->http_version));
 
     rcx_jw_key(b, "request", false);
-    rcx_buf_append(b, "{", 1);
+    rcx_buf_puts(b, "{");
     rcx_jw_key(b, "method", true);
     rcx_jw_string_lenient(b, c->method, strlen(c->method));
     key_str(b, "path", c->path);
@@ -188,19 +189,19 @@ size_t recap_encode_call(const rcx_call_t *c, const recap_redact_t *r, rcx_buf_t
     } else {
         rcx_jw_string_lenient(b, c->query, qlen);
     }
-    rcx_buf_append(b, ",", 1);
+    rcx_buf_puts(b, ",");
     encode_headers(b, &c->req, r, &redacted);
     encode_body(b, &c->req, r, &redacted);
-    rcx_buf_append(b, "}", 1);
+    rcx_buf_puts(b, "}");
 
     rcx_jw_key(b, "response", false);
-    rcx_buf_append(b, "{", 1);
+    rcx_buf_puts(b, "{");
     rcx_jw_key(b, "status", true);
     rcx_jw_int(b, c->status);
-    rcx_buf_append(b, ",", 1);
+    rcx_buf_puts(b, ",");
     encode_headers(b, &c->res, r, &redacted);
     encode_body(b, &c->res, r, &redacted);
-    rcx_buf_append(b, "}", 1);
+    rcx_buf_puts(b, "}");
 
     rcx_jw_key(b, "aborted", false);
     rcx_jw_bool(b, c->aborted);
@@ -210,10 +211,10 @@ size_t recap_encode_call(const rcx_call_t *c, const recap_redact_t *r, rcx_buf_t
     if (c->db_json != NULL) {
         rcx_jw_raw(b, c->db_json, strlen(c->db_json));
     } else {
-        rcx_buf_append(b, "{\"status\":", 10);
+        rcx_buf_puts(b, "{\"status\":");
         rcx_jw_string(b, c->db_status, strlen(c->db_status));
-        rcx_buf_append(b, "}", 1);
+        rcx_buf_puts(b, "}");
     }
-    rcx_buf_append(b, "}", 1);
+    rcx_buf_puts(b, "}");
     return redacted;
 }

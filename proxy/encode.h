@@ -11,9 +11,9 @@
 #ifndef RECAP_ENCODE_H
 #define RECAP_ENCODE_H
 
-#include "../common/buf.h"
-#include "../common/capture.h"
-#include "redact.h"
+#include "common/buf.h"
+#include "common/capture.h"
+#include "proxy/redact.h"
 
 size_t recap_encode_call(const rcx_call_t *call, const recap_redact_t *redact, rcx_buf_t *out);
 

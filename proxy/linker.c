@@ -1,10 +1,11 @@
 /* proxy/linker.c: see linker.h. */
-#include "linker.h"
+#include "proxy/linker.h"
 
-#include "../common/jsonw.h"
-#include "../common/log.h"
-#include "attribution.h"
-#include "cdc/pgoutput.h"
+#include "common/codec.h"
+#include "common/jsonw.h"
+#include "common/lsn.h"
+#include "common/log.h"
+#include "core/attribution.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +74,6 @@ typedef struct txent {
 } txent_t;
 
 struct recap_link {
-    recap_linker_t *l;
     uint64_t id;
     char req_id[96];
     void (*go)(void *ctx); /* forwards the request */
@@ -87,7 +87,7 @@ struct recap_link {
     bool in_core, finished, ended, completed, gated, all_tag, any_ambiguous;
     rcx_call_t *call;
     recap_inflight_node_t node;
-    h2o_timeout_entry_t settle;
+    void *settle;  /* the --settle timer (hooks.settle_arm's handle) while it runs */
     rcx_buf_t txs; /* its transactions as JSON objects, comma-separated */
     uint64_t *txids;
     size_t ntx, txids_cap;
@@ -100,10 +100,8 @@ typedef struct fence_map {
 struct recap_linker {
     recap_linker_opts_t opts;
     recap_linker_hooks_t hooks;
-    h2o_loop_t *loop;
     recap_inflight_t *inflight;
-    h2o_timeout_t settle;
-    recap_attr_t core;
+    core_attr_t core;
     idq_t links, txs;
     fence_map_t *fences; /* sent, not yet arrived, oldest first */
     size_t nfences, fences_cap;
@@ -115,22 +113,21 @@ struct recap_linker {
     recap_linker_stats_t stats;
 };
 
-static void on_tx_decided(void *arg, uint64_t tx, recap_attr_how_t how, const uint64_t *calls, size_t n);
+static void on_tx_decided(void *arg, uint64_t tx, core_attr_how_t how, const uint64_t *calls, size_t n);
 static void on_call_complete(void *arg, uint64_t call, uint64_t s, uint64_t f);
 
 static void core_init(recap_linker_t *l)
 {
-    recap_attr_callbacks_t cb = {.tx_decided = on_tx_decided, .call_complete = on_call_complete, .arg = l};
-    recap_attr_init(&l->core, &cb);
+    core_attr_callbacks_t cb = {.tx_decided = on_tx_decided, .call_complete = on_call_complete, .arg = l};
+    core_attr_init(&l->core, &cb);
     l->nfences = 0;
 }
 
-recap_linker_t *recap_linker_new(h2o_loop_t *loop, const recap_linker_opts_t *opts,
-                                 const recap_linker_hooks_t *hooks, recap_inflight_t *inflight)
+recap_linker_t *recap_linker_new(const recap_linker_opts_t *opts, const recap_linker_hooks_t *hooks,
+                                 recap_inflight_t *inflight)
 {
     recap_linker_t *l = rcx_xmalloc(sizeof(*l));
-    *l = (recap_linker_t){.opts = *opts, .hooks = *hooks, .loop = loop, .inflight = inflight};
-    h2o_timeout_init(loop, &l->settle, opts->settle_ms);
+    *l = (recap_linker_t){.opts = *opts, .hooks = *hooks, .inflight = inflight};
     core_init(l);
     return l;
 }
@@ -180,21 +177,33 @@ static uint64_t resume_point(recap_linker_t *l)
 static void put_lsn(rcx_buf_t *b, const char *key, uint64_t lsn)
 {
     char s[24];
-    recap_pgo_format_lsn(lsn, s);
+    rcx_lsn_format(lsn, s);
     if (key != NULL)
         rcx_jw_key(b, key, false);
     rcx_jw_string(b, s, strlen(s));
 }
 
-/* An orphan line from a "tx" line ({"type":"tx",...}): the type changes, resume_lsn is added. */
-static void write_orphan(recap_linker_t *l, const char *line, size_t len, uint64_t resume)
+/* An orphan line from a transaction object. */
+static void write_orphan(recap_linker_t *l, const char *tx, size_t len, uint64_t resume)
 {
     rcx_buf_t b;
     rcx_buf_init(&b, SIZE_MAX);
-    rcx_buf_append(&b, "{\"type\":\"orphan\"", 16);
-    put_lsn(&b, "resume_lsn", resume);
-    rcx_buf_append(&b, line + 12, len - 12);
-    l->hooks.write_line(l->hooks.arg, b.base, b.len, resume);
+    rcx_codec_orphan_line(&b, resume, tx, len);
+    size_t n = b.len;
+    l->hooks.write_line(l->hooks.arg, rcx_buf_take(&b), n, resume);
+}
+
+static void arm_settle(recap_linker_t *l, recap_link_t *k)
+{
+    k->settle = l->hooks.settle_arm(l->hooks.arg, k, l->opts.settle_ms);
+}
+
+static void cancel_settle(recap_linker_t *l, recap_link_t *k)
+{
+    if (k->settle != NULL) {
+        l->hooks.settle_cancel(l->hooks.arg, k->settle);
+        k->settle = NULL;
+    }
 }
 
 static void release_gate(recap_linker_t *l, recap_link_t *k)
@@ -216,7 +225,7 @@ static void hand_on(recap_linker_t *l, recap_link_t *k, const char *status, uint
     uint64_t resume = resume_point(l);
     rcx_buf_t b;
     rcx_buf_init(&b, SIZE_MAX);
-    rcx_buf_append(&b, "{", 1);
+    rcx_buf_puts(&b, "{");
     rcx_jw_key(&b, "status", true);
     rcx_jw_string(&b, status, strlen(status));
     bool complete = strcmp(status, "complete") == 0;
@@ -231,11 +240,11 @@ static void hand_on(recap_linker_t *l, recap_link_t *k, const char *status, uint
         rcx_jw_key(&b, "attribution", false);
         rcx_jw_string(&b, how, strlen(how));
         rcx_jw_key(&b, "window", false);
-        rcx_buf_append(&b, "[", 1);
+        rcx_buf_puts(&b, "[");
         put_lsn(&b, NULL, s);
-        rcx_buf_append(&b, ",", 1);
+        rcx_buf_puts(&b, ",");
         put_lsn(&b, NULL, f);
-        rcx_buf_append(&b, "]", 1);
+        rcx_buf_puts(&b, "]");
     } else {
         rcx_jw_key(&b, "reason", false);
         rcx_jw_string_lenient(&b, l->why, strlen(l->why));
@@ -250,19 +259,18 @@ static void hand_on(recap_linker_t *l, recap_link_t *k, const char *status, uint
                           (unsigned long long)((k->t_resume ? k->t_resume : now) - k->t_end),
                           (unsigned long long)(now - k->t_end));
         rcx_buf_append(&b, lat, (size_t)n);
-        rcx_buf_append(&b, "}", 1);
+        rcx_buf_puts(&b, "}");
     }
     if (complete || k->ntx > 0) {
         rcx_jw_key(&b, "transactions", false);
-        rcx_buf_append(&b, "[", 1);
+        rcx_buf_puts(&b, "[");
         rcx_buf_append(&b, k->txs.base, k->txs.len);
-        rcx_buf_append(&b, "]", 1);
+        rcx_buf_puts(&b, "]");
     }
     if (resume > 0)
         put_lsn(&b, "resume_lsn", resume);
-    rcx_buf_append(&b, "}", 1);
-    rcx_buf_append(&b, "", 1); /* NUL */
-    k->call->db_json = b.base;
+    rcx_buf_puts(&b, "}");
+    k->call->db_json = rcx_buf_take(&b);
     atomic_fetch_sub(&l->held_bytes, k->txs.len);
     rcx_buf_free(&k->txs);
     recap_inflight_remove(l->inflight, &k->node);
@@ -270,28 +278,27 @@ static void hand_on(recap_linker_t *l, recap_link_t *k, const char *status, uint
     bool has_rows = k->ntx > 0;
     k->call = NULL;
     release_gate(l, k);
-    if (h2o_timeout_is_linked(&k->settle))
-        h2o_timeout_unlink(&k->settle);
+    cancel_settle(l, k);
     idq_clear(&l->links, k->id);
     free(k->txids);
     free(k);
     l->hooks.write_call(l->hooks.arg, call, resume, has_rows);
 }
 
-static void on_tx_decided(void *arg, uint64_t tx, recap_attr_how_t how, const uint64_t *calls, size_t n)
+static void on_tx_decided(void *arg, uint64_t tx, core_attr_how_t how, const uint64_t *calls, size_t n)
 {
     recap_linker_t *l = arg;
     txent_t *e = idq_get(&l->txs, tx);
     if (e == NULL)
         return;
     e->decided = true;
-    l->stats.tx_tag += how == RECAP_ATTR_TAG;
-    l->stats.tx_window += how == RECAP_ATTR_WINDOW;
-    l->stats.tx_ambiguous += how == RECAP_ATTR_AMBIGUOUS;
-    l->stats.tx_orphan += how == RECAP_ATTR_ORPHAN;
-    const char *label = how == RECAP_ATTR_TAG      ? "tag"
-                        : how == RECAP_ATTR_WINDOW ? (l->opts.serialize ? "serialized" : "window")
-                                                   : "ambiguous";
+    l->stats.tx_tag += how == CORE_ATTR_TAG;
+    l->stats.tx_window += how == CORE_ATTR_WINDOW;
+    l->stats.tx_ambiguous += how == CORE_ATTR_AMBIGUOUS;
+    l->stats.tx_orphan += how == CORE_ATTR_ORPHAN;
+    const char *label = how == CORE_ATTR_TAG      ? "tag"
+                        : how == CORE_ATTR_WINDOW ? (l->opts.serialize ? "serialized" : "window")
+                                                  : "ambiguous";
     for (size_t i = 0; i < n; i++) {
         recap_link_t *k = idq_get(&l->links, calls[i]);
         if (k == NULL)
@@ -303,15 +310,12 @@ static void on_tx_decided(void *arg, uint64_t tx, recap_attr_how_t how, const ui
         if (k->ntx == 0)
             k->all_tag = true;
         k->txids[k->ntx++] = tx;
-        k->all_tag &= how == RECAP_ATTR_TAG;
-        k->any_ambiguous |= how == RECAP_ATTR_AMBIGUOUS;
+        k->all_tag &= how == CORE_ATTR_TAG;
+        k->any_ambiguous |= how == CORE_ATTR_AMBIGUOUS;
         size_t before = k->txs.len;
         if (k->txs.len > 0)
-            rcx_buf_append(&k->txs, ",", 1);
-        rcx_buf_append(&k->txs, "{", 1);
-        rcx_jw_key(&k->txs, "attribution", true);
-        rcx_jw_string(&k->txs, label, strlen(label));
-        rcx_buf_append(&k->txs, e->line + 12, e->len - 12);
+            rcx_buf_puts(&k->txs, ",");
+        rcx_codec_call_tx(&k->txs, label, e->line, e->len);
         atomic_fetch_add(&l->held_bytes, k->txs.len - before);
         e->refs++;
     }
@@ -381,7 +385,7 @@ static void maybe_fence(recap_linker_t *l)
 {
     if (l->fence_inflight != 0 || !l->up)
         return;
-    uint64_t fid = recap_attr_fence_sent(&l->core);
+    uint64_t fid = core_attr_fence_sent(&l->core);
     if (fid == 0)
         return;
     uint64_t seq = l->hooks.request_fence(l->hooks.arg);
@@ -401,15 +405,15 @@ static void maybe_fence(recap_linker_t *l)
 
 static void end_call(recap_linker_t *l, recap_link_t *k)
 {
-    recap_attr_call_end(&l->core, k->id);
+    core_attr_call_end(&l->core, k->id);
     k->ended = true;
     maybe_fence(l);
 }
 
-static void on_settled(h2o_timeout_entry_t *entry)
+void recap_linker_settled(recap_linker_t *l, recap_link_t *k)
 {
-    recap_link_t *k = H2O_STRUCT_FROM_MEMBER(recap_link_t, settle, entry);
-    end_call(k->l, k);
+    k->settle = NULL; /* the hook's handle is spent */
+    end_call(l, k);
 }
 
 /* The record is here and the window start known: hand it on, or close its window (after --settle). */
@@ -419,10 +423,10 @@ static void after_finish(recap_linker_t *l, recap_link_t *k)
         hand_on(l, k, "complete", k->s, k->f);
     else if (!k->in_core)
         hand_on(l, k, "unavailable", 0, 0);
-    else if (k->ended || h2o_timeout_is_linked(&k->settle))
+    else if (k->ended || k->settle != NULL)
         return; /* its window is closing */
     else if (l->opts.settle_ms > 0)
-        h2o_timeout_link(l->loop, &l->settle, &k->settle);
+        arm_settle(l, k);
     else
         end_call(l, k);
 }
@@ -431,10 +435,10 @@ void recap_linker_end(recap_linker_t *l, recap_link_t *k, void (*resume)(void *c
 {
     if (k->t_end == 0)
         k->t_end = k->t_resume = now_us();
-    if (!k->in_core || k->ended || h2o_timeout_is_linked(&k->settle)) {
+    if (!k->in_core || k->ended || k->settle != NULL) {
         resume(ctx);
     } else if (l->opts.settle_ms > 0) { /* the app may still commit: the response goes, the fence waits */
-        h2o_timeout_link(l->loop, &l->settle, &k->settle);
+        arm_settle(l, k);
         resume(ctx);
     } else {
         k->resume = resume;
@@ -450,7 +454,7 @@ static void reset(recap_linker_t *l, const char *why, bool closing)
     l->closing |= closing;
     l->stats.resets += !closing;
     snprintf(l->why, sizeof(l->why), "%s", why);
-    recap_attr_dispose(&l->core);
+    core_attr_dispose(&l->core);
     core_init(l);
     /* transactions not yet decided go out as orphans: recorded, never dropped */
     for (uint64_t id = l->txs.first; id < l->txs.first + l->txs.n; id++) {
@@ -471,8 +475,7 @@ static void reset(recap_linker_t *l, const char *why, bool closing)
         if (k == NULL || k->completed)
             continue;
         k->in_core = false;
-        if (h2o_timeout_is_linked(&k->settle))
-            h2o_timeout_unlink(&k->settle);
+        cancel_settle(l, k);
     }
     fire_resumes(l, any_link, 0);
     for (uint64_t id = first; id < last; id++) {
@@ -503,13 +506,12 @@ recap_link_t *recap_linker_admit(recap_linker_t *l, const char *id, bool gated, 
                                  void *ctx)
 {
     recap_link_t *k = rcx_xmalloc(sizeof(*k));
-    *k = (recap_link_t){.l = l, .go = go, .ctx = ctx, .in_core = true, .gated = gated};
+    *k = (recap_link_t){.go = go, .ctx = ctx, .in_core = true, .gated = gated};
     snprintf(k->req_id, sizeof(k->req_id), "%s", id);
     rcx_buf_init(&k->txs, SIZE_MAX);
-    k->settle.cb = on_settled;
     k->id = idq_push(&l->links, k);
     k->t_admit = now_us();
-    recap_attr_call_begin(&l->core, k->id);
+    core_attr_call_begin(&l->core, k->id);
     k->need = l->hooks.request_start(l->hooks.arg);
     l->stats.window_starts++;
     return k;
@@ -546,9 +548,9 @@ void recap_linker_start_done(recap_linker_t *l, uint64_t upto, bool ok, uint64_t
         k->need = 0;
         k->t_start = now_us();
         if (k->in_core && ok) {
-            recap_attr_call_start(&l->core, k->id, lsn);
+            core_attr_call_start(&l->core, k->id, lsn);
         } else if (k->in_core) {
-            recap_attr_call_drop(&l->core, k->id);
+            core_attr_call_drop(&l->core, k->id);
             k->in_core = false;
             snprintf(l->why, sizeof(l->why), "the window-start query failed");
         }
@@ -592,7 +594,7 @@ void recap_linker_fence_arrived(recap_linker_t *l, uint64_t seq, uint64_t lsn)
     uint64_t fid = l->fences[i].fid;
     memmove(l->fences, l->fences + i + 1, sizeof(*l->fences) * (l->nfences - i - 1));
     l->nfences -= i + 1;
-    recap_attr_fence_arrived(&l->core, fid, lsn);
+    core_attr_fence_arrived(&l->core, fid, lsn);
     maybe_fence(l);
 }
 
@@ -618,7 +620,7 @@ void recap_linker_tx(recap_linker_t *l, const recap_cdc_tx_t *tx)
                 tag_call = k->id;
         }
     free(tx->tag);
-    recap_attr_tx(&l->core, e->id, e->commit_lsn, tag_call);
+    core_attr_tx(&l->core, e->id, e->commit_lsn, tag_call);
 }
 
 void recap_linker_free(recap_linker_t *l)
@@ -644,6 +646,6 @@ void recap_linker_free(recap_linker_t *l)
     free(l->links.v);
     free(l->txs.v);
     free(l->fences);
-    recap_attr_dispose(&l->core);
+    core_attr_dispose(&l->core);
     free(l);
 }

@@ -19,6 +19,9 @@
  * committed before it is in the capture at or before that line. The writer
  * makes it durable; the stream confirms it and resumes from it.
  *
+ * The states a call goes through here, and what moves it on, are the table in
+ * docs/internals.md ("The linker"); tests/unit/proxy_linker.c drives each row.
+ *
  * Contract: loop thread only (held_bytes may be read from any thread). The
  * linker owns the records handed to it and gives them to hooks.write_call;
  * hooks are called synchronously and must not call back in.
@@ -26,14 +29,9 @@
 #ifndef RECAP_LINKER_H
 #define RECAP_LINKER_H
 
-#ifndef H2O_USE_LIBUV
-#define H2O_USE_LIBUV 0
-#endif
-#include <h2o.h>
-
-#include "../common/capture.h"
-#include "barrier.h"
-#include "cdc/stream.h"
+#include "common/capture.h"
+#include "proxy/barrier.h"
+#include "proxy/cdc/stream.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -49,6 +47,9 @@ typedef struct recap_linker_hooks {
     void (*write_call)(void *arg, rcx_call_t *call, uint64_t resume_lsn, bool has_rows);
     void (*write_line)(void *arg, char *line, size_t len, uint64_t resume_lsn); /* takes line */
     void (*release)(void *arg); /* --serialize: the call through is fenced; let the next one in */
+    /* --settle: call recap_linker_settled(link) once ms have passed; returns a handle for settle_cancel */
+    void *(*settle_arm)(void *arg, recap_link_t *link, uint64_t ms);
+    void (*settle_cancel)(void *arg, void *handle); /* the timer must not fire (the handle is spent) */
     void *arg;
 } recap_linker_hooks_t;
 
@@ -57,8 +58,8 @@ typedef struct recap_linker_opts {
     bool serialize;     /* calls come one at a time: say "serialized" */
 } recap_linker_opts_t;
 
-recap_linker_t *recap_linker_new(h2o_loop_t *loop, const recap_linker_opts_t *opts,
-                                 const recap_linker_hooks_t *hooks, recap_inflight_t *inflight);
+recap_linker_t *recap_linker_new(const recap_linker_opts_t *opts, const recap_linker_hooks_t *hooks,
+                                 recap_inflight_t *inflight);
 
 /** Frees what is held (after recap_linker_flush, nothing). */
 void recap_linker_free(recap_linker_t *l);
@@ -87,6 +88,9 @@ void recap_linker_end(recap_linker_t *l, recap_link_t *link, void (*resume)(void
 /** The call is done: its record (and its inflight node, moved) are handed over; go is not called after. */
 void recap_linker_finish(recap_linker_t *l, recap_link_t *link, rcx_call_t *call,
                          recap_inflight_node_t *node);
+
+/** The --settle timer armed for link fired (its handle is spent: not cancelled after). */
+void recap_linker_settled(recap_linker_t *l, recap_link_t *link);
 
 /** Worker answers, on the loop. */
 void recap_linker_start_done(recap_linker_t *l, uint64_t upto, bool ok, uint64_t lsn);

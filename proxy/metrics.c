@@ -1,5 +1,5 @@
 /* proxy/metrics.c: see metrics.h. */
-#include "metrics.h"
+#include "proxy/metrics.h"
 
 #include <stdio.h>
 #include <string.h>

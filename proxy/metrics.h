@@ -8,10 +8,10 @@
 #ifndef RECAP_METRICS_H
 #define RECAP_METRICS_H
 
-#include "../common/buf.h"
-#include "cdc/stream.h"
-#include "linker.h"
-#include "writer.h"
+#include "common/buf.h"
+#include "proxy/cdc/stream.h"
+#include "proxy/linker.h"
+#include "proxy/writer.h"
 
 #include <stdint.h>
 

@@ -1,16 +1,21 @@
 /*
- * proxy/proxy.h: `recap proxy`, the recording reverse proxy.
+ * proxy/proxy.h: the recording reverse proxy, run.
  *
- * Contract: runs the h2o event loop on the calling thread until SIGTERM or
- * SIGINT, then stops accepting, lets in-flight calls finish (bounded by
- * --shutdown-timeout), writes every record and returns the exit code:
- * 0 after a clean stop, 2 for bad flags or a start-up failure (the message
- * is already printed as one line).
+ * Contract: recap_proxy_run() blocks SIGTERM and SIGINT on the calling thread
+ * (they go to the loop's signalfd), runs the h2o event loop on it until one
+ * arrives, then stops accepting, lets in-flight calls finish (bounded by
+ * shutdown_timeout_ms), writes every record and returns 0. A start-up
+ * failure (a URL that cannot be parsed, a port in use, a capture that cannot
+ * be opened, a database that refuses) returns -1 with one line in err. Call
+ * it once per process: h2o's context lives until exit. Logs through
+ * common/log.h.
  */
 #ifndef RECAP_PROXY_H
 #define RECAP_PROXY_H
 
-/** argv[0] is "proxy". */
-int recap_proxy_main(int argc, char **argv);
+#include "common/err.h"
+#include "proxy/config.h"
+
+int recap_proxy_run(const recap_proxy_config_t *cfg, rcx_err_t *err);
 
 #endif

@@ -1,7 +1,7 @@
 /* proxy/recorder.c: the capture tee around h2o's reverse proxy. See recorder.h. */
-#include "recorder.h"
+#include "proxy/recorder.h"
 
-#include "../common/log.h"
+#include "common/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -27,11 +27,11 @@
 #endif
 #include <h2o.h>
 
-#include "barrier.h"
-#include "config.h"
-#include "linker.h"
-#include "metrics.h"
-#include "writer.h"
+#include "proxy/barrier.h"
+#include "proxy/config.h"
+#include "proxy/linker.h"
+#include "proxy/metrics.h"
+#include "proxy/writer.h"
 
 typedef struct recap_recorder {
     const recap_proxy_config_t *cfg;

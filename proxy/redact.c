@@ -1,5 +1,5 @@
 /* proxy/redact.c: see redact.h. */
-#include "redact.h"
+#include "proxy/redact.h"
 
 #include <string.h>
 #include <strings.h>
@@ -65,7 +65,7 @@ size_t recap_redact_params(const recap_redact_t *r, const char *q, size_t qlen, 
         }
         if (amp == NULL)
             break;
-        rcx_buf_append(out, "&", 1);
+        rcx_buf_puts(out, "&");
         p = amp + 1;
     }
     return n;

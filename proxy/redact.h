@@ -10,7 +10,7 @@
 #ifndef RECAP_REDACT_H
 #define RECAP_REDACT_H
 
-#include "../common/buf.h"
+#include "common/buf.h"
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -1,5 +1,5 @@
 /* proxy/ring.c: see ring.h. */
-#include "ring.h"
+#include "proxy/ring.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -80,7 +80,7 @@ size_t recap_ring_collect(recap_ring_t *ring, uint64_t after, const char *test, 
         if (test != NULL && (e->test == NULL || strcmp(e->test, test) != 0))
             continue;
         rcx_buf_append(out, e->block, e->len);
-        rcx_buf_append(out, "\n", 1);
+        rcx_buf_puts(out, "\n");
         n++;
     }
     pthread_mutex_unlock(&ring->lock);

@@ -10,7 +10,7 @@
 #ifndef RECAP_RING_H
 #define RECAP_RING_H
 
-#include "../common/buf.h"
+#include "common/buf.h"
 
 #include <stddef.h>
 #include <stdint.h>

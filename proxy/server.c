@@ -1,16 +1,16 @@
-/* proxy/server.c: wires the listeners, h2o, the recorder, the writer and the control API. */
-#include "proxy.h"
+/* proxy/server.c: wires the listeners, h2o, the recorder, the writer and the control API. See proxy.h. */
+#include "proxy/proxy.h"
 
-#include "../common/log.h"
-#include "../common/net.h"
-#include "config.h"
-#include "control.h"
-#include "recorder.h"
-#include "cdc/batchq.h"
-#include "cdc/stream.h"
-#include "linker.h"
-#include "ring.h"
-#include "writer.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "proxy/config.h"
+#include "proxy/control.h"
+#include "proxy/recorder.h"
+#include "proxy/cdc/batchq.h"
+#include "proxy/cdc/stream.h"
+#include "proxy/linker.h"
+#include "proxy/ring.h"
+#include "proxy/writer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +36,7 @@
 
 typedef struct server {
     recap_proxy_config_t cfg;
+    recap_redact_t redact;
     h2o_globalconf_t conf;
     h2o_context_t ctx;
     h2o_evloop_t *loop;
@@ -54,7 +55,8 @@ typedef struct server {
     recap_cdc_t *cdc;
     recap_batchq_t *starts, *fences; /* window starts and fences, each on its own connection */
     recap_linker_t *linker;
-    char nonce[20]; /* "<hex>:" in every fence this process emits */
+    h2o_timeout_t settle; /* --settle: one timeout, every call's timer on it */
+    char nonce[20];       /* "<hex>:" in every fence this process emits */
     h2o_multithread_receiver_t db_receiver;
     _Atomic size_t cdc_posted_bytes; /* transactions posted to the loop, not yet with the linker */
     _Atomic int cdc_stopping;
@@ -71,17 +73,6 @@ typedef struct db_event {
     bool ok;
     char why[]; /* DB_STREAM_STATE: empty when streaming started */
 } db_event_t;
-
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-    char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "recap: proxy: %s\n", msg);
-}
 
 static int open_listener(const char *addr, rcx_err_t *err)
 {
@@ -373,70 +364,60 @@ static void abandon_inflight(server_t *s)
     }
 }
 
-static int serve(server_t *s)
+/* What the flags could not check without libpq and h2o: the database URL and the upstream URL. */
+static int check_urls(const recap_proxy_config_t *cfg, h2o_url_t *upstream, rcx_err_t *err)
 {
-    rcx_err_t err;
-    recap_proxy_config_t *cfg = &s->cfg;
-
     if (cfg->database_url != NULL && strncmp(cfg->database_url, "postgresql://", 13) != 0 &&
         strncmp(cfg->database_url, "postgres://", 11) != 0) {
         char *why = NULL;
         PQconninfoOption *opts = PQconninfoParse(cfg->database_url, &why);
         if (opts == NULL) {
-            fail("--database-url: not a postgresql:// URL nor key=value settings: %s",
-                 why ? strtok(why, "\n") : "out of memory");
+            rcx_err_set(err, "--database-url: not a postgresql:// URL nor key=value settings: %s",
+                        why ? strtok(why, "\n") : "out of memory");
             PQfreemem(why);
-            return 2;
+            return -1;
         }
         PQconninfoFree(opts);
     }
-    h2o_url_t upstream;
-    if (h2o_url_parse(cfg->upstream, SIZE_MAX, &upstream) != 0) {
-        fail("--upstream: cannot parse '%s' as a URL", cfg->upstream);
-        return 2;
+    if (h2o_url_parse(cfg->upstream, SIZE_MAX, upstream) != 0) {
+        rcx_err_set(err, "--upstream: cannot parse '%s' as a URL", cfg->upstream);
+        return -1;
     }
-    SSL_CTX *ssl = NULL;
-    if (cfg->tls_cert != NULL && (ssl = make_tls(cfg, &err)) == NULL) {
-        fail("%s", err.msg);
-        return 2;
-    }
-    int proxy_fd = open_listener(cfg->listen, &err);
-    if (proxy_fd < 0) {
-        fail("%s", err.msg);
-        return 2;
-    }
-    int control_fd = open_listener(cfg->control_listen, &err);
-    if (control_fd < 0) {
-        fail("%s", err.msg);
-        close(proxy_fd);
-        return 2;
-    }
+    return 0;
+}
 
+/* The ring and the writer, with the capture's header line. */
+static int open_capture(server_t *s, rcx_err_t *err)
+{
+    const recap_proxy_config_t *cfg = &s->cfg;
     struct timespec started;
     clock_gettime(CLOCK_REALTIME, &started);
     char database[512];
     if (cfg->database_url != NULL)
         recap_cdc_redact_url(cfg->database_url, database, sizeof(database));
     json_t *header = rcx_capture_header_json(cfg->upstream, cfg->database_url ? database : NULL, &started);
-    recap_redact_t redact = {.headers = cfg->redact_headers, .fields = cfg->redact_fields};
+    s->redact = (recap_redact_t){.headers = cfg->redact_headers, .fields = cfg->redact_fields};
     s->ring = recap_ring_new(cfg->ring_size, RING_MAX_BYTES);
     recap_writer_opts_t wopts = {.path = cfg->capture,
                                  .header = header,
-                                 .redact = &redact,
+                                 .redact = &s->redact,
                                  .queue_bytes = cfg->queue_bytes,
                                  .ring = s->ring,
                                  .notify = notify_loop,
                                  .notify_arg = s};
-    s->writer = recap_writer_open(&wopts, &err);
+    s->writer = recap_writer_open(&wopts, err);
     json_decref(header);
     if (s->writer == NULL) {
-        fail("%s", err.msg);
-        close(proxy_fd);
-        close(control_fd);
         recap_ring_free(s->ring);
-        return 2;
+        return -1;
     }
+    return 0;
+}
 
+/* h2o's configuration: the proxy host (recorder ahead of the proxy handler) and the control host. */
+static void configure_h2o(server_t *s, h2o_url_t *upstream, SSL_CTX *ssl)
+{
+    const recap_proxy_config_t *cfg = &s->cfg;
     h2o_config_init(&s->conf);
     s->conf.max_request_entity_size = cfg->max_request_size;
     s->conf.proxy.io_timeout = cfg->upstream_timeout_ms;
@@ -446,7 +427,7 @@ static int serve(server_t *s)
     h2o_proxy_config_vars_t pv = {
         .io_timeout = cfg->upstream_timeout_ms, .preserve_host = 1, .keepalive_timeout = 2000};
     recap_recorder_init(&s->rec, cfg, s->writer);
-    recap_recorder_register(&s->rec, pp, &upstream, &pv);
+    recap_recorder_register(&s->rec, pp, upstream, &pv);
     h2o_hostconf_t *ch = h2o_config_register_host(&s->conf, h2o_iovec_init(H2O_STRLIT("control")), 65535);
     s->control = (recap_control_t){.rec = &s->rec,
                                    .ring = s->ring,
@@ -464,67 +445,91 @@ static int serve(server_t *s)
     s->queue = h2o_multithread_create_queue(s->loop);
     h2o_multithread_register_receiver(s->queue, &s->receiver, on_writer_progress);
     h2o_multithread_register_receiver(s->queue, &s->db_receiver, on_db_events);
-    if (cfg->database_url != NULL) {
-        uint64_t r[2];
-        if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-            r[0] = (uint64_t)getpid() ^ (uint64_t)started.tv_nsec;
-        snprintf(s->nonce, sizeof(s->nonce), "%016llx:", (unsigned long long)r[0]);
-        char fence_sql[160];
-        snprintf(fence_sql, sizeof(fence_sql),
-                 "SELECT pg_logical_emit_message(false, 'recap.fence', '%s%%N'), pg_current_xact_id()",
-                 s->nonce);
-        recap_linker_opts_t lopts = {.settle_ms = cfg->settle_ms, .serialize = cfg->serialize};
-        recap_linker_hooks_t hooks = {.request_start = request_start,
-                                      .request_fence = request_fence,
-                                      .write_call = write_call,
-                                      .write_line = write_line,
-                                      .release = release_gate,
-                                      .arg = s};
-        s->linker = recap_linker_new(s->loop, &lopts, &hooks, &s->rec.inflight);
-        s->rec.linker = s->linker;
-        if ((s->starts = recap_batchq_start(cfg->database_url, "window-start",
-                                            "SELECT pg_current_wal_insert_lsn()", start_done, s, &err)) ==
-                NULL ||
-            (s->fences = recap_batchq_start(cfg->database_url, "fence", fence_sql, fence_done, s, &err)) ==
-                NULL) {
-            fail("%s", err.msg);
-            return 2;
-        }
-        recap_cdc_opts_t copts = {.database_url = cfg->database_url,
-                                  .slot = cfg->slot,
-                                  .publication = cfg->publication,
-                                  .tx = {.max_rows = cfg->max_tx_rows, .max_bytes = cfg->max_tx_bytes},
-                                  .resume_after = recap_writer_durable_lsn(s->writer)};
-        recap_cdc_callbacks_t cb = {
-            .on_tx = cdc_tx_ready, .on_message = cdc_message, .on_state = cdc_state, .arg = s};
-        if ((s->cdc = recap_cdc_start(&copts, &cb, &err)) == NULL) {
-            fail("%s", err.msg);
-            return 2;
-        }
-        s->control.cdc = recap_cdc_stats(s->cdc);
-    }
+}
 
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    s->signals = h2o_evloop_socket_create(s->loop, sfd, 0);
-    s->signals->data = s;
-    h2o_socket_read_start(s->signals, on_signal);
+typedef struct settle_timer {
+    h2o_timeout_entry_t entry;
+    server_t *s;
+    recap_link_t *link;
+} settle_timer_t;
 
-    s->proxy_listener = start_listener(s, proxy_fd, &s->proxy_accept);
-    s->control_listener = start_listener(s, control_fd, &s->control_accept);
-    rcx_log_info("proxying %s%s -> %s; control API on %s%s; capture %s", cfg->listen, ssl ? " (TLS)" : "",
-                 cfg->upstream, cfg->control_listen, cfg->control_token ? " (token)" : "", cfg->capture);
-    probe_upstream(&upstream);
+static void on_settled(h2o_timeout_entry_t *entry)
+{
+    settle_timer_t *t = H2O_STRUCT_FROM_MEMBER(settle_timer_t, entry, entry);
+    recap_linker_t *linker = t->s->linker;
+    recap_link_t *link = t->link;
+    free(t);
+    recap_linker_settled(linker, link);
+}
 
-    while (!s->stopping)
-        h2o_evloop_run(s->loop, INT32_MAX);
+static void *settle_arm(void *arg, recap_link_t *link, uint64_t ms)
+{
+    server_t *s = arg;
+    (void)ms; /* s->settle was made with cfg.settle_ms */
+    settle_timer_t *t = rcx_xcalloc(1, sizeof(*t));
+    *t = (settle_timer_t){.entry = {.cb = on_settled}, .s = s, .link = link};
+    h2o_timeout_link(s->loop, &s->settle, &t->entry);
+    return t;
+}
 
+static void settle_cancel(void *arg, void *handle)
+{
+    (void)arg;
+    settle_timer_t *t = handle;
+    h2o_timeout_unlink(&t->entry);
+    free(t);
+}
+
+/* The linker, the two query workers (window starts, fences) and the replication stream. */
+static int start_database(server_t *s, rcx_err_t *err)
+{
+    const recap_proxy_config_t *cfg = &s->cfg;
+    uint64_t r[2];
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+        r[0] = (uint64_t)getpid() ^ (uint64_t)time(NULL);
+    snprintf(s->nonce, sizeof(s->nonce), "%016llx:", (unsigned long long)r[0]);
+    char fence_sql[160];
+    snprintf(fence_sql, sizeof(fence_sql),
+             "SELECT pg_logical_emit_message(false, 'recap.fence', '%s%%N'), pg_current_xact_id()", s->nonce);
+    recap_linker_opts_t lopts = {.settle_ms = cfg->settle_ms, .serialize = cfg->serialize};
+    recap_linker_hooks_t hooks = {.request_start = request_start,
+                                  .request_fence = request_fence,
+                                  .write_call = write_call,
+                                  .write_line = write_line,
+                                  .release = release_gate,
+                                  .settle_arm = settle_arm,
+                                  .settle_cancel = settle_cancel,
+                                  .arg = s};
+    h2o_timeout_init(s->loop, &s->settle, cfg->settle_ms);
+    s->linker = recap_linker_new(&lopts, &hooks, &s->rec.inflight);
+    s->rec.linker = s->linker;
+    s->starts = recap_batchq_start(cfg->database_url, "window-start", "SELECT pg_current_wal_insert_lsn()",
+                                   start_done, s, err);
+    if (s->starts == NULL)
+        return -1;
+    s->fences = recap_batchq_start(cfg->database_url, "fence", fence_sql, fence_done, s, err);
+    if (s->fences == NULL)
+        return -1;
+    recap_cdc_opts_t copts = {.database_url = cfg->database_url,
+                              .slot = cfg->slot,
+                              .publication = cfg->publication,
+                              .tx = {.max_rows = cfg->max_tx_rows, .max_bytes = cfg->max_tx_bytes},
+                              .resume_after = recap_writer_durable_lsn(s->writer)};
+    recap_cdc_callbacks_t cb = {
+        .on_tx = cdc_tx_ready, .on_message = cdc_message, .on_state = cdc_state, .arg = s};
+    if ((s->cdc = recap_cdc_start(&copts, &cb, err)) == NULL)
+        return -1;
+    s->control.cdc = recap_cdc_stats(s->cdc);
+    return 0;
+}
+
+/* After SIGTERM: no new connections, in-flight calls finish (bounded), held records go out, the database
+ * threads stop, the writer drains. */
+static void shut_down(server_t *s)
+{
     close_listener(&s->proxy_listener);
     h2o_context_request_shutdown(&s->ctx);
-    double deadline = now_ms() + (double)cfg->shutdown_timeout_ms;
+    double deadline = now_ms() + (double)s->cfg.shutdown_timeout_ms;
     while (s->rec.inflight.count > 0 && now_ms() < deadline) /* calls, and records waiting for rows */
         h2o_evloop_run(s->loop, 20);
     if (s->linker != NULL) {
@@ -548,35 +553,61 @@ static int serve(server_t *s)
         recap_linker_free(s->linker);
         s->linker = NULL;
     }
-
     recap_writer_stop(s->writer); /* drains the queue */
     recap_writer_stats_t *st = recap_writer_stats(s->writer);
     rcx_log_info("stopped: %llu calls recorded, %llu dropped", (unsigned long long)atomic_load(&st->written),
                  (unsigned long long)(atomic_load(&st->dropped) + atomic_load(&st->write_errors)));
+}
+
+static int serve(server_t *s, rcx_err_t *err)
+{
+    const recap_proxy_config_t *cfg = &s->cfg;
+    h2o_url_t upstream;
+    SSL_CTX *ssl = NULL;
+    if (check_urls(cfg, &upstream, err) != 0 || (cfg->tls_cert != NULL && (ssl = make_tls(cfg, err)) == NULL))
+        return -1;
+    int proxy_fd = open_listener(cfg->listen, err);
+    if (proxy_fd < 0)
+        return -1;
+    int control_fd = open_listener(cfg->control_listen, err);
+    if (control_fd < 0 || open_capture(s, err) != 0) {
+        close(proxy_fd);
+        if (control_fd >= 0)
+            close(control_fd);
+        return -1;
+    }
+    configure_h2o(s, &upstream, ssl);
+    if (cfg->database_url != NULL && start_database(s, err) != 0)
+        return -1;
+
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    s->signals = h2o_evloop_socket_create(s->loop, sfd, 0);
+    s->signals->data = s;
+    h2o_socket_read_start(s->signals, on_signal);
+
+    s->proxy_listener = start_listener(s, proxy_fd, &s->proxy_accept);
+    s->control_listener = start_listener(s, control_fd, &s->control_accept);
+    rcx_log_info("proxying %s%s -> %s; control API on %s%s; capture %s", cfg->listen, ssl ? " (TLS)" : "",
+                 cfg->upstream, cfg->control_listen, cfg->control_token ? " (token)" : "", cfg->capture);
+    probe_upstream(&upstream);
+
+    while (!s->stopping)
+        h2o_evloop_run(s->loop, INT32_MAX);
+    shut_down(s);
     return 0;
 }
 
-int recap_proxy_main(int argc, char **argv)
+int recap_proxy_run(const recap_proxy_config_t *cfg, rcx_err_t *err)
 {
     /* Static: the h2o context and configuration live until exit (h2o 2.2.5 has no safe teardown for a
      * context with connections still open), and a reachable object is not a leak. */
     static server_t server;
     server_t *s = &server;
-    rcx_err_t err;
-    int rc = recap_proxy_config_parse(&s->cfg, argc, argv, &err);
-    if (rc != 0) {
-        if (rc < 0)
-            fail("%s", err.msg);
-        recap_proxy_config_free(&s->cfg);
-        return rc < 0 ? 2 : 0;
-    }
-    rcx_log_level_t level;
-    if (rcx_log_parse_level(s->cfg.log_level, &level) != 0) {
-        fail("--log-level: '%s' is not error, warn, info or debug", s->cfg.log_level);
-        recap_proxy_config_free(&s->cfg);
-        return 2;
-    }
-    rcx_log_set_level(level);
+    s->cfg = *cfg;
 
     /* Signals go to the signalfd only: block them before any thread starts. */
     sigset_t mask;
@@ -585,7 +616,5 @@ int recap_proxy_main(int argc, char **argv)
     sigaddset(&mask, SIGINT);
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
-
-    rc = serve(s);
-    return rc;
+    return serve(s, err);
 }

@@ -1,10 +1,11 @@
 /* proxy/writer.c: see writer.h. */
-#include "writer.h"
+#include "proxy/writer.h"
 
-#include "../common/capture_reader.h"
-#include "../common/log.h"
-#include "cdc/pgoutput.h"
-#include "encode.h"
+#include "common/capture_reader.h"
+#include "common/log.h"
+#include "common/codec.h"
+#include "common/lsn.h"
+#include "proxy/encode.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -62,16 +63,15 @@ static void last_marks_in(const char *p, size_t n, bool from_start, uint64_t *se
             return; /* the window begins mid-line */
         const char *line = p + start;
         size_t len = end - start;
-        bool is_call = len > 14 && memcmp(line, "{\"type\":\"call\"", 14) == 0;
-        bool is_orphan = len > 16 && memcmp(line, "{\"type\":\"orphan\"", 16) == 0;
+        rcx_rec_kind_t kind = rcx_codec_peek(line, len);
+        bool is_call = kind == RCX_REC_CALL, is_orphan = kind == RCX_REC_ORPHAN;
         if ((is_call && *seq == 0) || ((is_call || is_orphan) && *tx_lsn == 0)) {
             json_t *rec = json_loadb(line, len, 0, NULL);
             json_t *v = json_object_get(rec, "seq");
             if (is_call && *seq == 0 && json_is_integer(v))
                 *seq = (uint64_t)json_integer_value(v);
-            v = json_object_get(is_call ? json_object_get(rec, "db") : rec, "resume_lsn");
-            if (*tx_lsn == 0 && json_is_string(v))
-                recap_pgo_parse_lsn(json_string_value(v), tx_lsn);
+            if (*tx_lsn == 0)
+                *tx_lsn = rcx_rec_resume_lsn(rec);
             json_decref(rec);
         }
         end = start > 0 ? start - 1 : 0;
@@ -148,7 +148,7 @@ static void encode(recap_writer_t *w, rcx_call_t *call)
     if (w->opts.ring != NULL) {
         recap_ring_push(w->opts.ring, call->seq, call->test, w->out.base + start, w->out.len - start);
     }
-    rcx_buf_append(&w->out, "\n", 1);
+    rcx_buf_puts(&w->out, "\n");
 }
 
 static void flush_batch(recap_writer_t *w, uint64_t records, uint64_t last_ticket, uint64_t lsn)
@@ -166,9 +166,7 @@ static void flush_batch(recap_writer_t *w, uint64_t records, uint64_t last_ticke
                           strerror(errno));
         }
     }
-    w->out.len = 0;
-    w->out.seen = 0;
-    w->out.truncated = false;
+    rcx_buf_reset(&w->out);
     atomic_store(&w->done, last_ticket);
     if (w->opts.notify != NULL)
         w->opts.notify(w->opts.notify_arg);
@@ -218,7 +216,7 @@ static void *run(void *arg)
                 encode(w, it->call);
             } else {
                 rcx_buf_append(&w->out, it->line, it->len);
-                rcx_buf_append(&w->out, "\n", 1);
+                rcx_buf_puts(&w->out, "\n");
                 lsn = it->lsn > lsn ? it->lsn : lsn;
             }
             records++;

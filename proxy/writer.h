@@ -15,10 +15,10 @@
 #ifndef RECAP_WRITER_H
 #define RECAP_WRITER_H
 
-#include "../common/capture.h"
-#include "../common/err.h"
-#include "redact.h"
-#include "ring.h"
+#include "common/capture.h"
+#include "common/err.h"
+#include "proxy/redact.h"
+#include "proxy/ring.h"
 
 #include <stdatomic.h>
 #include <stdint.h>

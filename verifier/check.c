@@ -1,7 +1,10 @@
 /* verifier/check.c: see check.h. */
-#include "check.h"
+#include "verifier/check.h"
 
-#include "match.h"
+#include "common/buf.h"
+#include "common/codec.h"
+
+#include "verifier/match.h"
 
 #include <fnmatch.h>
 #include <stdarg.h>
@@ -31,11 +34,6 @@ void rv_outcome_clear(rv_outcome_t *out)
     *out = (rv_outcome_t){0};
 }
 
-static const char *str_at(const json_t *o, const char *a, const char *b)
-{
-    return json_string_value(json_object_get(json_object_get(o, a), b));
-}
-
 static bool when_headers_match(const rv_spec_t *s, const json_t *call, const rv_ctx_t *ctx)
 {
     const json_t *h = json_object_get(json_object_get(call, "request"), "headers");
@@ -56,7 +54,7 @@ static bool when_headers_match(const rv_spec_t *s, const json_t *call, const rv_
 
 const rv_spec_t *rv_select(const rv_specs_t *set, const json_t *call)
 {
-    const char *method = str_at(call, "request", "method"), *path = str_at(call, "request", "path");
+    const char *method = rcx_rec_str(call, "request", "method"), *path = rcx_rec_str(call, "request", "path");
     const char *test = json_string_value(json_object_get(call, "test"));
     const rv_spec_t *best = NULL;
     for (size_t i = 0; i < set->n; i++) {
@@ -236,7 +234,7 @@ static void check_rows(rv_outcome_t *out, const rv_op_expect_t *op, const char *
     size_t na = 0;
     for (size_t t = 0; t < nts; t++)
         na += ts[t]->nrows[o];
-    row_t **rows = calloc(na ? na : 1, sizeof(*rows));
+    row_t **rows = rcx_xcalloc(na ? na : 1, sizeof(*rows));
     size_t k = 0;
     uint64_t certain = 0, maybe = 0;
     for (size_t t = 0; t < nts; t++) {
@@ -281,15 +279,15 @@ static void check_rows(rv_outcome_t *out, const rv_op_expect_t *op, const char *
         return;
     }
     size_t ne = op->nrows;
-    bool *ok = calloc(ne * na + 1, 1);
+    bool *ok = rcx_xcalloc(ne * na + 1, 1);
     for (size_t i = 0; i < ne; i++)
         for (size_t a = 0; a < na; a++)
             ok[i * na + a] = row_matches(op->rows[i], rows[a]->v, ctx);
-    int *owner = malloc(sizeof(int) * (na + 1));
-    bool *seen = malloc(na + 1);
+    int *owner = rcx_xmalloc(sizeof(int) * (na + 1));
+    bool *seen = rcx_xmalloc(na + 1);
     for (size_t a = 0; a < na; a++)
         owner[a] = -1;
-    bool *matched = calloc(ne + 1, 1), *blamed = calloc(na + 1, 1);
+    bool *matched = rcx_xcalloc(ne + 1, 1), *blamed = rcx_xcalloc(na + 1, 1);
     for (size_t i = 0; i < ne; i++) {
         memset(seen, 0, na + 1);
         matched[i] = augment(i, ok, na, owner, seen);

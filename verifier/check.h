@@ -19,7 +19,7 @@
 #ifndef RV_CHECK_H
 #define RV_CHECK_H
 
-#include "spec.h"
+#include "verifier/spec.h"
 
 #include <jansson.h>
 

@@ -1,5 +1,7 @@
 /* verifier/match.c: see match.h. */
-#include "match.h"
+#include "verifier/match.h"
+
+#include "common/codec.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
@@ -12,14 +14,14 @@
 void rv_show(rcx_buf_t *out, const json_t *v, size_t max)
 {
     if (v == NULL) {
-        rcx_buf_append(out, "nothing (absent)", 16);
+        rcx_buf_puts(out, "nothing (absent)");
         return;
     }
     char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     size_t n = s ? strlen(s) : 0;
     if (n > max) {
         rcx_buf_append(out, s, max);
-        rcx_buf_append(out, "...", 3);
+        rcx_buf_puts(out, "...");
     } else if (s) {
         rcx_buf_append(out, s, n);
     }
@@ -28,9 +30,9 @@ void rv_show(rcx_buf_t *out, const json_t *v, size_t max)
 
 static void say(rcx_buf_t *why, const char *expected, const json_t *got)
 {
-    rcx_buf_append(why, "expected ", 9);
+    rcx_buf_puts(why, "expected ");
     rcx_buf_append(why, expected, strlen(expected));
-    rcx_buf_append(why, ", got ", 6);
+    rcx_buf_puts(why, ", got ");
     rv_show(why, got, 120);
 }
 
@@ -64,82 +66,6 @@ bool rv_equal(const json_t *a, const json_t *b)
     return json_equal((json_t *)a, (json_t *)b);
 }
 
-bool rv_is_uuid(const char *s, size_t n)
-{
-    if (n != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-            return false;
-    }
-    return true;
-}
-
-bool rv_is_digits(const char *s, size_t n)
-{
-    if (n == 0 || n > 19)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
-bool rv_is_id_segment(const char *s, size_t n)
-{
-    return rv_is_digits(s, n) || rv_is_uuid(s, n);
-}
-
-static bool digits(const char *s, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-    return true;
-}
-
-bool rv_is_date(const char *s)
-{
-    return digits(s, 4) && s[4] == '-' && digits(s + 5, 2) && s[7] == '-' && digits(s + 8, 2);
-}
-
-/* RFC 3339 or PostgreSQL's text form: 2026-11-24T12:00:00.123Z, 2026-11-24 12:00:00.123456+00 */
-bool rv_is_timestamp(const char *s)
-{
-    if (!rv_is_date(s) || (s[10] != 'T' && s[10] != ' ' && s[10] != 't'))
-        return false;
-    s += 11;
-    if (!(digits(s, 2) && s[2] == ':' && digits(s + 3, 2)))
-        return false;
-    s += 5;
-    if (*s == ':') {
-        if (!digits(s + 1, 2))
-            return false;
-        s += 3;
-        if (*s == '.') {
-            s++;
-            if (!isdigit((unsigned char)*s))
-                return false;
-            while (isdigit((unsigned char)*s))
-                s++;
-        }
-    }
-    if (*s == 'Z' || *s == 'z')
-        return s[1] == '\0';
-    if (*s == '+' || *s == '-') {
-        s++;
-        if (!digits(s, 2))
-            return false;
-        s += 2;
-        if (*s == ':')
-            s++;
-        if (digits(s, 2))
-            s += 2;
-    }
-    return *s == '\0';
-}
-
 static bool type_ok(rv_type_t t, const json_t *v)
 {
     double d;
@@ -153,11 +79,11 @@ static bool type_ok(rv_type_t t, const json_t *v)
     case RV_T_BOOL:
         return json_is_boolean(v);
     case RV_T_UUID:
-        return json_is_string(v) && rv_is_uuid(json_string_value(v), json_string_length(v));
+        return json_is_string(v) && core_is_uuid(json_string_value(v), json_string_length(v));
     case RV_T_TIMESTAMP:
-        return json_is_string(v) && rv_is_timestamp(json_string_value(v));
+        return json_is_string(v) && core_is_timestamp(json_string_value(v));
     case RV_T_DATE:
-        return json_is_string(v) && strlen(json_string_value(v)) == 10 && rv_is_date(json_string_value(v));
+        return json_is_string(v) && strlen(json_string_value(v)) == 10 && core_is_date(json_string_value(v));
     case RV_T_NULL:
         return json_is_null(v);
     case RV_T_OBJECT:
@@ -227,11 +153,6 @@ static json_t *query_param(const char *q, const char *name)
     return NULL;
 }
 
-static const char *str_at(const json_t *o, const char *a, const char *b)
-{
-    return json_string_value(json_object_get(json_object_get(o, a), b));
-}
-
 /* The value of path parameter name: the request path's segment where the template has {name}. */
 static json_t *path_param(const rv_spec_t *spec, const char *path, const char *name)
 {
@@ -273,7 +194,7 @@ json_t *rv_resolve(const rv_ref_t *r, const rv_ctx_t *ctx)
         return q;
     }
     case RV_R_PATH:
-        return path_param(ctx->spec, str_at(ctx->call, "request", "path"), r->segs[0]);
+        return path_param(ctx->spec, rcx_rec_str(ctx->call, "request", "path"), r->segs[0]);
     case RV_R_SAVED:
         v = walk(ctx->saved, r->segs, r->nsegs);
         break;
@@ -316,7 +237,7 @@ json_t *rv_body_of(const json_t *msg)
 
 static void where_key(rcx_buf_t *where, const char *key)
 {
-    rcx_buf_append(where, ".", 1);
+    rcx_buf_puts(where, ".");
     rcx_buf_append(where, key, strlen(key));
 }
 
@@ -340,7 +261,7 @@ bool rv_match(const rv_matcher_t *m, const json_t *v, const rv_ctx_t *ctx, rcx_b
     case RV_M_ANY:
         if (v != NULL)
             return true;
-        rcx_buf_append(why, "expected a value, got nothing (absent)", 38);
+        rcx_buf_puts(why, "expected a value, got nothing (absent)");
         return false;
     default:
         break;
@@ -351,9 +272,8 @@ bool rv_match(const rv_matcher_t *m, const json_t *v, const rv_ctx_t *ctx, rcx_b
         if (m->kind == RV_M_LIT)
             rv_show(&e, m->lit, 120);
         else
-            rcx_buf_append(&e, "a value", 7);
-        rcx_buf_append(&e, "", 1);
-        say(why, e.base, NULL);
+            rcx_buf_puts(&e, "a value");
+        say(why, rcx_buf_cstr(&e), NULL);
         rcx_buf_free(&e);
         return false;
     }
@@ -365,8 +285,7 @@ bool rv_match(const rv_matcher_t *m, const json_t *v, const rv_ctx_t *ctx, rcx_b
             rcx_buf_t e;
             rcx_buf_init(&e, SIZE_MAX);
             rv_show(&e, m->lit, 120);
-            rcx_buf_append(&e, "", 1);
-            say(why, e.base, v);
+            say(why, rcx_buf_cstr(&e), v);
             rcx_buf_free(&e);
         }
         return false;
@@ -421,21 +340,22 @@ bool rv_match(const rv_matcher_t *m, const json_t *v, const rv_ctx_t *ctx, rcx_b
             return false;
         }
         json_t *len = json_integer((json_int_t)n);
-        rcx_buf_append(where, ".$len", 5);
+        size_t mark = where->len;
+        rcx_buf_puts(where, ".$len");
         bool ok = rv_match(m->kids[0], len, ctx, where, why, at);
         json_decref(len);
         if (ok)
-            where->len -= 5;
+            rcx_buf_truncate(where, mark);
         return ok;
     }
     case RV_M_REF: {
         json_t *want = rv_resolve(&m->ref, ctx);
         if (want == NULL) {
-            rcx_buf_append(why, "${", 2);
+            rcx_buf_puts(why, "${");
             rcx_buf_append(why, m->ref.text, strlen(m->ref.text));
-            rcx_buf_append(why, "} has no value in this call", 27);
+            rcx_buf_puts(why, "} has no value in this call");
             if (m->ref.root == RV_R_SAVED)
-                rcx_buf_append(why, " (nothing saved it yet)", 23);
+                rcx_buf_puts(why, " (nothing saved it yet)");
             return false;
         }
         bool ok = rv_equal(want, v);
@@ -443,10 +363,10 @@ bool rv_match(const rv_matcher_t *m, const json_t *v, const rv_ctx_t *ctx, rcx_b
             rcx_buf_t e;
             rcx_buf_init(&e, SIZE_MAX);
             rv_show(&e, want, 120);
-            rcx_buf_append(&e, " (${", 4);
+            rcx_buf_puts(&e, " (${");
             rcx_buf_append(&e, m->ref.text, strlen(m->ref.text));
-            rcx_buf_append(&e, "})", 3);
-            say(why, e.base, v);
+            rcx_buf_puts(&e, "})");
+            say(why, rcx_buf_cstr(&e), v);
             rcx_buf_free(&e);
         }
         json_decref(want);
@@ -467,7 +387,7 @@ bool rv_match(const rv_matcher_t *m, const json_t *v, const rv_ctx_t *ctx, rcx_b
             where_key(where, m->keys[i]);
             if (!rv_match(m->kids[i], json_object_get(v, m->keys[i]), ctx, where, why, at))
                 return false;
-            where->len = mark;
+            rcx_buf_truncate(where, mark);
         }
         return true;
     }
@@ -487,7 +407,7 @@ bool rv_match(const rv_matcher_t *m, const json_t *v, const rv_ctx_t *ctx, rcx_b
             where_index(where, i);
             if (!rv_match(m->kids[i], json_array_get(v, i), ctx, where, why, at))
                 return false;
-            where->len = mark;
+            rcx_buf_truncate(where, mark);
         }
         return true;
     }

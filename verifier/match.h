@@ -11,8 +11,9 @@
 #ifndef RV_MATCH_H
 #define RV_MATCH_H
 
-#include "../common/buf.h"
-#include "spec.h"
+#include "common/buf.h"
+#include "core/shape.h"
+#include "verifier/spec.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -36,21 +37,6 @@ bool rv_equal(const json_t *a, const json_t *b);
 
 /** Whether a path matches a spec's template. */
 bool rv_path_matches(const rv_spec_t *spec, const char *path);
-
-/** RFC 3339 or PostgreSQL's text form (2026-11-24T12:00:00.123Z, 2026-11-24 12:00:00.123456+00). */
-bool rv_is_timestamp(const char *s);
-
-/** YYYY-MM-DD at the start of s (rv_is_timestamp builds on it; $date also wants the length 10). */
-bool rv_is_date(const char *s);
-
-/** Whether s[0..n) is a uuid: 8-4-4-4-12 hex digits. */
-bool rv_is_uuid(const char *s, size_t n);
-
-/** Whether s[0..n) is 1 to 19 decimal digits (a generated integer id). */
-bool rv_is_digits(const char *s, size_t n);
-
-/** Whether a path segment s[0..n) is a generated id: digits or a uuid (diff, replay and specgen agree). */
-bool rv_is_id_segment(const char *s, size_t n);
 
 /** A value shown in a message: compact JSON, cut at max bytes (with "..."). */
 void rv_show(rcx_buf_t *out, const json_t *v, size_t max);

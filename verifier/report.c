@@ -1,7 +1,9 @@
 /* verifier/report.c: the report model, the terminal and the JSON reporters. See report.h. */
-#include "report.h"
+#include "verifier/report.h"
 
-#include "../common/buf.h"
+#include "common/codec.h"
+
+#include "common/buf.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -11,11 +13,6 @@
 static char *dup_or_null(const char *s)
 {
     return s ? rcx_xstrndup(s, strlen(s)) : NULL;
-}
-
-static const char *str_at(const json_t *o, const char *a, const char *b)
-{
-    return json_string_value(json_object_get(json_object_get(o, a), b));
 }
 
 void rv_report_add(rv_report_t *r, const char *capture, unsigned long line, const json_t *call,
@@ -31,8 +28,8 @@ void rv_report_add(rv_report_t *r, const char *capture, unsigned long line, cons
         .line = line,
         .seq = (uint64_t)json_integer_value(json_object_get(call, "seq")),
         .id = dup_or_null(json_string_value(json_object_get(call, "id"))),
-        .method = dup_or_null(str_at(call, "request", "method")),
-        .path = dup_or_null(str_at(call, "request", "path")),
+        .method = dup_or_null(rcx_rec_str(call, "request", "method")),
+        .path = dup_or_null(rcx_rec_str(call, "request", "path")),
         .test = dup_or_null(json_string_value(json_object_get(call, "test"))),
         .status = (int)json_integer_value(json_object_get(json_object_get(call, "response"), "status")),
         .duration_us = (uint64_t)json_integer_value(json_object_get(call, "duration_us")),
@@ -90,10 +87,9 @@ void rv_report_add_orphan(rv_report_t *r, const char *capture, unsigned long lin
             }
         }
     }
-    rcx_buf_append(&b, "", 1);
     r->orphans = rcx_xrealloc(r->orphans, sizeof(*r->orphans) * (r->norphans + 1));
     r->orphans[r->norphans++] = (rv_orphan_t){
-        .capture = capture, .line = line, .summary = b.base, .tx = json_incref((json_t *)orphan)};
+        .capture = capture, .line = line, .summary = rcx_buf_take(&b), .tx = json_incref((json_t *)orphan)};
 }
 
 void rv_report_note(rv_report_t *r, const char *msg)
@@ -168,23 +164,6 @@ void rv_escape_markup(FILE *out, const char *s, size_t n)
                 fputc(c, out);
         }
     }
-}
-
-int rv_write_file(const char *path, const char *verb, int (*fn)(FILE *out, const void *arg), const void *arg)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "w");
-    int rc = f != NULL ? fn(f, arg) : -1;
-    if (f != NULL && fclose(f) != 0)
-        rc = -1;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -1;
-    if (rc != 0) {
-        fprintf(stderr, "recap: %s: cannot write %s: %s\n", verb, path, strerror(errno));
-        unlink(tmp);
-    }
-    return rc;
 }
 
 /* ---- terminal ---- */

@@ -11,7 +11,7 @@
 #ifndef RV_REPORT_H
 #define RV_REPORT_H
 
-#include "check.h"
+#include "verifier/check.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -78,10 +78,6 @@ void rv_report_free(rv_report_t *r);
 /** Writes s[0..n) escaped for XML 1.0 and HTML text and attributes: & < > " ' as entities, and the
  * control characters XML forbids as U+FFFD. */
 void rv_escape_markup(FILE *out, const char *s, size_t n);
-
-/** Writes a file through a temporary one renamed into place (never a partial file). 0, or -1 with a
- * message on stderr ("recap: <verb>: cannot write PATH: why"). */
-int rv_write_file(const char *path, const char *verb, int (*fn)(FILE *out, const void *arg), const void *arg);
 
 /** quiet: calls without a spec are only counted (unless --require-spec makes them failures). */
 int rv_report_term(FILE *out, const rv_report_t *r, bool color, bool quiet);

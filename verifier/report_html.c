@@ -1,7 +1,7 @@
 /* verifier/report_html.c: one self-contained HTML page (no scripts, no external assets): a summary,
  * then every failing call with its request, response and row changes as tables, then the passing
  * ones (up to the number kept). See report.h. */
-#include "report.h"
+#include "verifier/report.h"
 
 #include <stdlib.h>
 #include <string.h>

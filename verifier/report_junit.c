@@ -1,7 +1,7 @@
 /* verifier/report_junit.c: JUnit XML, one testcase per call, one testsuite per test name. See report.h. */
-#include "report.h"
+#include "verifier/report.h"
 
-#include "../common/buf.h"
+#include "common/buf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +33,7 @@ static bool failing(const rv_report_t *r, const rv_item_t *it)
 
 int rv_report_junit(FILE *out, const rv_report_t *r)
 {
-    size_t *idx = malloc(sizeof(*idx) * (r->n + 1));
+    size_t *idx = rcx_xmalloc(sizeof(*idx) * (r->n + 1));
     for (size_t i = 0; i < r->n; i++)
         idx[i] = i;
     sorting = r;

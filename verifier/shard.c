@@ -1,8 +1,8 @@
 /* verifier/shard.c: see shard.h. */
-#include "shard.h"
+#include "verifier/shard.h"
 
-#include "../common/buf.h"
-#include "../common/capture_reader.h"
+#include "common/buf.h"
+#include "common/capture_reader.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -179,7 +179,6 @@ static void join(rv_report_t *into, rv_report_t *from)
         into->norphans += from->norphans;
     }
     for (size_t i = 0; i < from->nnotes; i++) {
-        fprintf(stderr, "recap: verify: %s\n", from->notes[i]);
         rv_report_note(into, from->notes[i]);
         free(from->notes[i]);
     }
@@ -190,20 +189,20 @@ static void join(rv_report_t *into, rv_report_t *from)
 }
 
 int rv_shard_verify(const rv_specs_t *specs, char *const *paths, int n, int threads, bool keep,
-                    rv_report_t *report)
+                    rv_report_t *report, rcx_err_t *err)
 {
     if (threads < 1)
         threads = 1;
     range_t *ranges = NULL;
     size_t nr = 0;
-    void **maps = calloc((size_t)n, sizeof(*maps));
-    size_t *sizes = calloc((size_t)n, sizeof(*sizes));
+    void **maps = rcx_xcalloc((size_t)n, sizeof(*maps));
+    size_t *sizes = rcx_xcalloc((size_t)n, sizeof(*sizes));
     int rc = 0;
     for (int f = 0; f < n && rc == 0; f++) {
         int fd = open(paths[f], O_RDONLY | O_CLOEXEC);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) != 0 || st.st_size == 0) {
-            fprintf(stderr, "recap: verify: %s: %s\n", paths[f], fd < 0 ? strerror(errno) : "empty");
+            rcx_err_set(err, "%s: %s", paths[f], fd < 0 ? strerror(errno) : "empty");
             if (fd >= 0)
                 close(fd);
             rc = -1;
@@ -214,7 +213,7 @@ int rv_shard_verify(const rv_specs_t *specs, char *const *paths, int n, int thre
         close(fd);
         if (maps[f] == MAP_FAILED) {
             maps[f] = NULL;
-            fprintf(stderr, "recap: verify: %s: cannot map it: %s\n", paths[f], strerror(errno));
+            rcx_err_set(err, "%s: cannot map it: %s", paths[f], strerror(errno));
             rc = -1;
             break;
         }
@@ -235,8 +234,8 @@ int rv_shard_verify(const rv_specs_t *specs, char *const *paths, int n, int thre
         }
     }
     if (rc == 0) {
-        pthread_t *th = calloc((size_t)threads, sizeof(*th));
-        job_t *jobs = calloc((size_t)threads, sizeof(*jobs));
+        pthread_t *th = rcx_xcalloc((size_t)threads, sizeof(*th));
+        job_t *jobs = rcx_xcalloc((size_t)threads, sizeof(*jobs));
         gate_t gate = {.lock = PTHREAD_MUTEX_INITIALIZER, .open = PTHREAD_COND_INITIALIZER};
         for (int t = 0; t < threads; t++)
             jobs[t] = (job_t){specs, ranges, nr, threads, t, keep, &gate};

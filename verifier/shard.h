@@ -19,16 +19,20 @@
 #ifndef RV_SHARD_H
 #define RV_SHARD_H
 
-#include "report.h"
-#include "spec.h"
+#include "verifier/report.h"
+#include "verifier/spec.h"
 
 #include <stdbool.h>
 
 /** Whether sharding applies: no spec saves, and at least min_bytes of capture. */
 bool rv_shard_worthwhile(const rv_specs_t *specs, char *const *paths, int n, size_t min_bytes);
 
-/** Checks every record after the first line of each capture on `threads` threads. -1 on an input error. */
+/**
+ * Checks every record after the first line of each capture on `threads`
+ * threads. -1 on an input error: a capture that cannot be read (err), or bad
+ * lines (each one a note in the report, in file order; err is then empty).
+ */
 int rv_shard_verify(const rv_specs_t *specs, char *const *paths, int n, int threads, bool keep,
-                    rv_report_t *report);
+                    rv_report_t *report, rcx_err_t *err);
 
 #endif

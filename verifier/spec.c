@@ -1,8 +1,8 @@
 /* verifier/spec.c: see spec.h. The loader walks the positioned YAML tree and says exactly where it is wrong.
  */
-#include "spec.h"
+#include "verifier/spec.h"
 
-#include "../common/buf.h"
+#include "common/buf.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
@@ -260,7 +260,7 @@ static void matcher_free(rv_matcher_t *m)
 
 static rv_matcher_t *mnew(rv_mkind_t kind, const rv_ynode_t *at)
 {
-    rv_matcher_t *m = calloc(1, sizeof(*m));
+    rv_matcher_t *m = rcx_xcalloc(1, sizeof(*m));
     if (m == NULL)
         abort();
     m->kind = kind;
@@ -533,7 +533,7 @@ static int load_headers(const rv_ynode_t *n, const char *where, const rv_spec_t 
 {
     if (n->kind != RV_Y_MAP)
         FAIL(n, "%s: expected a mapping of header names to values, got %s", where, kind_name(n));
-    *out = calloc(n->n ? n->n : 1, sizeof(**out));
+    *out = rcx_xcalloc(n->n ? n->n : 1, sizeof(**out));
     for (size_t i = 0; i < n->n; i++) {
         char *name = dup(n->keys[i]->text);
         for (char *c = name; *c; c++)
@@ -604,7 +604,7 @@ static int load_table(const rv_ynode_t *name, const rv_ynode_t *n, rv_spec_t *s,
             if (load_matcher(v, s, &op->count_m, err) != 0)
                 return -1;
         } else if (v->kind == RV_Y_SEQ) {
-            op->rows = calloc(v->n ? v->n : 1, sizeof(*op->rows));
+            op->rows = rcx_xcalloc(v->n ? v->n : 1, sizeof(*op->rows));
             for (size_t i = 0; i < v->n; i++) {
                 if (v->vals[i]->kind != RV_Y_MAP)
                     FAIL(v->vals[i], "%s.%s[%zu]: a row is a mapping of column names to values", name->text,
@@ -648,7 +648,7 @@ static int load_db(const rv_ynode_t *n, rv_spec_t *s, rcx_err_t *err)
         return 0;
     if (tables->kind != RV_Y_MAP)
         FAIL(tables, "tables: expected a mapping of table names, got %s", kind_name(tables));
-    s->tables = calloc(tables->n ? tables->n : 1, sizeof(*s->tables));
+    s->tables = rcx_xcalloc(tables->n ? tables->n : 1, sizeof(*s->tables));
     for (size_t i = 0; i < tables->n; i++) {
         s->ntables = i + 1;
         if (load_table(tables->keys[i], tables->vals[i], s, &s->tables[i], err) != 0)
@@ -741,7 +741,7 @@ static int load_spec(const rv_ynode_t *n, rv_spec_t *s, rcx_err_t *err)
     if (save != NULL) {
         if (save->kind != RV_Y_MAP)
             FAIL(save, "save: expected a mapping of names to references (org_id: response.body.id)");
-        s->saves = calloc(save->n ? save->n : 1, sizeof(*s->saves));
+        s->saves = rcx_xcalloc(save->n ? save->n : 1, sizeof(*s->saves));
         for (size_t i = 0; i < save->n; i++) {
             const rv_ynode_t *v = save->vals[i];
             if (v->kind != RV_Y_SCALAR)

@@ -17,8 +17,8 @@
 #ifndef RV_SPEC_H
 #define RV_SPEC_H
 
-#include "../common/err.h"
-#include "yaml.h"
+#include "common/err.h"
+#include "verifier/yaml.h"
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -1,7 +1,7 @@
 /* verifier/yaml.c: see yaml.h. */
-#include "yaml.h"
+#include "verifier/yaml.h"
 
-#include "../common/buf.h"
+#include "common/buf.h"
 
 #include <errno.h>
 #include <libfyaml.h>
@@ -14,7 +14,7 @@
 
 static rv_ynode_t *node_new(rv_ykind_t kind, const char *file, const struct fy_mark *m)
 {
-    rv_ynode_t *n = calloc(1, sizeof(*n));
+    rv_ynode_t *n = rcx_xcalloc(1, sizeof(*n));
     if (n == NULL)
         abort();
     n->kind = kind;

@@ -12,7 +12,7 @@
 #ifndef RV_YAML_H
 #define RV_YAML_H
 
-#include "../common/err.h"
+#include "common/err.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,9 +1,9 @@
 /* proxy/cdc/batchq.c: see batchq.h. */
-#include "batchq.h"
+#include "proxy/cdc/batchq.h"
 
-#include "../../common/buf.h"
-#include "../../common/log.h"
-#include "pgoutput.h"
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/lsn.h"
 
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -67,7 +67,7 @@ static int run_once(recap_batchq_t *q, uint64_t n, uint64_t *lsn)
     PGresult *r = PQexec(q->conn, sql);
     int rc = -1;
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
-        recap_pgo_parse_lsn(PQgetvalue(r, 0, 0), lsn) == 0) {
+        rcx_lsn_parse(PQgetvalue(r, 0, 0), lsn) == 0) {
         rc = 0;
         if (q->failing)
             rcx_log_info("%s query works again", q->name);

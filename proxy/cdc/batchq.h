@@ -19,7 +19,7 @@
 #ifndef RECAP_CDC_BATCHQ_H
 #define RECAP_CDC_BATCHQ_H
 
-#include "../../common/err.h"
+#include "common/err.h"
 
 #include <stdbool.h>
 #include <stdint.h>

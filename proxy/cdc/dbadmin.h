@@ -1,18 +1,37 @@
 /*
- * proxy/cdc/dbadmin.h: `recap db setup | status | teardown`: the publication,
- * the slot and replica identities recap needs, made safely.
+ * proxy/cdc/dbadmin.h: what recap needs in PostgreSQL (the publication, the
+ * slot, replica identities), made, shown and removed safely; `recap db`
+ * (cli/db.c) drives it.
  *
  * setup never leaves a published table that the application can no longer
  * UPDATE or DELETE: a table with neither a primary key nor a replica identity
  * gets REPLICA IDENTITY FULL, and setup says so. The publication lists the
  * tables explicitly (FOR ALL TABLES needs a superuser and would publish future
  * tables that may have no key); run setup again after adding tables.
- * Returns the exit code (0, or 2 with a one-line message on stderr).
+ *
+ * Contract: each call connects, writes what it did or found to out (one fact
+ * a line) and disconnects; 0, or -1 with one line in err (a refused
+ * connection, a missing privilege, wal_level not logical). Blocking; any
+ * thread.
  */
 #ifndef RECAP_CDC_DBADMIN_H
 #define RECAP_CDC_DBADMIN_H
 
-/** argv[0] is "db". */
-int recap_db_main(int argc, char **argv);
+#include "common/err.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef struct recap_db_opts {
+    const char *url;
+    const char *tables; /* comma-separated, or NULL for every user table */
+    const char *slot;   /* a persistent slot to make (setup) or drop (teardown), or NULL */
+    const char *publication;
+    bool replica_identity_full; /* on every published table, not only those without a key */
+} recap_db_opts_t;
+
+int recap_db_setup(const recap_db_opts_t *o, FILE *out, rcx_err_t *err);
+int recap_db_status(const recap_db_opts_t *o, FILE *out, rcx_err_t *err);
+int recap_db_teardown(const recap_db_opts_t *o, FILE *out, rcx_err_t *err);
 
 #endif

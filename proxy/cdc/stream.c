@@ -1,9 +1,11 @@
 /* proxy/cdc/stream.c: see stream.h. The loop follows pg_recvlogical's shape. */
-#include "stream.h"
+#include "proxy/cdc/stream.h"
 
-#include "../../common/log.h"
-#include "pgoutput.h"
-#include "relcache.h"
+#include "common/log.h"
+#include "common/buf.h"
+#include "common/lsn.h"
+#include "core/pgoutput.h"
+#include "core/relcache.h"
 
 #include <errno.h>
 #include <libpq-fe.h>
@@ -30,9 +32,9 @@ struct recap_cdc {
     recap_cdc_stats_t stats;
     /* CDC thread only */
     PGconn *conn;
-    recap_pgo_decoder_t dec;
-    recap_relcache_t rels;
-    recap_txbuild_t tx;
+    core_pgo_decoder_t dec;
+    core_relcache_t rels;
+    core_txbuild_t tx;
     uint64_t delivered; /* end LSN of the last transaction handed to on_tx */
     bool skipping;      /* inside a transaction already delivered before a reconnect */
     uint64_t received, last_status_ms;
@@ -52,7 +54,7 @@ static int64_t pg_now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - RECAP_PG_EPOCH_UNIX * 1000000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - CORE_PG_EPOCH_UNIX * 1000000;
 }
 
 /* The first line of libpq's message. */
@@ -103,7 +105,7 @@ static int send_status(recap_cdc_t *c, bool reply)
 {
     uint8_t msg[34];
     uint64_t flush = atomic_load(&c->durable);
-    recap_pgo_standby_status(msg, c->received, flush, flush, pg_now_us(), reply);
+    core_pgo_standby_status(msg, c->received, flush, flush, pg_now_us(), reply);
     if (PQputCopyData(c->conn, (const char *)msg, sizeof(msg)) <= 0 || PQflush(c->conn) != 0)
         return -1;
     atomic_store(&c->stats.flushed_lsn, flush);
@@ -165,7 +167,7 @@ static int connect_and_start(recap_cdc_t *c, char *why, size_t whysz)
                  "CREATE_REPLICATION_SLOT %s TEMPORARY LOGICAL pgoutput (SNAPSHOT 'nothing')", c->slot);
         if ((r = query(c, sql, PGRES_TUPLES_OK, why, whysz)) == NULL)
             return -1;
-        recap_pgo_parse_lsn(PQgetvalue(r, 0, 1), &start);
+        rcx_lsn_parse(PQgetvalue(r, 0, 1), &start);
         PQclear(r);
     } else {
         snprintf(c->slot, sizeof(c->slot), "%s", c->opts.slot);
@@ -191,12 +193,12 @@ static int connect_and_start(recap_cdc_t *c, char *why, size_t whysz)
         if ((r = query(c, "SELECT pg_current_wal_lsn()", PGRES_TUPLES_OK, why, whysz)) == NULL)
             return -1;
         uint64_t current = 0;
-        recap_pgo_parse_lsn(PQgetvalue(r, 0, 0), &current);
+        rcx_lsn_parse(PQgetvalue(r, 0, 0), &current);
         PQclear(r);
         if (c->delivered > current) {
             char a[24], b[24];
-            recap_pgo_format_lsn(c->delivered, a);
-            recap_pgo_format_lsn(current, b);
+            rcx_lsn_format(c->delivered, a);
+            rcx_lsn_format(current, b);
             rcx_log_warn(
                 "cdc: the capture's last transaction (%s) is ahead of this server's WAL (%s): it comes "
                 "from another database; resuming from the slot instead",
@@ -209,7 +211,7 @@ static int connect_and_start(recap_cdc_t *c, char *why, size_t whysz)
     if (c->delivered > start)
         start = c->delivered;
     char lsn[24];
-    recap_pgo_format_lsn(start, lsn);
+    rcx_lsn_format(start, lsn);
     char *id = PQescapeIdentifier(c->conn, c->slot, strlen(c->slot));
     char *pubs = PQescapeLiteral(c->conn, c->opts.publication, strlen(c->opts.publication));
     snprintf(
@@ -231,31 +233,33 @@ static int connect_and_start(recap_cdc_t *c, char *why, size_t whysz)
 
 static int handle_pgoutput(recap_cdc_t *c, const uint8_t *p, size_t n, char *why, size_t whysz)
 {
-    recap_pgo_msg_t m;
+    core_pgo_msg_t m;
     rcx_err_t err;
-    if (recap_pgo_decode(&c->dec, p, n, &m, &err) != 0) {
+    if (core_pgo_decode(&c->dec, p, n, &m, &err) != 0) {
         snprintf(why, whysz, "%s", err.msg);
         return -1;
     }
-    if (m.type == 'M' && !(m.u.message.flags & 1)) { /* fences: not part of any transaction */
+    if (m.type == CORE_PGO_MESSAGE &&
+        !(m.u.message.flags & CORE_PGO_MESSAGE_TRANSACTIONAL)) { /* fences: not part of any transaction */
         if (m.u.message.lsn > c->delivered && c->cb.on_message)
             c->cb.on_message(c->cb.arg, m.u.message.prefix, (const char *)m.u.message.content,
                              m.u.message.len, m.u.message.lsn);
         return 0;
     }
-    if (m.type == 'B') /* sent again after a reconnect: already delivered, drop it whole */
+    if (m.type == CORE_PGO_BEGIN) /* sent again after a reconnect: already delivered, drop it whole */
         c->skipping = m.u.begin.final_lsn < c->delivered;
-    if (c->skipping && m.type != 'R') { /* relations are cached whatever happens */
-        if (m.type == 'C')
+    if (c->skipping && m.type != CORE_PGO_RELATION) { /* relations are cached whatever happens */
+        if (m.type == CORE_PGO_COMMIT)
             c->skipping = false;
         return 0;
     }
-    if (m.type == 'I' || m.type == 'U' || m.type == 'D')
+    if (m.type == CORE_PGO_INSERT || m.type == CORE_PGO_UPDATE || m.type == CORE_PGO_DELETE)
         atomic_fetch_add(&c->stats.changes, 1);
     rcx_buf_t line;
     rcx_buf_init(&line, SIZE_MAX);
-    char *tag = (m.type == 'C' && c->tx.tag != NULL) ? rcx_xstrndup(c->tx.tag, strlen(c->tx.tag)) : NULL;
-    int rc = recap_txbuild_apply(&c->tx, &c->rels, &m, &line, &err);
+    char *tag =
+        (m.type == CORE_PGO_COMMIT && c->tx.tag != NULL) ? rcx_xstrndup(c->tx.tag, strlen(c->tx.tag)) : NULL;
+    int rc = core_txbuild_apply(&c->tx, &c->rels, &m, &line, &err);
     if (rc == 1) {
         c->delivered = m.u.commit.end_lsn;
         atomic_fetch_add(&c->stats.transactions, 1);
@@ -312,16 +316,16 @@ static void stream(recap_cdc_t *c, char *why, size_t whysz)
                 snprintf(why, whysz, "connection lost: %s", pq_error(c->conn));
                 return;
             }
-            recap_pgo_copydata_t cd;
+            core_pgo_copydata_t cd;
             rcx_err_t err;
-            int rc = recap_pgo_parse_copydata((const uint8_t *)buf, (size_t)n, &cd, &err);
+            int rc = core_pgo_parse_copydata((const uint8_t *)buf, (size_t)n, &cd, &err);
             if (rc != 0) {
                 snprintf(why, whysz, "%s", err.msg);
-            } else if (cd.type == 'k') {
+            } else if (cd.type == CORE_PGO_KEEPALIVE) {
                 reply |= cd.reply_requested;
                 /* between transactions, with everything delivered durable, the slot may move past
                  * WAL that held nothing published */
-                if (!recap_txbuild_in_tx(&c->tx) && atomic_load(&c->durable) >= c->delivered &&
+                if (!core_txbuild_in_tx(&c->tx) && atomic_load(&c->durable) >= c->delivered &&
                     cd.wal_end > c->received) {
                     c->received = cd.wal_end;
                     uint64_t d = atomic_load(&c->durable);
@@ -358,9 +362,9 @@ static void *run(void *arg)
         uint64_t started = now_ms();
         if (connect_and_start(c, why, sizeof(why)) == 0)
             stream(c, why, sizeof(why));
-        recap_txbuild_abort(&c->tx); /* a transaction cut short is sent again in full */
+        core_txbuild_abort(&c->tx); /* a transaction cut short is sent again in full */
         c->skipping = false;
-        recap_relcache_clear(&c->rels); /* pgoutput describes relations again */
+        core_relcache_clear(&c->rels); /* pgoutput describes relations again */
         PQfinish(c->conn);
         c->conn = NULL;
         if (atomic_load(&c->stopping))
@@ -379,7 +383,7 @@ static void *run(void *arg)
 
 recap_cdc_t *recap_cdc_start(const recap_cdc_opts_t *opts, const recap_cdc_callbacks_t *cb, rcx_err_t *err)
 {
-    recap_cdc_t *c = calloc(1, sizeof(*c));
+    recap_cdc_t *c = rcx_xcalloc(1, sizeof(*c));
     if (c == NULL)
         abort();
     c->opts = *opts;
@@ -387,9 +391,9 @@ recap_cdc_t *recap_cdc_start(const recap_cdc_opts_t *opts, const recap_cdc_callb
     if (opts->slot != NULL) /* a temporary slot starts after anything a capture already holds */
         c->delivered = opts->resume_after;
     c->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    recap_pgo_decoder_init(&c->dec);
-    recap_relcache_init(&c->rels);
-    recap_txbuild_init(&c->tx, &opts->tx);
+    core_pgo_decoder_init(&c->dec);
+    core_relcache_init(&c->rels);
+    core_txbuild_init(&c->tx, &opts->tx);
     if (c->wake < 0 || pthread_create(&c->thread, NULL, run, c) != 0) {
         rcx_err_set(err, "cannot start the CDC thread: %s", strerror(errno));
         recap_cdc_stop(c);
@@ -423,8 +427,8 @@ void recap_cdc_stop(recap_cdc_t *c)
     }
     if (c->wake >= 0)
         close(c->wake);
-    recap_txbuild_dispose(&c->tx);
-    recap_relcache_dispose(&c->rels);
-    recap_pgo_decoder_dispose(&c->dec);
+    core_txbuild_dispose(&c->tx);
+    core_relcache_dispose(&c->rels);
+    core_pgo_decoder_dispose(&c->dec);
     free(c);
 }

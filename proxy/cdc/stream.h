@@ -4,8 +4,8 @@
  * A thread of its own runs libpq (replication=database): it checks
  * wal_level and the publication, creates the slot (TEMPORARY unless a name
  * is given), starts pgoutput (proto_version 1, messages on), decodes every
- * frame and hands each committed transaction to on_tx as a finished "tx"
- * line. It answers keepalives, sends standby status every second, and
+ * frame and hands each committed transaction to on_tx as a finished transaction
+ * object. It answers keepalives, sends standby status every second, and
  * reports as flushed only the LSN the owner confirmed durable
  * (recap_cdc_confirm). On any failure it says why (on_state), reconnects with
  * backoff (100 ms doubling to 5 s) and resumes after the last transaction it
@@ -20,8 +20,8 @@
 #ifndef RECAP_CDC_STREAM_H
 #define RECAP_CDC_STREAM_H
 
-#include "../../common/err.h"
-#include "txbuild.h"
+#include "common/err.h"
+#include "core/txbuild.h"
 
 #include <stdatomic.h>
 #include <stddef.h>
@@ -29,7 +29,7 @@
 
 /* A committed transaction: line and tag are the receiver's to free. */
 typedef struct recap_cdc_tx {
-    char *line; /* the "tx" line, no newline */
+    char *line; /* the transaction object (common/codec.h), no newline */
     size_t len;
     uint64_t commit_lsn, end_lsn; /* start and end of its commit record */
     char *tag;                    /* content of its "recap.request" message, or NULL */
@@ -48,7 +48,7 @@ typedef struct recap_cdc_opts {
     const char *database_url; /* libpq URL or key=value conninfo */
     const char *slot;         /* persistent slot name, or NULL for a temporary one */
     const char *publication;  /* "recap" */
-    recap_txbuild_opts_t tx;
+    core_txbuild_opts_t tx;
     uint64_t resume_after; /* persistent slot: end LSN of the last transaction already in the capture */
 } recap_cdc_opts_t;
 

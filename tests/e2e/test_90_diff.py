@@ -27,19 +27,19 @@ REGRESSIONS = {
     "wrong_status": {("POST /api/v1/organizations", 1): [("status", "201", "200")]},
     "changed_field": {
         ("POST /api/v1/organizations", 1): [("response.body.name", '"acme"', '"ACME"')],
-        ("GET /api/v1/organizations/{n}", 2): [("response.body.name", '"acme"', '"ACME"')]},
+        ("GET /api/v1/organizations/{organization}", 2): [("response.body.name", '"acme"', '"ACME"')]},
     "missing_update": {
-        ("PATCH /api/v1/campaigns/{uuid}", 4): [
+        ("PATCH /api/v1/campaigns/{campaign}", 4): [
             ("db.public.campaigns.update[].status", '"active"', '"draft"'),
             ("db.public.campaign_audit.insert[].new_status", '"active"', '"draft"')],
         # the campaign never became active: pausing finds nothing to pause
-        ("POST /api/v1/organizations/{n}/campaigns/pause", 6): [
+        ("POST /api/v1/organizations/{organization}/campaigns/pause", 6): [
             ("response.body.paused", "1", "0"),
             ("db.public.campaigns.update", "1", "(absent)"),
             ("db.public.campaign_audit.insert", "1", "(absent)")]},
     "extra_row": {
-        ("POST /api/v1/campaigns/{uuid}/jobs", 5): [("db.public.jobs.insert", "3", "4")],
-        ("DELETE /api/v1/organizations/{n}", 11): [("db.public.jobs.delete", "3", "4")]},
+        ("POST /api/v1/campaigns/{campaign}/jobs", 5): [("db.public.jobs.insert", "3", "4")],
+        ("DELETE /api/v1/organizations/{organization}", 11): [("db.public.jobs.delete", "3", "4")]},
     "unexpected_table": {("POST /api/v1/organizations", 1): [("db.public.event_log.insert", "(absent)", "1")]},
 }
 

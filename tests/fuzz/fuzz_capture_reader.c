@@ -3,7 +3,7 @@
  * records or one-line errors with a position, never crash, and never return
  * a record after reporting a torn last line. Seeds: a small valid capture.
  */
-#include "../../common/capture_reader.h"
+#include "common/capture_reader.h"
 
 #include <stdint.h>
 

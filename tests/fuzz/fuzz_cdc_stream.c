@@ -5,7 +5,7 @@
  * sends. Out-of-order, unknown or contradictory messages must give errors,
  * never a crash; every "tx" line produced must be valid JSON on one line.
  */
-#include "../../proxy/cdc/txbuild.h"
+#include "core/txbuild.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -16,13 +16,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    recap_pgo_decoder_t dec;
-    recap_relcache_t rc;
-    recap_txbuild_t tb;
-    recap_txbuild_opts_t opts = {.max_rows = 8, .max_bytes = 4096};
-    recap_pgo_decoder_init(&dec);
-    recap_relcache_init(&rc);
-    recap_txbuild_init(&tb, &opts);
+    core_pgo_decoder_t dec;
+    core_relcache_t rc;
+    core_txbuild_t tb;
+    core_txbuild_opts_t opts = {.max_rows = 8, .max_bytes = 4096};
+    core_pgo_decoder_init(&dec);
+    core_relcache_init(&rc);
+    core_txbuild_init(&tb, &opts);
     rcx_buf_t out;
     rcx_buf_init(&out, SIZE_MAX);
     while (size >= 2) {
@@ -31,11 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size -= 2;
         if (n > size)
             n = size;
-        recap_pgo_msg_t m;
+        core_pgo_msg_t m;
         rcx_err_t err;
-        if (recap_pgo_decode(&dec, data, n, &m, &err) == 0) {
+        if (core_pgo_decode(&dec, data, n, &m, &err) == 0) {
             out.len = 0;
-            if (recap_txbuild_apply(&tb, &rc, &m, &out, &err) == 1) {
+            if (core_txbuild_apply(&tb, &rc, &m, &out, &err) == 1) {
                 if (memchr(out.base, '\n', out.len) != NULL)
                     abort();
                 json_error_t je;
@@ -52,8 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size -= n;
     }
     rcx_buf_free(&out);
-    recap_txbuild_dispose(&tb);
-    recap_relcache_dispose(&rc);
-    recap_pgo_decoder_dispose(&dec);
+    core_txbuild_dispose(&tb);
+    core_relcache_dispose(&rc);
+    core_pgo_decoder_dispose(&dec);
     return 0;
 }

@@ -5,9 +5,9 @@
  * (whatever paths, keys and values the traffic held) and pass on the calls
  * they came from. Seeds: the demo scenario's calls.
  */
-#include "../../verifier/check.h"
-#include "../../verifier/diff.h"
-#include "../../verifier/specgen.h"
+#include "verifier/check.h"
+#include "tools/diff.h"
+#include "tools/specgen.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,19 +46,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t na = parse(p, alen, a, 64);
     size_t nb = split ? parse(split + 2, size - alen - 2, b, 64) : 0;
 
-    rv_diff_t d;
-    rv_diff_run(a, na, b, nb, NULL, &d);
+    rt_diff_t d;
+    rt_diff_run(a, na, b, nb, NULL, &d);
     if (d.n < (na > nb ? na : nb))
         abort(); /* every call is in the result, paired or alone */
-    rv_diff_free(&d);
-    rv_noise_t noise = {0};
-    rv_diff_learn(b, nb, a, na, &noise);
-    rv_diff_run(a, na, b, nb, &noise, &d);
-    rv_diff_free(&d);
-    rv_noise_free(&noise);
+    rt_diff_free(&d);
+    rt_noise_t noise = {0};
+    rt_diff_learn(b, nb, a, na, &noise);
+    rt_diff_run(a, na, b, nb, &noise, &d);
+    rt_diff_free(&d);
+    rt_noise_free(&noise);
 
-    rv_specgen_t g;
-    rv_specgen_run(a, na, &g);
+    rt_specgen_t g;
+    rt_specgen_run(a, na, &g);
     rv_specs_t specs = {0};
     rcx_err_t err;
     for (size_t i = 0; i < g.n; i++)
@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *saved = json_object();
     for (size_t i = 0; i < na; i++) { /* and they pass on the calls they were drafted from */
         const rv_spec_t *s = rv_select(&specs, a[i]);
-        if (s == NULL || !rv_specgen_drafts(a[i]))
+        if (s == NULL || !rt_specgen_drafts(a[i]))
             continue; /* a call specgen leaves out (no status, a path no template can hold) */
         rv_outcome_t o;
         rv_check_call(s, a[i], saved, &o);
@@ -84,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     json_decref(saved);
     rv_specs_free(&specs);
-    rv_specgen_free(&g);
+    rt_specgen_free(&g);
     for (size_t i = 0; i < na; i++)
         json_decref(a[i]);
     for (size_t i = 0; i < nb; i++)

@@ -3,7 +3,7 @@
  * message. The decoder must return 0 or -1, never crash or read out of bounds
  * (ASan and UBSan are on). Seeds: tests/data/pgoutput/frames.txt.
  */
-#include "../../proxy/cdc/pgoutput.h"
+#include "core/pgoutput.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -14,13 +14,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static recap_pgo_decoder_t dec; /* reused across inputs, as on a stream */
+    static core_pgo_decoder_t dec; /* reused across inputs, as on a stream */
     rcx_err_t err;
-    recap_pgo_msg_t msg;
-    if (recap_pgo_decode(&dec, data, size, &msg, &err) == 0) {
+    core_pgo_msg_t msg;
+    if (core_pgo_decode(&dec, data, size, &msg, &err) == 0) {
         /* touch what a consumer reads, so a bad pointer shows up here */
         if (msg.type == 'I' || msg.type == 'U' || msg.type == 'D') {
-            const recap_pgo_tuple_t *t[2] = {&msg.u.change.old_tuple, &msg.u.change.new_tuple};
+            const core_pgo_tuple_t *t[2] = {&msg.u.change.old_tuple, &msg.u.change.new_tuple};
             volatile uint8_t sink = 0;
             for (int k = 0; k < 2; k++)
                 for (uint16_t i = 0; i < t[k]->ncols; i++)
@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)sink;
         } else if (msg.type == 'T') {
             for (uint32_t i = 0; i < msg.u.truncate.nrels; i++)
-                (void)recap_pgo_truncate_relid(&msg, i);
+                (void)core_pgo_truncate_relid(&msg, i);
         } else if (msg.type == 'R') {
             for (uint16_t i = 0; i < msg.u.relation.ncols; i++)
                 (void)strlen(msg.u.relation.cols[i].name);
@@ -37,8 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (err.msg[0] == '\0') {
         abort(); /* a failure must say why */
     }
-    recap_pgo_copydata_t cd;
-    if (recap_pgo_parse_copydata(data, size, &cd, &err) == 0 && cd.type == 'w' && cd.len > 0)
-        (void)recap_pgo_decode(&dec, cd.payload, cd.len, &msg, &err);
+    core_pgo_copydata_t cd;
+    if (core_pgo_parse_copydata(data, size, &cd, &err) == 0 && cd.type == 'w' && cd.len > 0)
+        (void)core_pgo_decode(&dec, cd.payload, cd.len, &msg, &err);
     return 0;
 }

@@ -4,7 +4,7 @@
  * then checked against a fixed call with row changes, so the matchers,
  * references and row matching run on whatever the fuzzer wrote. Seeds: specs/.
  */
-#include "../../verifier/check.h"
+#include "verifier/check.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* Unit tests for common/buf.c: bounded buffers. */
 #include "test.h"
 
-#include "../../common/buf.h"
+#include "common/buf.h"
 
 static void keeps_up_to_the_bound_and_counts_the_rest(void **state)
 {

@@ -1,7 +1,7 @@
 /* Unit tests for common/capture.c: the record model and the header line. */
 #include "test.h"
 
-#include "../../common/capture.h"
+#include "common/capture.h"
 
 static void headers_are_found_case_insensitively(void **state)
 {

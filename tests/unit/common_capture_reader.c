@@ -1,7 +1,7 @@
 /* Unit tests for common/capture_reader.c: reading captures back, and every way they can be bad. */
 #include "test.h"
 
-#include "../../common/capture_reader.h"
+#include "common/capture_reader.h"
 
 #define HEADER "{\"type\":\"header\",\"recap\":1,\"upstream\":\"http://x\"}\n"
 

@@ -1,7 +1,7 @@
 /* Unit tests for common/jsonw.c: JSON text written by hand must parse back exactly. */
 #include "test.h"
 
-#include "../../common/jsonw.h"
+#include "common/jsonw.h"
 
 #include <jansson.h>
 

@@ -1,7 +1,7 @@
 /* Unit tests for proxy/barrier.c: calls in flight and barriers over them. */
 #include "test.h"
 
-#include "../../proxy/barrier.h"
+#include "proxy/barrier.h"
 
 static int fired, expired;
 static void on_fire(recap_barrier_t *b)

@@ -1,7 +1,7 @@
 /* Unit tests for proxy/control.c: query parsing of the control API. */
 #include "test.h"
 
-#include "../../proxy/control.h"
+#include "proxy/control.h"
 
 static void urldecode(void **state)
 {

@@ -1,7 +1,7 @@
 /* Unit tests for proxy/encode.c: a call as one capture line, parsed back with jansson. */
 #include "test.h"
 
-#include "../../proxy/encode.h"
+#include "proxy/encode.h"
 
 static const char *const headers[] = {"authorization", "cookie", NULL};
 static const char *const fields[] = {"password", NULL};

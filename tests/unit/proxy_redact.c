@@ -1,7 +1,7 @@
 /* Unit tests for proxy/redact.c: which values are secrets. */
 #include "test.h"
 
-#include "../../proxy/redact.h"
+#include "proxy/redact.h"
 
 static const char *const headers[] = {"authorization", "cookie", "x-api-key", NULL};
 static const char *const fields[] = {"password", "token", NULL};

@@ -1,7 +1,7 @@
 /* Unit tests for proxy/ring.c: recent records for GET /calls. */
 #include "test.h"
 
-#include "../../proxy/ring.h"
+#include "proxy/ring.h"
 
 static void push(recap_ring_t *r, uint64_t seq, const char *test, const char *line)
 {

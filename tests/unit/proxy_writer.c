@@ -1,7 +1,7 @@
 /* Unit tests for proxy/writer.c: the capture file, appending, drops and redaction. */
 #include "test.h"
 
-#include "../../proxy/writer.h"
+#include "proxy/writer.h"
 
 #include <sys/stat.h>
 #include <time.h>

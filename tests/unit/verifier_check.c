@@ -6,9 +6,9 @@
  */
 #include "test.h"
 
-#include "../../verifier/check.h"
-#include "../../verifier/match.h"
-#include "../../verifier/report.h"
+#include "verifier/check.h"
+#include "verifier/match.h"
+#include "verifier/report.h"
 
 static rv_specs_t specs;
 

@@ -4,7 +4,7 @@
  */
 #include "test.h"
 
-#include "../../verifier/spec.h"
+#include "verifier/spec.h"
 
 static int load(const char *text, rv_specs_t *s, rcx_err_t *err)
 {

@@ -1,0 +1,104 @@
+/* common/codec.c: see codec.h. */
+#include "common/codec.h"
+
+#include "common/jsonw.h"
+#include "common/lsn.h"
+
+#include <string.h>
+
+/* How each line this codec writes begins (encode.c, writer.c and the header all go through here). */
+#define CALL_OPEN "{\"type\":\"" RCX_TYPE_CALL "\""
+#define ORPHAN_OPEN "{\"type\":\"" RCX_TYPE_ORPHAN "\""
+#define HEADER_OPEN "{\"type\":\"" RCX_TYPE_HEADER "\""
+
+void rcx_codec_call_open(rcx_buf_t *out)
+{
+    rcx_buf_puts(out, CALL_OPEN);
+}
+
+/* The members of a transaction object: what follows its opening brace. */
+static void tx_members(rcx_buf_t *out, const char *tx, size_t n)
+{
+    if (n > 0 && tx[0] == '{') {
+        tx++;
+        n--;
+    }
+    if (n > 1 || (n == 1 && tx[0] != '}'))
+        rcx_buf_puts(out, ",");
+    rcx_buf_append(out, tx, n);
+}
+
+void rcx_codec_call_tx(rcx_buf_t *out, const char *attribution, const char *tx, size_t n)
+{
+    rcx_buf_puts(out, "{");
+    rcx_jw_key(out, "attribution", true);
+    rcx_jw_string(out, attribution, strlen(attribution));
+    tx_members(out, tx, n);
+}
+
+void rcx_codec_lsn_member(rcx_buf_t *out, const char *key, uint64_t lsn, bool first)
+{
+    char s[24];
+    rcx_lsn_format(lsn, s);
+    rcx_jw_key(out, key, first);
+    rcx_jw_string(out, s, strlen(s));
+}
+
+void rcx_codec_orphan_line(rcx_buf_t *out, uint64_t resume_lsn, const char *tx, size_t n)
+{
+    rcx_buf_puts(out, ORPHAN_OPEN);
+    rcx_codec_lsn_member(out, "resume_lsn", resume_lsn, false);
+    tx_members(out, tx, n);
+}
+
+static bool starts(const char *line, size_t len, const char *open)
+{
+    size_t n = strlen(open);
+    return len > n && memcmp(line, open, n) == 0;
+}
+
+rcx_rec_kind_t rcx_codec_peek(const char *line, size_t len)
+{
+    return starts(line, len, CALL_OPEN)     ? RCX_REC_CALL
+           : starts(line, len, ORPHAN_OPEN) ? RCX_REC_ORPHAN
+           : starts(line, len, HEADER_OPEN) ? RCX_REC_HEADER
+                                            : RCX_REC_OTHER;
+}
+
+rcx_rec_kind_t rcx_rec_kind(const json_t *rec)
+{
+    const char *t = json_string_value(json_object_get(rec, "type"));
+    return t == NULL                         ? RCX_REC_OTHER
+           : strcmp(t, RCX_TYPE_CALL) == 0   ? RCX_REC_CALL
+           : strcmp(t, RCX_TYPE_ORPHAN) == 0 ? RCX_REC_ORPHAN
+           : strcmp(t, RCX_TYPE_HEADER) == 0 ? RCX_REC_HEADER
+                                             : RCX_REC_OTHER;
+}
+
+const char *rcx_rec_str(const json_t *rec, const char *a, const char *b)
+{
+    return json_string_value(json_object_get(json_object_get(rec, a), b));
+}
+
+int rcx_rec_status(const json_t *call)
+{
+    json_t *s = json_object_get(json_object_get(call, "response"), "status");
+    json_int_t v = json_is_integer(s) ? json_integer_value(s) : 0;
+    return v >= 0 && v <= 999 ? (int)v : 0;
+}
+
+const json_t *rcx_rec_transactions(const json_t *call)
+{
+    json_t *t = json_object_get(json_object_get(call, "db"), "transactions");
+    return json_is_array(t) ? t : NULL;
+}
+
+uint64_t rcx_rec_resume_lsn(const json_t *rec)
+{
+    const json_t *holder = rcx_rec_kind(rec) == RCX_REC_CALL ? json_object_get(rec, "db") : rec;
+    const char *s = json_string_value(json_object_get(holder, "resume_lsn"));
+    uint64_t lsn = 0;
+    if (s != NULL && rcx_lsn_parse(s, &lsn) != 0)
+        lsn = 0;
+    return lsn;
+}

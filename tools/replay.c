@@ -1,0 +1,333 @@
+/* tools/replay.c: see replay.h. */
+#include "tools/replay.h"
+
+#include "common/buf.h"
+#include "common/codec.h"
+#include "common/net.h"
+#include "core/remap.h"
+#include "core/shape.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct run {
+    const char *target, *database_url, *capture, *self;
+    const char *const *extra_headers;
+    size_t nextra;
+    char proxy[64], control[64];
+    char tmp_capture[4096];
+    pid_t child;
+    CURL *curl;
+} run_t;
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+/* The target must answer a TCP connect: a replay against nothing would record only 502s. */
+static int check_target(const char *url, rcx_err_t *err)
+{
+    const char *h = strstr(url, "://");
+    if (strncmp(url, "http://", 7) != 0 || h == NULL) {
+        rcx_err_set(err, "--target: '%s' is not an http:// URL", url);
+        return -1;
+    }
+    h += 3;
+    char host[256], port[8] = "80";
+    size_t hl = strcspn(h, ":/");
+    snprintf(host, sizeof(host), "%.*s", (int)hl, h);
+    if (h[hl] == ':')
+        snprintf(port, sizeof(port), "%.*s", (int)strcspn(h + hl + 1, "/"), h + hl + 1);
+    char reason[300];
+    if (rcx_tcp_probe(host, port, 2000, reason, sizeof(reason)) != 0) {
+        rcx_err_set(err, "target %s is not reachable: %s", url, reason);
+        return -1;
+    }
+    return 0;
+}
+
+static size_t collect(char *p, size_t size, size_t n, void *arg)
+{
+    rcx_buf_append(arg, p, size * n);
+    return size * n;
+}
+
+/* One request to url; status (0 on failure) and the body into out. */
+static long http(run_t *r, const char *method, const char *url, struct curl_slist *headers, const char *body,
+                 size_t blen, rcx_buf_t *out)
+{
+    CURL *c = r->curl;
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    if (body != NULL) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+    }
+    long status = 0;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    return status;
+}
+
+static int start_proxy(run_t *r, rcx_err_t *err)
+{
+    int p = free_port(), cp = free_port();
+    if (p < 0 || cp < 0) {
+        rcx_err_set(err, "no free port for the proxy");
+        return -1;
+    }
+    snprintf(r->proxy, sizeof(r->proxy), "127.0.0.1:%d", p);
+    snprintf(r->control, sizeof(r->control), "127.0.0.1:%d", cp);
+    const char *argv[20];
+    int n = 0;
+    argv[n++] = "recap";
+    argv[n++] = "proxy";
+    argv[n++] = "--upstream";
+    argv[n++] = r->target;
+    argv[n++] = "--listen";
+    argv[n++] = r->proxy;
+    argv[n++] = "--control-listen";
+    argv[n++] = r->control;
+    argv[n++] = "--capture";
+    argv[n++] = r->tmp_capture;
+    argv[n++] = "--log-level";
+    argv[n++] = "warn";
+    if (r->database_url) {
+        argv[n++] = "--database-url";
+        argv[n++] = r->database_url;
+    }
+    argv[n] = NULL;
+    r->child = fork();
+    if (r->child < 0) {
+        rcx_err_set(err, "cannot start the proxy: %s", strerror(errno));
+        return -1;
+    }
+    if (r->child == 0) {
+        execv(r->self, (char *const *)argv);
+        _exit(127);
+    }
+    char url[128];
+    snprintf(url, sizeof(url), "http://%s/readyz", r->control);
+    for (int i = 0; i < 200; i++) { /* up to 20 s: the replication stream needs a moment */
+        int st;
+        if (waitpid(r->child, &st, WNOHANG) == r->child) {
+            r->child = 0;
+            rcx_err_set(err, "the proxy exited at start (status %d): its message is above",
+                        WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+            return -1;
+        }
+        rcx_buf_t body;
+        rcx_buf_init(&body, 4096);
+        long s = http(r, "GET", url, NULL, NULL, 0, &body);
+        rcx_buf_free(&body);
+        if (s == 200)
+            return 0;
+        nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+    }
+    rcx_err_set(err, "the proxy did not become ready in 20 s (is the database set up? recap db setup)");
+    return -1;
+}
+
+static int stop_proxy(run_t *r)
+{
+    if (r->child <= 0)
+        return -1;
+    kill(r->child, SIGTERM);
+    int st = 0;
+    waitpid(r->child, &st, 0);
+    r->child = 0;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static bool hop_by_hop(const char *name)
+{
+    static const char *const skip[] = {
+        "host", "content-length", "connection",   "transfer-encoding", "keep-alive",
+        "te",   "upgrade",        "x-recap-test", "accept-encoding",   NULL};
+    for (const char *const *s = skip; *s; s++)
+        if (strcasecmp(name, *s) == 0)
+            return true;
+    return false;
+}
+
+/* Sends one baseline call (remapped) through the proxy; learns from its response. */
+static long replay_call(run_t *r, core_remap_t *m, const json_t *call, size_t *dropped_headers)
+{
+    const json_t *req = json_object_get(call, "request");
+    const char *method = json_string_value(json_object_get(req, "method"));
+    char *path = core_remap_text(m, json_string_value(json_object_get(req, "path")), '/');
+    char *query = core_remap_text(m, json_string_value(json_object_get(req, "query")), '&');
+    rcx_buf_t url;
+    rcx_buf_init(&url, SIZE_MAX);
+    char base[96];
+    snprintf(base, sizeof(base), "http://%s", r->proxy);
+    rcx_buf_append(&url, base, strlen(base));
+    rcx_buf_append(&url, path, strlen(path));
+    if (*query) {
+        rcx_buf_puts(&url, "?");
+        rcx_buf_append(&url, query, strlen(query));
+    }
+    rcx_buf_cstr(&url);
+    struct curl_slist *headers = curl_slist_append(NULL, "Expect:"); /* no 100-continue round trip */
+    const char *name;
+    const json_t *v;
+    json_object_foreach((json_t *)json_object_get(req, "headers"), name, v)
+    {
+        const char *val = json_string_value(v);
+        if (hop_by_hop(name) || val == NULL)
+            continue;
+        if (strcmp(val, "[REDACTED]") == 0) {
+            (*dropped_headers)++;
+            continue;
+        }
+        char *h = NULL;
+        if (asprintf(&h, "%s: %s", name, val) < 0)
+            abort();
+        headers = curl_slist_append(headers, h);
+        free(h);
+    }
+    for (size_t i = 0; i < r->nextra; i++)
+        headers = curl_slist_append(headers, r->extra_headers[i]);
+    const char *test = json_string_value(json_object_get(call, "test"));
+    if (test) {
+        char *h = NULL;
+        if (asprintf(&h, "X-Recap-Test: %s", test) < 0)
+            abort();
+        headers = curl_slist_append(headers, h);
+        free(h);
+    }
+    char *body = NULL;
+    size_t blen = 0;
+    const json_t *jb = json_object_get(req, "body");
+    if (jb != NULL) {
+        json_t *mapped = core_remap_json(m, jb);
+        body = json_dumps(mapped, JSON_COMPACT | JSON_ENCODE_ANY);
+        blen = strlen(body);
+        json_decref(mapped);
+    } else if (json_object_get(req, "body_text")) {
+        const json_t *t = json_object_get(req, "body_text");
+        body = rcx_xstrndup(json_string_value(t), json_string_length(t));
+        blen = json_string_length(t);
+    } else if (json_object_get(req, "body_b64")) {
+        const char *b64 = json_string_value(json_object_get(req, "body_b64"));
+        size_t n = strlen(b64);
+        body = rcx_xmalloc(n + 1);
+        int got = EVP_DecodeBlock((unsigned char *)body, (const unsigned char *)b64, (int)n);
+        blen = got > 0 ? (size_t)got - (n >= 1 && b64[n - 1] == '=') - (n >= 2 && b64[n - 2] == '=') : 0;
+    }
+    rcx_buf_t res;
+    rcx_buf_init(&res, 64u * 1024 * 1024);
+    long status = http(r, method ? method : "GET", url.base, headers, body, blen, &res);
+    const json_t *old = json_object_get(json_object_get(call, "response"), "body");
+    json_t *now = res.len ? json_loadb(res.base, res.len, JSON_DECODE_ANY, NULL) : NULL;
+    if (old && now) {
+        /* the call's resource: its path's last segment that is not an id (POST /orgs/1/campaigns: campaigns)
+         */
+        char resource[200] = "";
+        const char *rp = json_string_value(json_object_get(req, "path"));
+        for (const char *q = rp ? rp : ""; *q;) {
+            size_t n = strcspn(q, "/");
+            if (n > 0 && !core_is_id_segment(q, n))
+                snprintf(resource, sizeof(resource), "%.*s", (int)n, q);
+            q += n + (q[n] == '/');
+        }
+        core_remap_learn(m, resource, old, now);
+    }
+    json_decref(now);
+    rcx_buf_free(&res);
+    free(body);
+    curl_slist_free_all(headers);
+    rcx_buf_free(&url);
+    free(path);
+    free(query);
+    return status;
+}
+
+/* The baseline's calls sent in order, then a barrier: every record is written. -1 with err. */
+static int send_all(run_t *r, const rt_calls_t *base, rt_replay_result_t *res, rcx_err_t *err)
+{
+    core_remap_t m;
+    core_remap_init(&m);
+    size_t failed = 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (size_t i = 0; i < base->n; i++)
+        failed += replay_call(r, &m, base->v[i], &res->dropped_headers) == 0;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    core_remap_free(&m);
+    res->calls = base->n;
+    res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    char url[128];
+    snprintf(url, sizeof(url), "http://%s/barrier?timeout_ms=60000", r->control);
+    rcx_buf_t ignore;
+    rcx_buf_init(&ignore, 4096);
+    long barrier = http(r, "POST", url, NULL, "", 0, &ignore);
+    rcx_buf_free(&ignore);
+    int stopped = stop_proxy(r);
+    if (barrier != 200 || stopped != 0 || failed > 0) {
+        rcx_err_set(err, "the replay did not complete (%zu requests got no answer%s); nothing kept", failed,
+                    barrier != 200 ? ", the proxy's barrier failed" : "");
+        return -1;
+    }
+    return 0;
+}
+
+int rt_replay_run(const rt_replay_opts_t *o, const rt_calls_t *base, rt_replay_result_t *res, rcx_err_t *err)
+{
+    *res = (rt_replay_result_t){0};
+    if (check_target(o->target, err) != 0)
+        return -1;
+    run_t r = {.target = o->target,
+               .database_url = o->database_url,
+               .capture = o->capture,
+               .self = o->self,
+               .extra_headers = o->extra_headers,
+               .nextra = o->nextra};
+    snprintf(r.tmp_capture, sizeof(r.tmp_capture), "%s.tmp.%d", r.capture, (int)getpid());
+    unlink(r.tmp_capture);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    r.curl = curl_easy_init();
+    int rc = start_proxy(&r, err);
+    if (rc != 0)
+        stop_proxy(&r);
+    else
+        rc = send_all(&r, base, res, err);
+    if (rc == 0 && rename(r.tmp_capture, r.capture) != 0) {
+        rcx_err_set(err, "cannot write %s: %s", r.capture, strerror(errno));
+        rc = -1;
+    }
+    if (rc != 0)
+        unlink(r.tmp_capture);
+    curl_easy_cleanup(r.curl);
+    curl_global_cleanup();
+    return rc;
+}

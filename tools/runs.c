@@ -1,0 +1,91 @@
+/* tools/runs.c: see runs.h. */
+#include "tools/runs.h"
+
+#include "common/buf.h"
+#include "common/capture_reader.h"
+#include "common/codec.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void rt_calls_free(rt_calls_t *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        json_decref(c->v[i]);
+    free(c->v);
+    *c = (rt_calls_t){0};
+}
+
+/* A diff of part of a run would mislead: any bad line is an error. */
+int rt_load_calls(const char *path, rt_calls_t *out, rcx_err_t *err)
+{
+    rcx_reader_t *r = rcx_reader_open(path, err);
+    if (r == NULL)
+        return -1;
+    json_t *rec;
+    int rc;
+    while ((rc = rcx_reader_next(r, &rec, err)) != 0) {
+        if (rc < 0) {
+            rcx_reader_close(r);
+            return -1;
+        }
+        if (rcx_rec_kind(rec) == RCX_REC_CALL) {
+            out->v = rcx_xrealloc(out->v, sizeof(*out->v) * (out->n + 1));
+            out->v[out->n++] = rec;
+        } else {
+            json_decref(rec);
+        }
+    }
+    rcx_reader_close(r);
+    return 0;
+}
+
+int rt_load_noise(const char *path, rt_noise_t *noise, rcx_err_t *err)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        rcx_err_set(err, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[4096];
+    unsigned long n = 0;
+    while (fgets(line, sizeof(line), f)) {
+        n++;
+        char *s = line + strspn(line, " \t");
+        s[strcspn(s, "#\r\n")] = '\0';
+        for (size_t l = strlen(s); l > 0 && (s[l - 1] == ' ' || s[l - 1] == '\t'); l--)
+            s[l - 1] = '\0';
+        if (*s == '\0')
+            continue;
+        if (strncmp(s, "status", 6) != 0 && strncmp(s, "response.", 9) != 0 && strncmp(s, "db", 2) != 0 &&
+            strcmp(s, "request.path") != 0) {
+            rcx_err_set(err,
+                        "%s:%lu:1: '%s' is not a path (status, request.path, response.body..., "
+                        "response.headers..., db...)",
+                        path, n, s);
+            fclose(f);
+            return -1;
+        }
+        rt_noise_add(noise, s);
+    }
+    fclose(f);
+    return 0;
+}
+
+int rt_count_orphans(const char *path, size_t *n, rcx_err_t *err)
+{
+    rcx_reader_t *r = rcx_reader_open(path, err);
+    if (r == NULL)
+        return -1;
+    json_t *rec;
+    int rc;
+    *n = 0;
+    while ((rc = rcx_reader_next(r, &rec, err)) == 1) {
+        *n += rcx_rec_kind(rec) == RCX_REC_ORPHAN;
+        json_decref(rec);
+    }
+    rcx_reader_close(r);
+    return rc;
+}

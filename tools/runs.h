@@ -1,0 +1,40 @@
+/*
+ * tools/runs.h: recorded runs as the tools read them, and the reports of a
+ * diff.
+ *
+ * Contract: a run is read whole (a diff of part of a run would mislead: any
+ * bad line is an error, with "file:line:col: " in err); the calls belong to
+ * the rt_calls_t until rt_calls_free. The reporters write, never print to
+ * stderr. Not thread-safe.
+ */
+#ifndef RT_RUNS_H
+#define RT_RUNS_H
+
+#include "common/err.h"
+#include "tools/diff.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef struct rt_calls {
+    json_t **v;
+    size_t n;
+} rt_calls_t;
+
+/** Every call record of a capture, appended to out; -1 with err on any bad input. */
+int rt_load_calls(const char *path, rt_calls_t *out, rcx_err_t *err);
+void rt_calls_free(rt_calls_t *c);
+
+/** How many orphan transactions a capture holds; -1 with err on any bad input. */
+int rt_count_orphans(const char *path, size_t *n, rcx_err_t *err);
+
+/** Adds the paths of a noise file (one per line, # comments); -1 with err ("file:line:1: ..."). */
+int rt_load_noise(const char *path, rt_noise_t *noise, rcx_err_t *err);
+
+/** The readable report; true when the runs are the same. */
+bool rt_diff_print(FILE *out, const rt_diff_t *d, size_t na, size_t nb);
+
+/** The JSON report, written whole or not at all; -1 with err. */
+int rt_diff_write_json(const char *path, const rt_diff_t *d, rcx_err_t *err);
+
+#endif

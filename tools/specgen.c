@@ -1,0 +1,759 @@
+/* tools/specgen.c: see specgen.h. */
+#include "tools/specgen.h"
+
+#include "common/codec.h"
+#include "core/pathtpl.h"
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/capture_reader.h"
+#include "verifier/match.h"
+#include "verifier/report.h"
+#include "verifier/spec.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+typedef struct group {
+    char *method, *resource;
+    core_pathtpl_t tpl; /* the path template and its parameters' names */
+    const json_t **calls;
+    size_t n;
+} group_t;
+
+static const char *sv(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    return s ? s : "";
+}
+
+static char *dup(const char *s)
+{
+    return rcx_xstrndup(s, strlen(s));
+}
+
+static void put(rcx_buf_t *b, const char *s)
+{
+    rcx_buf_append(b, s, strlen(s));
+}
+
+static void putf(rcx_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(rcx_buf_t *b, const char *fmt, ...)
+{
+    char tmp[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    rcx_buf_append(b, tmp, n < (int)sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+static char *resource_of(const char *path)
+{
+    for (const char *p = path; *p;) {
+        if (*p == '/') {
+            p++;
+            continue;
+        }
+        size_t n = strcspn(p, "/");
+        bool skip = (n == 3 && strncmp(p, "api", 3) == 0) ||
+                    (n >= 2 && p[0] == 'v' && strspn(p + 1, "0123456789") == n - 1) ||
+                    core_is_id_segment(p, n);
+        if (!skip) {
+            char name[64];
+            size_t k = 0;
+            for (size_t i = 0; i < n && k + 1 < sizeof(name); i++)
+                name[k++] =
+                    isalnum((unsigned char)p[i]) || p[i] == '-' ? (char)tolower((unsigned char)p[i]) : '_';
+            name[k] = '\0';
+            return dup(name);
+        }
+        p += n;
+    }
+    return dup("root");
+}
+
+/* ---- references: the values of a call a spec can name ---- */
+
+typedef struct cand {
+    char ref[300];
+    const json_t *v; /* borrowed, or owned in own */
+    json_t *own;
+} cand_t;
+
+typedef struct cands {
+    cand_t *v;
+    size_t n;
+} cands_t;
+
+static void cand_add(cands_t *c, const char *ref, const json_t *v, json_t *own)
+{
+    c->v = rcx_xrealloc(c->v, sizeof(*c->v) * (c->n + 1));
+    cand_t *x = &c->v[c->n++];
+    snprintf(x->ref, sizeof(x->ref), "%s", ref);
+    x->v = v;
+    x->own = own;
+}
+
+static void flatten(cands_t *c, const char *prefix, const json_t *v, int depth)
+{
+    if (json_is_object(v) && depth < 3) {
+        const char *k;
+        const json_t *x;
+        json_object_foreach((json_t *)v, k, x)
+        {
+            if (strchr(k, '.') || !*k)
+                continue;
+            char ref[300];
+            snprintf(ref, sizeof(ref), "%s.%s", prefix, k);
+            flatten(c, ref, x, depth + 1);
+        }
+    } else if (!json_is_object(v) && !json_is_array(v) && depth > 0) {
+        cand_add(c, prefix, v, NULL);
+    }
+}
+
+/* Candidates in order of preference: path parameters, request body, query, (for rows) response body. */
+static void candidates(const group_t *g, const json_t *call, bool with_response, cands_t *c)
+{
+    *c = (cands_t){0};
+    const char *path = rcx_rec_str(call, "request", "path");
+    size_t seg = 0;
+    for (const char *p = path ? path : ""; *p && seg < g->tpl.nsegs;) {
+        if (*p == '/') {
+            p++;
+            continue;
+        }
+        size_t n = strcspn(p, "/");
+        if (g->tpl.params[seg]) {
+            char ref[300];
+            snprintf(ref, sizeof(ref), "path.%s", g->tpl.params[seg]);
+            json_t *v = json_stringn(p, n);
+            cand_add(c, ref, v, v);
+        }
+        seg++;
+        p += n;
+    }
+    flatten(c, "request.body", json_object_get(json_object_get(call, "request"), "body"), 0);
+    const char *q = rcx_rec_str(call, "request", "query");
+    while (q && *q) {
+        size_t len = strcspn(q, "&");
+        const char *eq = memchr(q, '=', len);
+        if (eq && eq > q && (size_t)(eq - q) < 100 && memchr(q, '%', len) == NULL &&
+            memchr(q, '+', len) == NULL) {
+            char ref[300];
+            snprintf(ref, sizeof(ref), "request.query.%.*s", (int)(eq - q), q);
+            json_t *v = json_stringn(eq + 1, len - (size_t)(eq - q) - 1);
+            cand_add(c, ref, v, v);
+        }
+        q += len + (q[len] == '&');
+    }
+    if (with_response)
+        flatten(c, "response.body", json_object_get(json_object_get(call, "response"), "body"), 0);
+}
+
+static void cands_free(cands_t *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        json_decref(c->v[i].own);
+    free(c->v);
+}
+
+static const char *last_name(const char *ref)
+{
+    const char *d = strrchr(ref, '.');
+    return d ? d + 1 : ref;
+}
+
+static bool id_like(const char *name)
+{
+    size_t n = strlen(name);
+    return strcmp(name, "id") == 0 || (n > 3 && strcmp(name + n - 3, "_id") == 0);
+}
+
+/* A reference that equals values[i] in every call i, or NULL. Numbers need a name that agrees (an id, or
+ * the same field name) so that a 1 is not tied to any other 1 by chance. */
+static const char *find_ref(const char *field, json_t *const *values, cands_t *cs, size_t n)
+{
+    if (json_is_null(values[0]) || json_is_boolean(values[0]))
+        return NULL;
+    if (json_is_string(values[0]) && json_string_length(values[0]) < 2)
+        return NULL;
+    for (size_t k = 0; k < cs[0].n; k++) {
+        const char *ref = cs[0].v[k].ref;
+        if (strncmp(ref, "response.body", 13) == 0 && strncmp(field, "response.", 9) == 0)
+            continue;
+        if (json_is_number(values[0]) && strcmp(last_name(ref), last_name(field)) != 0 &&
+            !(strncmp(ref, "path.", 5) == 0 && id_like(last_name(field))))
+            continue; /* a number is tied only to a field of the same name, or to a path id, not to any 1 */
+        bool all = true;
+        for (size_t i = 0; i < n && all; i++) {
+            const cand_t *hit = NULL;
+            for (size_t j = 0; j < cs[i].n && !hit; j++)
+                if (strcmp(cs[i].v[j].ref, ref) == 0)
+                    hit = &cs[i].v[j];
+            all = hit != NULL && rv_equal(hit->v, values[i]);
+        }
+        if (all)
+            return ref;
+    }
+    return NULL;
+}
+
+static const char *type_of(const json_t *v)
+{
+    if (json_is_integer(v))
+        return "$int";
+    if (json_is_real(v))
+        return "$number";
+    if (json_is_boolean(v))
+        return "$bool";
+    if (json_is_null(v))
+        return "$null";
+    if (json_is_object(v))
+        return "$object";
+    if (json_is_array(v))
+        return "$array";
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
+    if (core_is_uuid(s, n))
+        return "$uuid";
+    if (core_is_timestamp(s))
+        return "$timestamp";
+    if (n == 10 && core_is_date(s))
+        return "$date";
+    return "$string";
+}
+
+static void yaml_string(rcx_buf_t *b, const char *s)
+{
+    json_t *j = json_string(s);
+    char *t = json_dumps(j, JSON_ENCODE_ANY);
+    put(b, t); /* JSON's double-quoted strings are YAML's */
+    free(t);
+    json_decref(j);
+}
+
+/* A name written as it is (a table's): plain when it is safe, else double-quoted. */
+static void yaml_name(rcx_buf_t *b, const char *k)
+{
+    bool plain = *k != '\0' && *k != '$';
+    for (const char *p = k; *p && plain; p++)
+        plain = isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '.';
+    if (plain)
+        put(b, k);
+    else
+        yaml_string(b, k);
+}
+
+static void yaml_key(rcx_buf_t *b, const char *k)
+{
+    if (k[0] == '$') { /* a field whose name starts with $ is written $$ (a $ key is a matcher) */
+        char *e = rcx_xmalloc(strlen(k) + 2);
+        e[0] = '$';
+        strcpy(e + 1, k);
+        yaml_string(b, e);
+        free(e);
+        return;
+    }
+    bool plain = *k != '\0';
+    for (const char *p = k; *p && plain; p++)
+        plain = isalnum((unsigned char)*p) || *p == '_' || *p == '-';
+    if (plain)
+        put(b, k);
+    else
+        yaml_string(b, k);
+}
+
+static void yaml_scalar(rcx_buf_t *b, const json_t *v)
+{
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        if (s[0] == '$') { /* a literal $ is written $$ */
+            char *e = rcx_xmalloc(strlen(s) + 2);
+            e[0] = '$';
+            strcpy(e + 1, s);
+            yaml_string(b, e);
+            free(e);
+        } else {
+            yaml_string(b, s);
+        }
+        return;
+    }
+    char *t = json_dumps(v, JSON_ENCODE_ANY);
+    put(b, t);
+    free(t);
+}
+
+static bool all_equal(json_t *const *v, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (!json_equal(v[0], v[i]))
+            return false;
+    return true;
+}
+
+/* The matcher for one place (values of every call there) as YAML after "key: ". */
+static void infer(rcx_buf_t *b, const char *field, json_t *const *v, size_t n, cands_t *cs, int indent,
+                  int depth)
+{
+    if (json_is_object(v[0]) && depth < 3) {
+        bool objects = true;
+        for (size_t i = 0; i < n && objects; i++)
+            objects = json_is_object(v[i]);
+        if (objects) {
+            size_t keys = 0;
+            const char *k;
+            const json_t *x;
+            json_object_foreach((json_t *)v[0], k, x)
+            {
+                (void)x;
+                json_t *kv[256];
+                size_t m = n < 256 ? n : 256;
+                bool everywhere = true;
+                for (size_t i = 0; i < m && everywhere; i++)
+                    everywhere = (kv[i] = json_object_get(v[i], k)) != NULL;
+                if (!everywhere)
+                    continue;
+                putf(b, "\n%*s", indent, "");
+                yaml_key(b, k);
+                put(b, ": ");
+                char sub[400];
+                snprintf(sub, sizeof(sub), "%s.%s", field, k);
+                infer(b, sub, kv, m, cs, indent + 2, depth + 1);
+                keys++;
+            }
+            if (keys == 0)
+                put(b, "{}");
+            return;
+        }
+    }
+    if (json_is_array(v[0])) {
+        json_t *lens[256] = {0};
+        size_t m = n < 256 ? n : 256;
+        bool arrays = true;
+        for (size_t i = 0; i < m && arrays; i++)
+            arrays = json_is_array(v[i]);
+        if (arrays) {
+            for (size_t i = 0; i < m; i++)
+                lens[i] = json_integer((json_int_t)json_array_size(v[i]));
+            const char *ref = find_ref("count", lens, cs, m);
+            if (ref)
+                putf(b, "{$len: {$ref: %s}}", ref);
+            else if (m > 1 && all_equal(lens, m))
+                putf(b, "{$len: %lld}", (long long)json_integer_value(lens[0]));
+            else
+                put(b, "$array");
+            for (size_t i = 0; i < m; i++)
+                json_decref(lens[i]);
+            return;
+        }
+    }
+    const char *ref = find_ref(field, v, cs, n);
+    if (ref) {
+        putf(b, "${%s}", ref);
+        return;
+    }
+    const char *t = type_of(v[0]);
+    bool same_type = true;
+    for (size_t i = 1; i < n && same_type; i++)
+        same_type = strcmp(type_of(v[i]), t) == 0;
+    bool volatile_type = strcmp(t, "$uuid") == 0 || strcmp(t, "$timestamp") == 0;
+    if (n > 1 && all_equal(v, n) && !json_is_object(v[0]) && !volatile_type && !id_like(last_name(field)))
+        yaml_scalar(b, v[0]);
+    else
+        put(b, same_type ? t : "$any");
+}
+
+/* ---- row changes ---- */
+
+static const char *const ops[] = {"insert", "update", "delete"};
+static const char *const op_keys[] = {"inserted", "updated", "deleted"};
+
+/* Exact counts of one table and operation in a call; -1 if its changes were not captured. */
+static long long count_in(const json_t *call, const char *table, int op)
+{
+    const json_t *db = json_object_get(call, "db");
+    if (strcmp(sv(json_object_get(db, "status")), "complete") != 0)
+        return -1;
+    long long n = 0;
+    size_t i;
+    const json_t *tx;
+    json_array_foreach(json_object_get(db, "transactions"), i, tx) n +=
+        json_integer_value(json_object_get(json_object_get(json_object_get(tx, "tables"), table), ops[op]));
+    return n;
+}
+
+/* The single row of a table and operation in a call (borrowed); NULL unless the call's changes hold exactly
+ * one (its counts say 1, but only the rows themselves can be listed in a spec). */
+static const json_t *only_row(const json_t *call, const char *table, int op)
+{
+    const json_t *found = NULL;
+    size_t rows = 0;
+    size_t i, j;
+    const json_t *tx, *ch;
+    json_array_foreach(json_object_get(json_object_get(call, "db"), "transactions"), i, tx)
+        json_array_foreach(json_object_get(tx, "changes"), j, ch)
+    {
+        char full[600];
+        snprintf(full, sizeof(full), "%s.%s", sv(json_object_get(ch, "schema")),
+                 sv(json_object_get(ch, "table")));
+        if (strcmp(full, table) == 0 && strcmp(sv(json_object_get(ch, "op")), ops[op]) == 0) {
+            rows++;
+            found = op == 2 ? (json_object_get(ch, "old") ? json_object_get(ch, "old")
+                                                          : json_object_get(ch, "key"))
+                            : json_object_get(ch, "new");
+        }
+    }
+    return rows == 1 ? found : NULL;
+}
+
+static void emit_db(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t n)
+{
+    json_t *tables = json_object(); /* table -> true, in the order first seen */
+    for (size_t i = 0; i < n; i++) {
+        const json_t *db = json_object_get(calls[i], "db");
+        if (strcmp(sv(json_object_get(db, "status")), "complete") != 0) {
+            put(b, "\n      # db: not checked: some calls were recorded without their row changes");
+            json_decref(tables);
+            return;
+        }
+        size_t k;
+        const json_t *tx;
+        json_array_foreach(json_object_get(db, "transactions"), k, tx)
+        {
+            const char *name;
+            const json_t *x;
+            json_object_foreach((json_t *)json_object_get(tx, "tables"), name, x)
+            {
+                if (strchr(name, '.') != NULL) /* "schema.table", as recap writes them */
+                    json_object_set_new(tables, name, json_true());
+            }
+        }
+    }
+    /* only tables with inserted, updated or deleted rows (a spec has no word for a truncate) */
+    const char *tname;
+    json_t *tv;
+    void *tmp;
+    json_object_foreach_safe(tables, tmp, tname, tv)
+    {
+        long long any = 0;
+        for (int op = 0; op < 3; op++)
+            for (size_t i = 0; i < n; i++)
+                any += count_in(calls[i], tname, op) > 0;
+        if (any == 0)
+            json_object_del(tables, tname);
+    }
+    if (json_object_size(tables) == 0) {
+        put(b, "\n      db: none");
+        json_decref(tables);
+        return;
+    }
+    put(b, "\n      db:\n        tables:");
+    const char *name;
+    json_t *x;
+    json_object_foreach(tables, name, x)
+    {
+        /* "organizations" for public.organizations, unless another schema has one too (it would match both)
+         */
+        const char *shown = strncmp(name, "public.", 7) == 0 && !strchr(name + 7, '.') ? name + 7 : name;
+        const char *other;
+        json_t *ov;
+        json_object_foreach(tables, other, ov)
+        {
+            const char *dot = strchr(other, '.');
+            if (shown != name && other != name && dot && strcmp(dot + 1, shown) == 0)
+                shown = name;
+        }
+        putf(b, "\n          ");
+        yaml_name(b, shown);
+        put(b, ":");
+        for (int op = 0; op < 3; op++) {
+            long long lo = -1, hi = -1;
+            for (size_t i = 0; i < n; i++) {
+                long long c = count_in(calls[i], name, op);
+                lo = lo < 0 || c < lo ? c : lo;
+                hi = c > hi ? c : hi;
+            }
+            if (hi <= 0)
+                continue;
+            putf(b, "\n            %s: ", op_keys[op]);
+            if (lo != hi) {
+                putf(b, "{$min: %lld, $max: %lld}", lo, hi);
+                continue;
+            }
+            /* one row in every call: its columns that equal a request, path or response value */
+            rcx_buf_t row;
+            rcx_buf_init(&row, SIZE_MAX);
+            size_t cols = 0;
+            if (lo == 1 && n <= 256) {
+                const json_t *rows[256];
+                bool ok = true;
+                for (size_t i = 0; i < n && ok; i++)
+                    ok = (rows[i] = only_row(calls[i], name, op)) != NULL && json_is_object(rows[i]);
+                cands_t *cs = rcx_xcalloc(n, sizeof(*cs));
+                for (size_t i = 0; i < n && ok; i++)
+                    candidates(g, calls[i], true, &cs[i]);
+                const char *col;
+                const json_t *cv;
+                if (ok)
+                    json_object_foreach((json_t *)rows[0], col, cv)
+                    {
+                        (void)cv;
+                        json_t *vals[256];
+                        bool everywhere = true;
+                        for (size_t i = 0; i < n && everywhere; i++)
+                            everywhere = (vals[i] = json_object_get(rows[i], col)) != NULL;
+                        char field[300];
+                        snprintf(field, sizeof(field), "db.%s", col);
+                        const char *ref = everywhere ? find_ref(field, vals, cs, n) : NULL;
+                        if (ref == NULL)
+                            continue;
+                        putf(&row, "\n                %s", cols ? "  " : "- ");
+                        yaml_key(&row, col);
+                        putf(&row, ": ${%s}", ref);
+                        cols++;
+                    }
+                for (size_t i = 0; i < n; i++)
+                    if (ok)
+                        cands_free(&cs[i]);
+                free(cs);
+            }
+            if (cols > 0)
+                rcx_buf_append(b, row.base, row.len);
+            else
+                putf(b, "%lld", lo);
+            rcx_buf_free(&row);
+        }
+    }
+    json_decref(tables);
+}
+
+/* One spec for these calls of a group (test: a match.test, or NULL). */
+static void emit_spec(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t n, const char *test,
+                      const char *note)
+{
+    putf(b, "\n  - name: ");
+    char name[700];
+    snprintf(name, sizeof(name), "%s %s%s%s", g->method, g->tpl.tmpl, test ? " in " : "", test ? test : "");
+    yaml_string(b, name);
+    putf(b, "\n    # drafted from %zu call%s%s%s", n, n == 1 ? "" : "s", note ? "; " : "", note ? note : "");
+    put(b, "\n    match:\n      method: ");
+    yaml_string(b, g->method);
+    put(b, "\n      path: ");
+    yaml_string(b, g->tpl.tmpl);
+    if (test) {
+        put(b, "\n      test: ");
+        yaml_string(b, test);
+    }
+    put(b, "\n    expect:");
+    long long lo = -1, hi = -1;
+    for (size_t i = 0; i < n; i++) {
+        long long s = json_integer_value(json_object_get(json_object_get(calls[i], "response"), "status"));
+        lo = lo < 0 || s < lo ? s : lo;
+        hi = s > hi ? s : hi;
+    }
+    if (lo == hi)
+        putf(b, "\n      status: %lld", lo);
+    else
+        putf(b,
+             "\n      status: {$min: %lld, $max: %lld}  # statuses vary and the test names do not tell them "
+             "apart",
+             lo, hi);
+    json_t **bodies = rcx_xcalloc(n, sizeof(*bodies));
+    bool all_json = true;
+    for (size_t i = 0; i < n; i++) {
+        bodies[i] = json_object_get(json_object_get(calls[i], "response"), "body");
+        all_json &= bodies[i] != NULL &&
+                    !json_is_true(json_object_get(json_object_get(calls[i], "response"), "truncated"));
+    }
+    if (all_json && (json_is_object(bodies[0]) || json_is_array(bodies[0]))) {
+        cands_t *cs = rcx_xcalloc(n, sizeof(*cs));
+        for (size_t i = 0; i < n; i++)
+            candidates(g, calls[i], false, &cs[i]);
+        put(b, "\n      body: "); /* a nested block follows on its own lines; the space is stripped then */
+        infer(b, "response.body", bodies, n, cs, 8, 0);
+        for (size_t i = 0; i < n; i++)
+            cands_free(&cs[i]);
+        free(cs);
+    }
+    free(bodies);
+    emit_db(b, g, calls, n);
+    put(b, "\n");
+}
+
+static void emit_group(rcx_buf_t *b, const group_t *g, size_t *specs)
+{
+    /* the most common status; the calls of other statuses by test name, when that separates them */
+    long long statuses[64];
+    size_t counts[64], ns = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        long long s = json_integer_value(json_object_get(json_object_get(g->calls[i], "response"), "status"));
+        size_t k = 0;
+        while (k < ns && statuses[k] != s)
+            k++;
+        if (k == ns && ns < 64) {
+            statuses[ns] = s;
+            counts[ns++] = 0;
+        }
+        if (k < ns)
+            counts[k]++;
+    }
+    size_t major = 0;
+    for (size_t k = 1; k < ns; k++)
+        if (counts[k] > counts[major])
+            major = k;
+    bool separable = ns > 1 && ns < 64;
+    for (size_t i = 0; i < g->n && separable; i++) {
+        long long s = json_integer_value(json_object_get(json_object_get(g->calls[i], "response"), "status"));
+        const char *t = json_string_value(json_object_get(g->calls[i], "test"));
+        if (s == statuses[major])
+            continue;
+        separable = t != NULL;
+        for (size_t j = 0; j < g->n && separable; j++) { /* no call of that test has the main status */
+            const char *tj = json_string_value(json_object_get(g->calls[j], "test"));
+            long long sj =
+                json_integer_value(json_object_get(json_object_get(g->calls[j], "response"), "status"));
+            if (tj && strcmp(tj, t) == 0 && sj != s)
+                separable = false;
+        }
+    }
+    const json_t **sel = rcx_xcalloc(g->n, sizeof(*sel));
+    if (!separable) {
+        emit_spec(b, g, g->calls, g->n, NULL, NULL);
+        (*specs)++;
+        free(sel);
+        return;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < g->n; i++)
+        if (json_integer_value(json_object_get(json_object_get(g->calls[i], "response"), "status")) ==
+            statuses[major])
+            sel[m++] = g->calls[i];
+    emit_spec(b, g, sel, m, NULL, "other statuses are drafted per test below");
+    (*specs)++;
+    json_t *done = json_object();
+    for (size_t i = 0; i < g->n; i++) {
+        const char *t = json_string_value(json_object_get(g->calls[i], "test"));
+        long long s = json_integer_value(json_object_get(json_object_get(g->calls[i], "response"), "status"));
+        if (s == statuses[major] || json_object_get(done, t))
+            continue;
+        json_object_set_new(done, t, json_true());
+        m = 0;
+        for (size_t j = 0; j < g->n; j++) {
+            const char *tj = json_string_value(json_object_get(g->calls[j], "test"));
+            if (tj && strcmp(tj, t) == 0)
+                sel[m++] = g->calls[j];
+        }
+        emit_spec(b, g, sel, m, t, NULL);
+        (*specs)++;
+    }
+    json_decref(done);
+    free(sel);
+}
+
+static int by_template(const void *x, const void *y)
+{
+    const group_t *a = *(group_t *const *)x, *b = *(group_t *const *)y;
+    int c = strcmp(a->resource, b->resource);
+    if (c == 0)
+        c = strcmp(a->tpl.tmpl, b->tpl.tmpl);
+    return c ? c : strcmp(a->method, b->method);
+}
+
+bool rt_specgen_drafts(const json_t *call)
+{
+    const char *method = rcx_rec_str(call, "request", "method"), *path = rcx_rec_str(call, "request", "path");
+    json_int_t status = json_integer_value(json_object_get(json_object_get(call, "response"), "status"));
+    if (!rv_is_method(method) || path == NULL || *path != '/' || status < 100 || status > 599)
+        return false;                    /* no response (the client went away): nothing to draft from */
+    return strpbrk(path, "{}?") == NULL; /* braces (or a '?') in a path cannot be written in a template */
+}
+
+void rt_specgen_run(json_t *const *calls, size_t n, rt_specgen_t *out)
+{
+    *out = (rt_specgen_t){0};
+    group_t **groups = NULL;
+    size_t ng = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *method = rcx_rec_str(calls[i], "request", "method"),
+                   *path = rcx_rec_str(calls[i], "request", "path");
+        if (!rt_specgen_drafts(calls[i]))
+            continue;
+        group_t probe = {0};
+        core_pathtpl_make(&probe.tpl, path);
+        group_t *g = NULL;
+        for (size_t k = 0; k < ng && !g; k++)
+            if (strcasecmp(groups[k]->method, method) == 0 &&
+                strcmp(groups[k]->tpl.tmpl, probe.tpl.tmpl) == 0)
+                g = groups[k];
+        if (g == NULL) {
+            g = rcx_xcalloc(1, sizeof(*g));
+            *g = probe;
+            g->method = dup(method);
+            for (char *c = g->method; *c; c++) /* methods match in any case, as in verify */
+                *c = (char)toupper((unsigned char)*c);
+            g->resource = resource_of(path);
+            groups = rcx_xrealloc(groups, sizeof(*groups) * (ng + 1));
+            groups[ng++] = g;
+        } else {
+            core_pathtpl_free(&probe.tpl);
+        }
+        g->calls = rcx_xrealloc(g->calls, sizeof(*g->calls) * (g->n + 1));
+        g->calls[g->n++] = calls[i];
+    }
+    if (ng > 1)
+        qsort(groups, ng, sizeof(*groups), by_template);
+    for (size_t k = 0; k < ng;) {
+        rcx_buf_t b;
+        rcx_buf_init(&b, SIZE_MAX);
+        putf(
+            &b,
+            "# Specs drafted by `recap specgen` from recorded traffic: read and edit them.\n"
+            "# A reference (${...}) is used where a value equalled the same request, path or response\n"
+            "# value in every call seen; a type where it did not; a literal where two or more calls agreed.\n"
+            "specs:");
+        size_t j = k;
+        while (j < ng && strcmp(groups[j]->resource, groups[k]->resource) == 0)
+            emit_group(&b, groups[j++], &out->specs);
+        /* no trailing spaces ("key: " before a nested block) */
+        size_t w = 0;
+        for (size_t r = 0; r < b.len; r++) {
+            if (b.base[r] == '\n')
+                while (w > 0 && b.base[w - 1] == ' ')
+                    w--;
+            b.base[w++] = b.base[r];
+        }
+        rcx_buf_truncate(&b, w);
+        out->files = rcx_xrealloc(out->files, sizeof(*out->files) * (out->n + 1));
+        char fname[100];
+        snprintf(fname, sizeof(fname), "%s.yaml", groups[k]->resource);
+        out->files[out->n++] = (rt_specgen_file_t){dup(fname), rcx_buf_take(&b)};
+        k = j;
+    }
+    for (size_t k = 0; k < ng; k++) {
+        free(groups[k]->method);
+        core_pathtpl_free(&groups[k]->tpl);
+        free(groups[k]->resource);
+        free(groups[k]->calls);
+        free(groups[k]);
+    }
+    free(groups);
+}
+
+void rt_specgen_free(rt_specgen_t *g)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        free(g->files[i].name);
+        free(g->files[i].text);
+    }
+    free(g->files);
+    *g = (rt_specgen_t){0};
+}
