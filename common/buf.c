@@ -47,6 +47,11 @@ char *rcx_xstrndup(const char *p, size_t n)
     return s;
 }
 
+char *rcx_xstrdup(const char *s)
+{
+    return rcx_xstrndup(s, strlen(s));
+}
+
 void rcx_buf_init(rcx_buf_t *b, size_t max)
 {
     *b = (rcx_buf_t){.max = max};

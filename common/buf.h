@@ -73,6 +73,7 @@ void *rcx_xmalloc(size_t n);
 void *rcx_xrealloc(void *p, size_t n);
 void *rcx_xcalloc(size_t count, size_t size);
 char *rcx_xstrndup(const char *p, size_t n);
+char *rcx_xstrdup(const char *s);
 
 static inline void rcx_buf_append(rcx_buf_t *b, const void *p, size_t n)
 {

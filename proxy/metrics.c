@@ -17,6 +17,68 @@ static void metric(rcx_buf_t *out, const char *name, const char *type, const cha
     rcx_buf_append(out, line, (size_t)n);
 }
 
+static void render_writer(recap_writer_stats_t *s, rcx_buf_t *out)
+{
+    metric(out, "recap_records_written_total", "counter", "Records appended to the capture file.", NULL,
+           atomic_load(&s->written));
+    metric(out, "recap_capture_bytes_total", "counter", "Bytes appended to the capture file.", NULL,
+           atomic_load(&s->bytes));
+    metric(out, "recap_records_dropped_total", "counter", "Records dropped because the writer was behind.",
+           "{reason=\"queue_full\"}", atomic_load(&s->dropped));
+    metric(out, "recap_records_dropped_total", NULL, NULL, "{reason=\"write_error\"}",
+           atomic_load(&s->write_errors));
+    metric(out, "recap_redacted_values_total", "counter", "Header, field and parameter values redacted.",
+           NULL, atomic_load(&s->redacted));
+    metric(out, "recap_writer_queue_bytes", "gauge", "Bytes of records waiting for the writer.", NULL,
+           atomic_load(&s->queued_bytes));
+}
+
+static void render_linker(const recap_linker_stats_t *attr, rcx_buf_t *out)
+{
+    metric(out, "recap_attributed_transactions_total", "counter",
+           "Committed transactions, by how they were attributed.", "{attribution=\"tag\"}", attr->tx_tag);
+    metric(out, "recap_attributed_transactions_total", NULL, NULL, "{attribution=\"window\"}",
+           attr->tx_window);
+    metric(out, "recap_attributed_transactions_total", NULL, NULL, "{attribution=\"ambiguous\"}",
+           attr->tx_ambiguous);
+    metric(out, "recap_attributed_transactions_total", NULL, NULL, "{attribution=\"orphan\"}",
+           attr->tx_orphan);
+    metric(out, "recap_attributed_records_total", "counter",
+           "Call records written after attribution, by db status.", "{status=\"complete\"}",
+           attr->records_complete);
+    metric(out, "recap_attributed_records_total", NULL, NULL, "{status=\"unavailable\"}",
+           attr->records_unavailable);
+    metric(out, "recap_records_held", "gauge", "Finished calls waiting for their window to close.", NULL,
+           attr->records_held);
+    metric(out, "recap_window_start_queries_total", "counter", "Window-start queries asked for (batched).",
+           NULL, attr->window_starts);
+    metric(out, "recap_fences_total", "counter", "Fences emitted (each closes every window ended before it).",
+           NULL, attr->fences);
+    metric(out, "recap_attribution_resets_total", "counter",
+           "Times the stream or a query failed and held records were written as unavailable.", NULL,
+           attr->resets);
+}
+
+static void render_cdc(recap_cdc_stats_t *cdc, rcx_buf_t *out)
+{
+    metric(out, "recap_cdc_streaming", "gauge", "1 while streaming changes from PostgreSQL.", NULL,
+           (uint64_t)atomic_load(&cdc->streaming));
+    metric(out, "recap_cdc_transactions_total", "counter", "Committed transactions received.", NULL,
+           atomic_load(&cdc->transactions));
+    metric(out, "recap_cdc_changes_total", "counter", "Row changes received.", NULL,
+           atomic_load(&cdc->changes));
+    metric(out, "recap_cdc_reconnects_total", "counter", "Replication reconnects.", NULL,
+           atomic_load(&cdc->reconnects));
+    int64_t lag = atomic_load(&cdc->lag_us);
+    metric(out, "recap_cdc_lag_microseconds", "gauge", "Commit to receipt, for the last transaction.", NULL,
+           lag > 0 ? (uint64_t)lag : 0);
+    metric(out, "recap_cdc_backpressure_waits_total", "counter",
+           "Times the stream paused because records waiting for the disk were over --queue-bytes.", NULL,
+           atomic_load(&cdc->backpressure_waits));
+    metric(out, "recap_cdc_flushed_lsn", "gauge", "WAL position confirmed to PostgreSQL as durable.", NULL,
+           atomic_load(&cdc->flushed_lsn));
+}
+
 void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, recap_cdc_stats_t *cdc,
                           const recap_linker_stats_t *attr, uint64_t inflight, rcx_buf_t *out)
 {
@@ -42,62 +104,10 @@ void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, reca
            m->truncated_bodies);
     metric(out, "recap_control_unauthorized_total", "counter", "Control API requests refused with 401.", NULL,
            m->control_unauthorized);
-    if (writer != NULL) {
-        recap_writer_stats_t *s = recap_writer_stats(writer);
-        metric(out, "recap_records_written_total", "counter", "Records appended to the capture file.", NULL,
-               atomic_load(&s->written));
-        metric(out, "recap_capture_bytes_total", "counter", "Bytes appended to the capture file.", NULL,
-               atomic_load(&s->bytes));
-        metric(out, "recap_records_dropped_total", "counter",
-               "Records dropped because the writer was behind.", "{reason=\"queue_full\"}",
-               atomic_load(&s->dropped));
-        metric(out, "recap_records_dropped_total", NULL, NULL, "{reason=\"write_error\"}",
-               atomic_load(&s->write_errors));
-        metric(out, "recap_redacted_values_total", "counter", "Header, field and parameter values redacted.",
-               NULL, atomic_load(&s->redacted));
-        metric(out, "recap_writer_queue_bytes", "gauge", "Bytes of records waiting for the writer.", NULL,
-               atomic_load(&s->queued_bytes));
-    }
-    if (attr != NULL) {
-        metric(out, "recap_attributed_transactions_total", "counter",
-               "Committed transactions, by how they were attributed.", "{attribution=\"tag\"}", attr->tx_tag);
-        metric(out, "recap_attributed_transactions_total", NULL, NULL, "{attribution=\"window\"}",
-               attr->tx_window);
-        metric(out, "recap_attributed_transactions_total", NULL, NULL, "{attribution=\"ambiguous\"}",
-               attr->tx_ambiguous);
-        metric(out, "recap_attributed_transactions_total", NULL, NULL, "{attribution=\"orphan\"}",
-               attr->tx_orphan);
-        metric(out, "recap_attributed_records_total", "counter",
-               "Call records written after attribution, by db status.", "{status=\"complete\"}",
-               attr->records_complete);
-        metric(out, "recap_attributed_records_total", NULL, NULL, "{status=\"unavailable\"}",
-               attr->records_unavailable);
-        metric(out, "recap_records_held", "gauge", "Finished calls waiting for their window to close.", NULL,
-               attr->records_held);
-        metric(out, "recap_window_start_queries_total", "counter",
-               "Window-start queries asked for (batched).", NULL, attr->window_starts);
-        metric(out, "recap_fences_total", "counter",
-               "Fences emitted (each closes every window ended before it).", NULL, attr->fences);
-        metric(out, "recap_attribution_resets_total", "counter",
-               "Times the stream or a query failed and held records were written as unavailable.", NULL,
-               attr->resets);
-    }
-    if (cdc != NULL) {
-        metric(out, "recap_cdc_streaming", "gauge", "1 while streaming changes from PostgreSQL.", NULL,
-               (uint64_t)atomic_load(&cdc->streaming));
-        metric(out, "recap_cdc_transactions_total", "counter", "Committed transactions received.", NULL,
-               atomic_load(&cdc->transactions));
-        metric(out, "recap_cdc_changes_total", "counter", "Row changes received.", NULL,
-               atomic_load(&cdc->changes));
-        metric(out, "recap_cdc_reconnects_total", "counter", "Replication reconnects.", NULL,
-               atomic_load(&cdc->reconnects));
-        int64_t lag = atomic_load(&cdc->lag_us);
-        metric(out, "recap_cdc_lag_microseconds", "gauge", "Commit to receipt, for the last transaction.",
-               NULL, lag > 0 ? (uint64_t)lag : 0);
-        metric(out, "recap_cdc_backpressure_waits_total", "counter",
-               "Times the stream paused because records waiting for the disk were over --queue-bytes.", NULL,
-               atomic_load(&cdc->backpressure_waits));
-        metric(out, "recap_cdc_flushed_lsn", "gauge", "WAL position confirmed to PostgreSQL as durable.",
-               NULL, atomic_load(&cdc->flushed_lsn));
-    }
+    if (writer != NULL)
+        render_writer(recap_writer_stats(writer), out);
+    if (attr != NULL)
+        render_linker(attr, out);
+    if (cdc != NULL)
+        render_cdc(cdc, out);
 }

@@ -179,81 +179,88 @@ static bool hop_by_hop(const char *name)
     return false;
 }
 
-/* Sends one baseline call (remapped) through the proxy; learns from its response. */
-static long replay_call(run_t *r, core_remap_t *m, const json_t *call, size_t *dropped_headers)
+/* The proxy's URL for the call's path and query, remapped. */
+static char *call_url(const run_t *r, const core_remap_t *m, const json_t *req)
 {
-    const json_t *req = json_object_get(call, "request");
-    const char *method = json_string_value(json_object_get(req, "method"));
     char *path = core_remap_text(m, json_string_value(json_object_get(req, "path")), '/');
     char *query = core_remap_text(m, json_string_value(json_object_get(req, "query")), '&');
     rcx_buf_t url;
     rcx_buf_init(&url, SIZE_MAX);
-    char base[96];
-    snprintf(base, sizeof(base), "http://%s", r->proxy);
-    rcx_buf_append(&url, base, strlen(base));
-    rcx_buf_append(&url, path, strlen(path));
-    if (*query) {
-        rcx_buf_puts(&url, "?");
-        rcx_buf_append(&url, query, strlen(query));
-    }
-    rcx_buf_cstr(&url);
+    rcx_buf_printf(&url, "http://%s%s%s%s", r->proxy, path, *query ? "?" : "", query);
+    free(path);
+    free(query);
+    return rcx_buf_take(&url);
+}
+
+static struct curl_slist *add_header(struct curl_slist *list, const char *name, const char *value)
+{
+    rcx_buf_t h;
+    rcx_buf_init(&h, SIZE_MAX);
+    rcx_buf_printf(&h, "%s: %s", name, value);
+    list = curl_slist_append(list, rcx_buf_cstr(&h));
+    rcx_buf_free(&h);
+    return list;
+}
+
+/* The recorded headers (not hop-by-hop, not redacted: those are counted), the extra ones, the test name. */
+static struct curl_slist *call_headers(const run_t *r, const json_t *call, size_t *dropped_headers)
+{
     struct curl_slist *headers = curl_slist_append(NULL, "Expect:"); /* no 100-continue round trip */
     const char *name;
     const json_t *v;
-    json_object_foreach((json_t *)json_object_get(req, "headers"), name, v)
+    json_object_foreach((json_t *)json_object_get(json_object_get(call, "request"), "headers"), name, v)
     {
         const char *val = json_string_value(v);
         if (hop_by_hop(name) || val == NULL)
             continue;
-        if (strcmp(val, "[REDACTED]") == 0) {
+        if (strcmp(val, "[REDACTED]") == 0)
             (*dropped_headers)++;
-            continue;
-        }
-        char *h = NULL;
-        if (asprintf(&h, "%s: %s", name, val) < 0)
-            abort();
-        headers = curl_slist_append(headers, h);
-        free(h);
+        else
+            headers = add_header(headers, name, val);
     }
     for (size_t i = 0; i < r->nextra; i++)
         headers = curl_slist_append(headers, r->extra_headers[i]);
     const char *test = json_string_value(json_object_get(call, "test"));
-    if (test) {
-        char *h = NULL;
-        if (asprintf(&h, "X-Recap-Test: %s", test) < 0)
-            abort();
-        headers = curl_slist_append(headers, h);
-        free(h);
-    }
-    char *body = NULL;
-    size_t blen = 0;
-    const json_t *jb = json_object_get(req, "body");
+    if (test != NULL)
+        headers = add_header(headers, "X-Recap-Test", test);
+    return headers;
+}
+
+/* The request body as sent: JSON remapped, text as it was, binary decoded. NULL when there is none. */
+static char *call_body(const core_remap_t *m, const json_t *req, size_t *blen)
+{
+    const json_t *jb = json_object_get(req, "body"), *t = json_object_get(req, "body_text");
+    const char *b64 = json_string_value(json_object_get(req, "body_b64"));
+    *blen = 0;
     if (jb != NULL) {
         json_t *mapped = core_remap_json(m, jb);
-        body = json_dumps(mapped, JSON_COMPACT | JSON_ENCODE_ANY);
-        blen = strlen(body);
+        char *body = json_dumps(mapped, JSON_COMPACT | JSON_ENCODE_ANY);
         json_decref(mapped);
-    } else if (json_object_get(req, "body_text")) {
-        const json_t *t = json_object_get(req, "body_text");
-        body = rcx_xstrndup(json_string_value(t), json_string_length(t));
-        blen = json_string_length(t);
-    } else if (json_object_get(req, "body_b64")) {
-        const char *b64 = json_string_value(json_object_get(req, "body_b64"));
-        size_t n = strlen(b64);
-        body = rcx_xmalloc(n + 1);
-        int got = EVP_DecodeBlock((unsigned char *)body, (const unsigned char *)b64, (int)n);
-        blen = got > 0 ? (size_t)got - (n >= 1 && b64[n - 1] == '=') - (n >= 2 && b64[n - 2] == '=') : 0;
+        *blen = strlen(body);
+        return body;
     }
-    rcx_buf_t res;
-    rcx_buf_init(&res, 64u * 1024 * 1024);
-    long status = http(r, method ? method : "GET", url.base, headers, body, blen, &res);
+    if (t != NULL) {
+        *blen = json_string_length(t);
+        return rcx_xstrndup(json_string_value(t), json_string_length(t));
+    }
+    if (b64 == NULL)
+        return NULL;
+    size_t n = strlen(b64);
+    char *body = rcx_xmalloc(n + 1);
+    int got = EVP_DecodeBlock((unsigned char *)body, (const unsigned char *)b64, (int)n);
+    *blen = got > 0 ? (size_t)got - (n >= 1 && b64[n - 1] == '=') - (n >= 2 && b64[n - 2] == '=') : 0;
+    return body;
+}
+
+/* What the new run returned in place of the baseline's values, learned in the call's resource: its path's
+ * last segment that is not an id (POST /orgs/1/campaigns: campaigns). */
+static void learn_from(core_remap_t *m, const json_t *call, const rcx_buf_t *res)
+{
     const json_t *old = json_object_get(json_object_get(call, "response"), "body");
-    json_t *now = res.len ? json_loadb(res.base, res.len, JSON_DECODE_ANY, NULL) : NULL;
-    if (old && now) {
-        /* the call's resource: its path's last segment that is not an id (POST /orgs/1/campaigns: campaigns)
-         */
+    json_t *now = res->len ? json_loadb(res->base, res->len, JSON_DECODE_ANY, NULL) : NULL;
+    if (old != NULL && now != NULL) {
         char resource[200] = "";
-        const char *rp = json_string_value(json_object_get(req, "path"));
+        const char *rp = rcx_rec_str(call, "request", "path");
         for (const char *q = rp ? rp : ""; *q;) {
             size_t n = strcspn(q, "/");
             if (n > 0 && !core_is_id_segment(q, n))
@@ -263,12 +270,25 @@ static long replay_call(run_t *r, core_remap_t *m, const json_t *call, size_t *d
         core_remap_learn(m, resource, old, now);
     }
     json_decref(now);
+}
+
+/* Sends one baseline call (remapped) through the proxy; learns from its response. The status, 0 if none. */
+static long replay_call(run_t *r, core_remap_t *m, const json_t *call, size_t *dropped_headers)
+{
+    const json_t *req = json_object_get(call, "request");
+    const char *method = json_string_value(json_object_get(req, "method"));
+    char *url = call_url(r, m, req);
+    struct curl_slist *headers = call_headers(r, call, dropped_headers);
+    size_t blen;
+    char *body = call_body(m, req, &blen);
+    rcx_buf_t res;
+    rcx_buf_init(&res, 64u * 1024 * 1024);
+    long status = http(r, method ? method : "GET", url, headers, body, blen, &res);
+    learn_from(m, call, &res);
     rcx_buf_free(&res);
     free(body);
     curl_slist_free_all(headers);
-    rcx_buf_free(&url);
-    free(path);
-    free(query);
+    free(url);
     return status;
 }
 

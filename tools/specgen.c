@@ -3,6 +3,7 @@
 
 #include "common/codec.h"
 #include "core/pathtpl.h"
+#include "verifier/yaml.h"
 
 #include "common/buf.h"
 #include "common/err.h"
@@ -34,27 +35,6 @@ static const char *sv(const json_t *v)
     return s ? s : "";
 }
 
-static char *dup(const char *s)
-{
-    return rcx_xstrndup(s, strlen(s));
-}
-
-static void put(rcx_buf_t *b, const char *s)
-{
-    rcx_buf_append(b, s, strlen(s));
-}
-
-static void putf(rcx_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(rcx_buf_t *b, const char *fmt, ...)
-{
-    char tmp[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    rcx_buf_append(b, tmp, n < (int)sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
 static char *resource_of(const char *path)
 {
     for (const char *p = path; *p;) {
@@ -73,11 +53,11 @@ static char *resource_of(const char *path)
                 name[k++] =
                     isalnum((unsigned char)p[i]) || p[i] == '-' ? (char)tolower((unsigned char)p[i]) : '_';
             name[k] = '\0';
-            return dup(name);
+            return rcx_xstrdup(name);
         }
         p += n;
     }
-    return dup("root");
+    return rcx_xstrdup("root");
 }
 
 /* ---- references: the values of a call a spec can name ---- */
@@ -232,66 +212,6 @@ static const char *type_of(const json_t *v)
     return "$string";
 }
 
-static void yaml_string(rcx_buf_t *b, const char *s)
-{
-    json_t *j = json_string(s);
-    char *t = json_dumps(j, JSON_ENCODE_ANY);
-    put(b, t); /* JSON's double-quoted strings are YAML's */
-    free(t);
-    json_decref(j);
-}
-
-/* A name written as it is (a table's): plain when it is safe, else double-quoted. */
-static void yaml_name(rcx_buf_t *b, const char *k)
-{
-    bool plain = *k != '\0' && *k != '$';
-    for (const char *p = k; *p && plain; p++)
-        plain = isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '.';
-    if (plain)
-        put(b, k);
-    else
-        yaml_string(b, k);
-}
-
-static void yaml_key(rcx_buf_t *b, const char *k)
-{
-    if (k[0] == '$') { /* a field whose name starts with $ is written $$ (a $ key is a matcher) */
-        char *e = rcx_xmalloc(strlen(k) + 2);
-        e[0] = '$';
-        strcpy(e + 1, k);
-        yaml_string(b, e);
-        free(e);
-        return;
-    }
-    bool plain = *k != '\0';
-    for (const char *p = k; *p && plain; p++)
-        plain = isalnum((unsigned char)*p) || *p == '_' || *p == '-';
-    if (plain)
-        put(b, k);
-    else
-        yaml_string(b, k);
-}
-
-static void yaml_scalar(rcx_buf_t *b, const json_t *v)
-{
-    if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        if (s[0] == '$') { /* a literal $ is written $$ */
-            char *e = rcx_xmalloc(strlen(s) + 2);
-            e[0] = '$';
-            strcpy(e + 1, s);
-            yaml_string(b, e);
-            free(e);
-        } else {
-            yaml_string(b, s);
-        }
-        return;
-    }
-    char *t = json_dumps(v, JSON_ENCODE_ANY);
-    put(b, t);
-    free(t);
-}
-
 static bool all_equal(json_t *const *v, size_t n)
 {
     for (size_t i = 1; i < n; i++)
@@ -322,16 +242,16 @@ static void infer(rcx_buf_t *b, const char *field, json_t *const *v, size_t n, c
                     everywhere = (kv[i] = json_object_get(v[i], k)) != NULL;
                 if (!everywhere)
                     continue;
-                putf(b, "\n%*s", indent, "");
-                yaml_key(b, k);
-                put(b, ": ");
+                rcx_buf_printf(b, "\n%*s", indent, "");
+                rv_yaml_write_key(b, k);
+                rcx_buf_puts(b, ": ");
                 char sub[400];
                 snprintf(sub, sizeof(sub), "%s.%s", field, k);
                 infer(b, sub, kv, m, cs, indent + 2, depth + 1);
                 keys++;
             }
             if (keys == 0)
-                put(b, "{}");
+                rcx_buf_puts(b, "{}");
             return;
         }
     }
@@ -346,11 +266,11 @@ static void infer(rcx_buf_t *b, const char *field, json_t *const *v, size_t n, c
                 lens[i] = json_integer((json_int_t)json_array_size(v[i]));
             const char *ref = find_ref("count", lens, cs, m);
             if (ref)
-                putf(b, "{$len: {$ref: %s}}", ref);
+                rcx_buf_printf(b, "{$len: {$ref: %s}}", ref);
             else if (m > 1 && all_equal(lens, m))
-                putf(b, "{$len: %lld}", (long long)json_integer_value(lens[0]));
+                rcx_buf_printf(b, "{$len: %lld}", (long long)json_integer_value(lens[0]));
             else
-                put(b, "$array");
+                rcx_buf_puts(b, "$array");
             for (size_t i = 0; i < m; i++)
                 json_decref(lens[i]);
             return;
@@ -358,7 +278,7 @@ static void infer(rcx_buf_t *b, const char *field, json_t *const *v, size_t n, c
     }
     const char *ref = find_ref(field, v, cs, n);
     if (ref) {
-        putf(b, "${%s}", ref);
+        rcx_buf_printf(b, "${%s}", ref);
         return;
     }
     const char *t = type_of(v[0]);
@@ -367,9 +287,9 @@ static void infer(rcx_buf_t *b, const char *field, json_t *const *v, size_t n, c
         same_type = strcmp(type_of(v[i]), t) == 0;
     bool volatile_type = strcmp(t, "$uuid") == 0 || strcmp(t, "$timestamp") == 0;
     if (n > 1 && all_equal(v, n) && !json_is_object(v[0]) && !volatile_type && !id_like(last_name(field)))
-        yaml_scalar(b, v[0]);
+        rv_yaml_write_literal(b, v[0]);
     else
-        put(b, same_type ? t : "$any");
+        rcx_buf_puts(b, same_type ? t : "$any");
 }
 
 /* ---- row changes ---- */
@@ -415,19 +335,20 @@ static const json_t *only_row(const json_t *call, const char *table, int op)
     return rows == 1 ? found : NULL;
 }
 
-static void emit_db(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t n)
+/* The tables these calls inserted, updated or deleted rows in ("schema.table" -> true, in the order first
+ * seen; a spec has no word for a truncate); NULL when some call was recorded without its row changes. */
+static json_t *tables_written(const json_t **calls, size_t n)
 {
-    json_t *tables = json_object(); /* table -> true, in the order first seen */
+    json_t *tables = json_object();
     for (size_t i = 0; i < n; i++) {
         const json_t *db = json_object_get(calls[i], "db");
         if (strcmp(sv(json_object_get(db, "status")), "complete") != 0) {
-            put(b, "\n      # db: not checked: some calls were recorded without their row changes");
             json_decref(tables);
-            return;
+            return NULL;
         }
         size_t k;
         const json_t *tx;
-        json_array_foreach(json_object_get(db, "transactions"), k, tx)
+        json_array_foreach(rcx_rec_transactions(calls[i]), k, tx)
         {
             const char *name;
             const json_t *x;
@@ -438,7 +359,6 @@ static void emit_db(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t
             }
         }
     }
-    /* only tables with inserted, updated or deleted rows (a spec has no word for a truncate) */
     const char *tname;
     json_t *tv;
     void *tmp;
@@ -451,87 +371,111 @@ static void emit_db(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t
         if (any == 0)
             json_object_del(tables, tname);
     }
+    return tables;
+}
+
+/* "organizations" for public.organizations, unless another schema has one too (it would match both). */
+static const char *short_name(const json_t *tables, const char *name)
+{
+    const char *shown = strncmp(name, "public.", 7) == 0 && !strchr(name + 7, '.') ? name + 7 : name;
+    const char *other;
+    json_t *ov;
+    json_object_foreach((json_t *)tables, other, ov)
+    {
+        const char *dot = strchr(other, '.');
+        if (shown != name && strcmp(other, name) != 0 && dot && strcmp(dot + 1, shown) == 0)
+            return name;
+    }
+    return shown;
+}
+
+/* One row in every call: its columns that equal a request, path or response value, as a row list item into
+ * row; how many. */
+static size_t row_refs(rcx_buf_t *row, const group_t *g, const json_t **calls, size_t n, const char *name,
+                       int op)
+{
+    const json_t *rows[256];
+    if (n > 256)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((rows[i] = only_row(calls[i], name, op)) == NULL || !json_is_object(rows[i]))
+            return 0;
+    cands_t *cs = rcx_xcalloc(n, sizeof(*cs));
+    for (size_t i = 0; i < n; i++)
+        candidates(g, calls[i], true, &cs[i]);
+    size_t cols = 0;
+    const char *col;
+    const json_t *cv;
+    json_object_foreach((json_t *)rows[0], col, cv)
+    {
+        json_t *vals[256];
+        bool everywhere = true;
+        for (size_t i = 0; i < n && everywhere; i++)
+            everywhere = (vals[i] = json_object_get(rows[i], col)) != NULL;
+        char field[300];
+        snprintf(field, sizeof(field), "db.%s", col);
+        const char *ref = everywhere ? find_ref(field, vals, cs, n) : NULL;
+        if (ref == NULL)
+            continue;
+        rcx_buf_printf(row, "\n                %s", cols ? "  " : "- ");
+        rv_yaml_write_key(row, col);
+        rcx_buf_printf(row, ": ${%s}", ref);
+        cols++;
+    }
+    for (size_t i = 0; i < n; i++)
+        cands_free(&cs[i]);
+    free(cs);
+    return cols;
+}
+
+/* A table's operations: the count (a range when it varies), or the single row's references. */
+static void emit_table(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t n, const char *name)
+{
+    for (int op = 0; op < 3; op++) {
+        long long lo = -1, hi = -1;
+        for (size_t i = 0; i < n; i++) {
+            long long c = count_in(calls[i], name, op);
+            lo = lo < 0 || c < lo ? c : lo;
+            hi = c > hi ? c : hi;
+        }
+        if (hi <= 0)
+            continue;
+        rcx_buf_printf(b, "\n            %s: ", op_keys[op]);
+        if (lo != hi) {
+            rcx_buf_printf(b, "{$min: %lld, $max: %lld}", lo, hi);
+            continue;
+        }
+        rcx_buf_t row;
+        rcx_buf_init(&row, SIZE_MAX);
+        if (lo == 1 && row_refs(&row, g, calls, n, name, op) > 0)
+            rcx_buf_append(b, row.base, row.len);
+        else
+            rcx_buf_printf(b, "%lld", lo);
+        rcx_buf_free(&row);
+    }
+}
+
+static void emit_db(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t n)
+{
+    json_t *tables = tables_written(calls, n);
+    if (tables == NULL) {
+        rcx_buf_puts(b, "\n      # db: not checked: some calls were recorded without their row changes");
+        return;
+    }
     if (json_object_size(tables) == 0) {
-        put(b, "\n      db: none");
+        rcx_buf_puts(b, "\n      db: none");
         json_decref(tables);
         return;
     }
-    put(b, "\n      db:\n        tables:");
+    rcx_buf_puts(b, "\n      db:\n        tables:");
     const char *name;
     json_t *x;
     json_object_foreach(tables, name, x)
     {
-        /* "organizations" for public.organizations, unless another schema has one too (it would match both)
-         */
-        const char *shown = strncmp(name, "public.", 7) == 0 && !strchr(name + 7, '.') ? name + 7 : name;
-        const char *other;
-        json_t *ov;
-        json_object_foreach(tables, other, ov)
-        {
-            const char *dot = strchr(other, '.');
-            if (shown != name && other != name && dot && strcmp(dot + 1, shown) == 0)
-                shown = name;
-        }
-        putf(b, "\n          ");
-        yaml_name(b, shown);
-        put(b, ":");
-        for (int op = 0; op < 3; op++) {
-            long long lo = -1, hi = -1;
-            for (size_t i = 0; i < n; i++) {
-                long long c = count_in(calls[i], name, op);
-                lo = lo < 0 || c < lo ? c : lo;
-                hi = c > hi ? c : hi;
-            }
-            if (hi <= 0)
-                continue;
-            putf(b, "\n            %s: ", op_keys[op]);
-            if (lo != hi) {
-                putf(b, "{$min: %lld, $max: %lld}", lo, hi);
-                continue;
-            }
-            /* one row in every call: its columns that equal a request, path or response value */
-            rcx_buf_t row;
-            rcx_buf_init(&row, SIZE_MAX);
-            size_t cols = 0;
-            if (lo == 1 && n <= 256) {
-                const json_t *rows[256];
-                bool ok = true;
-                for (size_t i = 0; i < n && ok; i++)
-                    ok = (rows[i] = only_row(calls[i], name, op)) != NULL && json_is_object(rows[i]);
-                cands_t *cs = rcx_xcalloc(n, sizeof(*cs));
-                for (size_t i = 0; i < n && ok; i++)
-                    candidates(g, calls[i], true, &cs[i]);
-                const char *col;
-                const json_t *cv;
-                if (ok)
-                    json_object_foreach((json_t *)rows[0], col, cv)
-                    {
-                        (void)cv;
-                        json_t *vals[256];
-                        bool everywhere = true;
-                        for (size_t i = 0; i < n && everywhere; i++)
-                            everywhere = (vals[i] = json_object_get(rows[i], col)) != NULL;
-                        char field[300];
-                        snprintf(field, sizeof(field), "db.%s", col);
-                        const char *ref = everywhere ? find_ref(field, vals, cs, n) : NULL;
-                        if (ref == NULL)
-                            continue;
-                        putf(&row, "\n                %s", cols ? "  " : "- ");
-                        yaml_key(&row, col);
-                        putf(&row, ": ${%s}", ref);
-                        cols++;
-                    }
-                for (size_t i = 0; i < n; i++)
-                    if (ok)
-                        cands_free(&cs[i]);
-                free(cs);
-            }
-            if (cols > 0)
-                rcx_buf_append(b, row.base, row.len);
-            else
-                putf(b, "%lld", lo);
-            rcx_buf_free(&row);
-        }
+        rcx_buf_puts(b, "\n          ");
+        rv_yaml_write_name(b, short_name(tables, name));
+        rcx_buf_puts(b, ":");
+        emit_table(b, g, calls, n, name);
     }
     json_decref(tables);
 }
@@ -540,20 +484,21 @@ static void emit_db(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t
 static void emit_spec(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t n, const char *test,
                       const char *note)
 {
-    putf(b, "\n  - name: ");
+    rcx_buf_printf(b, "\n  - name: ");
     char name[700];
     snprintf(name, sizeof(name), "%s %s%s%s", g->method, g->tpl.tmpl, test ? " in " : "", test ? test : "");
-    yaml_string(b, name);
-    putf(b, "\n    # drafted from %zu call%s%s%s", n, n == 1 ? "" : "s", note ? "; " : "", note ? note : "");
-    put(b, "\n    match:\n      method: ");
-    yaml_string(b, g->method);
-    put(b, "\n      path: ");
-    yaml_string(b, g->tpl.tmpl);
+    rv_yaml_write_string(b, name);
+    rcx_buf_printf(b, "\n    # drafted from %zu call%s%s%s", n, n == 1 ? "" : "s", note ? "; " : "",
+                   note ? note : "");
+    rcx_buf_puts(b, "\n    match:\n      method: ");
+    rv_yaml_write_string(b, g->method);
+    rcx_buf_puts(b, "\n      path: ");
+    rv_yaml_write_string(b, g->tpl.tmpl);
     if (test) {
-        put(b, "\n      test: ");
-        yaml_string(b, test);
+        rcx_buf_puts(b, "\n      test: ");
+        rv_yaml_write_string(b, test);
     }
-    put(b, "\n    expect:");
+    rcx_buf_puts(b, "\n    expect:");
     long long lo = -1, hi = -1;
     for (size_t i = 0; i < n; i++) {
         long long s = json_integer_value(json_object_get(json_object_get(calls[i], "response"), "status"));
@@ -561,12 +506,13 @@ static void emit_spec(rcx_buf_t *b, const group_t *g, const json_t **calls, size
         hi = s > hi ? s : hi;
     }
     if (lo == hi)
-        putf(b, "\n      status: %lld", lo);
+        rcx_buf_printf(b, "\n      status: %lld", lo);
     else
-        putf(b,
-             "\n      status: {$min: %lld, $max: %lld}  # statuses vary and the test names do not tell them "
-             "apart",
-             lo, hi);
+        rcx_buf_printf(
+            b,
+            "\n      status: {$min: %lld, $max: %lld}  # statuses vary and the test names do not tell them "
+            "apart",
+            lo, hi);
     json_t **bodies = rcx_xcalloc(n, sizeof(*bodies));
     bool all_json = true;
     for (size_t i = 0; i < n; i++) {
@@ -578,7 +524,8 @@ static void emit_spec(rcx_buf_t *b, const group_t *g, const json_t **calls, size
         cands_t *cs = rcx_xcalloc(n, sizeof(*cs));
         for (size_t i = 0; i < n; i++)
             candidates(g, calls[i], false, &cs[i]);
-        put(b, "\n      body: "); /* a nested block follows on its own lines; the space is stripped then */
+        rcx_buf_puts(
+            b, "\n      body: "); /* a nested block follows on its own lines; the space is stripped then */
         infer(b, "response.body", bodies, n, cs, 8, 0);
         for (size_t i = 0; i < n; i++)
             cands_free(&cs[i]);
@@ -586,7 +533,7 @@ static void emit_spec(rcx_buf_t *b, const group_t *g, const json_t **calls, size
     }
     free(bodies);
     emit_db(b, g, calls, n);
-    put(b, "\n");
+    rcx_buf_puts(b, "\n");
 }
 
 static void emit_group(rcx_buf_t *b, const group_t *g, size_t *specs)
@@ -697,7 +644,7 @@ void rt_specgen_run(json_t *const *calls, size_t n, rt_specgen_t *out)
         if (g == NULL) {
             g = rcx_xcalloc(1, sizeof(*g));
             *g = probe;
-            g->method = dup(method);
+            g->method = rcx_xstrdup(method);
             for (char *c = g->method; *c; c++) /* methods match in any case, as in verify */
                 *c = (char)toupper((unsigned char)*c);
             g->resource = resource_of(path);
@@ -714,7 +661,7 @@ void rt_specgen_run(json_t *const *calls, size_t n, rt_specgen_t *out)
     for (size_t k = 0; k < ng;) {
         rcx_buf_t b;
         rcx_buf_init(&b, SIZE_MAX);
-        putf(
+        rcx_buf_printf(
             &b,
             "# Specs drafted by `recap specgen` from recorded traffic: read and edit them.\n"
             "# A reference (${...}) is used where a value equalled the same request, path or response\n"
@@ -735,7 +682,7 @@ void rt_specgen_run(json_t *const *calls, size_t n, rt_specgen_t *out)
         out->files = rcx_xrealloc(out->files, sizeof(*out->files) * (out->n + 1));
         char fname[100];
         snprintf(fname, sizeof(fname), "%s.yaml", groups[k]->resource);
-        out->files[out->n++] = (rt_specgen_file_t){dup(fname), rcx_buf_take(&b)};
+        out->files[out->n++] = (rt_specgen_file_t){rcx_xstrdup(fname), rcx_buf_take(&b)};
         k = j;
     }
     for (size_t k = 0; k < ng; k++) {

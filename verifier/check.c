@@ -227,62 +227,103 @@ static void show_row(rcx_buf_t *b, const json_t *row)
     rv_show(b, row, 200);
 }
 
-static void check_rows(rv_outcome_t *out, const rv_op_expect_t *op, const char *label, table_t **ts,
-                       size_t nts, rv_op_t o, const rv_ctx_t *ctx)
+/* The actual rows of every table a spec's name covers, for one operation. */
+typedef struct rowset {
+    row_t **rows;
+    size_t n;
+    uint64_t certain, maybe; /* counts: rows surely this call's, and rows it may share (ambiguous) */
+} rowset_t;
+
+static void gather_rows(table_t **ts, size_t nts, rv_op_t o, rowset_t *rs)
 {
-    /* the actual rows of every table this name covers */
     size_t na = 0;
     for (size_t t = 0; t < nts; t++)
         na += ts[t]->nrows[o];
-    row_t **rows = rcx_xcalloc(na ? na : 1, sizeof(*rows));
-    size_t k = 0;
-    uint64_t certain = 0, maybe = 0;
+    *rs = (rowset_t){.rows = rcx_xcalloc(na ? na : 1, sizeof(*rs->rows))};
     for (size_t t = 0; t < nts; t++) {
         for (size_t r = 0; r < ts[t]->nrows[o]; r++)
-            rows[k++] = &ts[t]->rows[o][r];
-        certain += ts[t]->certain[o];
-        maybe += ts[t]->maybe[o];
+            rs->rows[rs->n++] = &ts[t]->rows[o][r];
+        rs->certain += ts[t]->certain[o];
+        rs->maybe += ts[t]->maybe[o];
     }
-    if (op->count_m != NULL) {
-        json_t *n = json_integer((json_int_t)certain), *m = json_integer((json_int_t)(certain + maybe));
-        rcx_buf_t where, why;
-        rcx_buf_init(&where, SIZE_MAX);
-        rcx_buf_init(&why, SIZE_MAX);
-        rcx_buf_append(&where, label, strlen(label));
-        const rv_matcher_t *at;
-        if (!rv_match(op->count_m, n, ctx, &where, &why, &at)) {
-            rcx_buf_t w2, y2;
-            rcx_buf_init(&w2, SIZE_MAX);
-            rcx_buf_init(&y2, SIZE_MAX);
-            if (maybe == 0 || !rv_match(op->count_m, m, ctx, &w2, &y2, &at))
-                add(out, at->pos, "%s (row count): %.*s", label, (int)why.len, why.base);
-            rcx_buf_free(&w2);
-            rcx_buf_free(&y2);
-        }
-        rcx_buf_free(&where);
-        rcx_buf_free(&why);
-        json_decref(n);
-        json_decref(m);
-        free(rows);
+}
+
+/* A count given as a matcher ({$min: 1}): it passes if the certain count, or certain plus ambiguous, does. */
+static void check_count_matcher(rv_outcome_t *out, const rv_op_expect_t *op, const char *label,
+                                const rowset_t *rs, const rv_ctx_t *ctx)
+{
+    json_t *n = json_integer((json_int_t)rs->certain),
+           *m = json_integer((json_int_t)(rs->certain + rs->maybe));
+    rcx_buf_t where, why, w2, y2;
+    rcx_buf_init(&where, SIZE_MAX);
+    rcx_buf_init(&why, SIZE_MAX);
+    rcx_buf_init(&w2, SIZE_MAX);
+    rcx_buf_init(&y2, SIZE_MAX);
+    rcx_buf_puts(&where, label);
+    const rv_matcher_t *at;
+    if (!rv_match(op->count_m, n, ctx, &where, &why, &at) &&
+        (rs->maybe == 0 || !rv_match(op->count_m, m, ctx, &w2, &y2, &at)))
+        add(out, at->pos, "%s (row count): %.*s", label, (int)why.len, why.base);
+    rcx_buf_free(&w2);
+    rcx_buf_free(&y2);
+    rcx_buf_free(&where);
+    rcx_buf_free(&why);
+    json_decref(n);
+    json_decref(m);
+}
+
+static void check_count(rv_outcome_t *out, const rv_op_expect_t *op, const char *label, const rowset_t *rs)
+{
+    if (op->count >= rs->certain && op->count <= rs->certain + rs->maybe)
+        return;
+    if (rs->maybe > 0)
+        add(out, op->pos, "%s: expected %llu rows, got %llu (and %llu ambiguous)", label,
+            (unsigned long long)op->count, (unsigned long long)rs->certain, (unsigned long long)rs->maybe);
+    else
+        add(out, op->pos, "%s: expected %llu rows, got %llu", label, (unsigned long long)op->count,
+            (unsigned long long)rs->certain);
+}
+
+/* Expected row i matched no actual row: say why with the closest candidate (a row nothing else took). */
+static void report_unmatched(rv_outcome_t *out, const rv_op_expect_t *op, const char *label, rv_op_t o,
+                             const rowset_t *rs, const int *owner, bool *blamed, size_t i,
+                             const rv_ctx_t *ctx)
+{
+    if (rs->n == 0) {
+        add(out, op->rows[i]->pos, "%s[%zu]: expected a row like this, got no %s rows", label, i,
+            rv_op_name(o));
         return;
     }
-    if (op->is_count) {
-        if (op->count < certain || op->count > certain + maybe) {
-            if (maybe > 0)
-                add(out, op->pos, "%s: expected %llu rows, got %llu (and %llu ambiguous)", label,
-                    (unsigned long long)op->count, (unsigned long long)certain, (unsigned long long)maybe);
-            else
-                add(out, op->pos, "%s: expected %llu rows, got %llu", label, (unsigned long long)op->count,
-                    (unsigned long long)certain);
-        }
-        free(rows);
-        return;
-    }
-    size_t ne = op->nrows;
+    size_t a = 0;
+    while (a < rs->n && (owner[a] >= 0 || blamed[a]))
+        a++;
+    if (a == rs->n)
+        a = 0;
+    blamed[a] = true; /* shown here: not reported again as unexpected */
+    rcx_buf_t where, why, shown;
+    rcx_buf_init(&where, SIZE_MAX);
+    rcx_buf_init(&why, SIZE_MAX);
+    rcx_buf_init(&shown, SIZE_MAX);
+    rcx_buf_printf(&where, "%s[%zu]", label, i);
+    const rv_matcher_t *at = op->rows[i];
+    rv_match(op->rows[i], rs->rows[a]->v, ctx, &where, &why, &at);
+    show_row(&shown, rs->rows[a]->v);
+    add(out, at->pos, "%.*s: no %s row matches (closest %.*s: %.*s)", (int)where.len, where.base,
+        rv_op_name(o), (int)shown.len, shown.base, (int)why.len, why.base);
+    rcx_buf_free(&shown);
+    rcx_buf_free(&where);
+    rcx_buf_free(&why);
+}
+
+/* A row list, matched as a set (a maximum bipartite matching): unmatched expectations and unexpected rows. */
+static void check_row_list(rv_outcome_t *out, const rv_op_expect_t *op, const char *label, rv_op_t o,
+                           const rowset_t *rs, const rv_ctx_t *ctx)
+{
+    size_t ne = op->nrows, na = rs->n;
     bool *ok = rcx_xcalloc(ne * na + 1, 1);
     for (size_t i = 0; i < ne; i++)
         for (size_t a = 0; a < na; a++)
-            ok[i * na + a] = row_matches(op->rows[i], rows[a]->v, ctx);
+            ok[i * na + a] = row_matches(op->rows[i], rs->rows[a]->v, ctx);
     int *owner = rcx_xmalloc(sizeof(int) * (na + 1));
     bool *seen = rcx_xmalloc(na + 1);
     for (size_t a = 0; a < na; a++)
@@ -292,57 +333,40 @@ static void check_rows(rv_outcome_t *out, const rv_op_expect_t *op, const char *
         memset(seen, 0, na + 1);
         matched[i] = augment(i, ok, na, owner, seen);
     }
-    for (size_t i = 0; i < ne; i++) {
-        if (matched[i])
-            continue;
-        /* say why with the closest candidate: the first row it fails on, shown */
-        rcx_buf_t where, why;
-        rcx_buf_init(&where, SIZE_MAX);
-        rcx_buf_init(&why, SIZE_MAX);
-        char idx[32];
-        snprintf(idx, sizeof(idx), "[%zu]", i);
-        rcx_buf_append(&where, label, strlen(label));
-        rcx_buf_append(&where, idx, strlen(idx));
-        const rv_matcher_t *at = op->rows[i];
-        if (na == 0) {
-            add(out, op->rows[i]->pos, "%s[%zu]: expected a row like this, got no %s rows", label, i,
-                rv_op_name(o));
-        } else {
-            size_t a = 0;
-            while (a < na && (owner[a] >= 0 || blamed[a]))
-                a++; /* prefer a row nothing else took */
-            if (a == na)
-                a = 0;
-            blamed[a] = true; /* shown here: not reported again as unexpected */
-            rv_match(op->rows[i], rows[a]->v, ctx, &where, &why, &at);
-            rcx_buf_t shown;
-            rcx_buf_init(&shown, SIZE_MAX);
-            show_row(&shown, rows[a]->v);
-            add(out, at->pos, "%.*s: no %s row matches (closest %.*s: %.*s)", (int)where.len, where.base,
-                rv_op_name(o), (int)shown.len, shown.base, (int)why.len, why.base);
-            rcx_buf_free(&shown);
-        }
-        rcx_buf_free(&where);
-        rcx_buf_free(&why);
-    }
+    for (size_t i = 0; i < ne; i++)
+        if (!matched[i])
+            report_unmatched(out, op, label, o, rs, owner, blamed, i, ctx);
     for (size_t a = 0; a < na; a++) { /* a certain row no expectation took is unexpected */
-        if (owner[a] >= 0 || rows[a]->ambiguous || blamed[a])
+        if (owner[a] >= 0 || rs->rows[a]->ambiguous || blamed[a])
             continue;
         rcx_buf_t shown;
         rcx_buf_init(&shown, SIZE_MAX);
-        show_row(&shown, rows[a]->v);
+        show_row(&shown, rs->rows[a]->v);
         add(out, op->pos, "%s: unexpected %s row %.*s", label, rv_op_name(o), (int)shown.len, shown.base);
         rcx_buf_free(&shown);
     }
-    if (certain > k) /* images were capped: rows beyond them cannot be matched */
+    if (rs->certain > na) /* images were capped: rows beyond them cannot be matched */
         add(out, op->pos, "%s: %llu rows, only %zu recorded with their values (--max-tx-rows): use a count",
-            label, (unsigned long long)certain, k);
+            label, (unsigned long long)rs->certain, na);
     free(ok);
     free(owner);
     free(seen);
     free(matched);
     free(blamed);
-    free(rows);
+}
+
+static void check_rows(rv_outcome_t *out, const rv_op_expect_t *op, const char *label, table_t **ts,
+                       size_t nts, rv_op_t o, const rv_ctx_t *ctx)
+{
+    rowset_t rs;
+    gather_rows(ts, nts, o, &rs);
+    if (op->count_m != NULL)
+        check_count_matcher(out, op, label, &rs, ctx);
+    else if (op->is_count)
+        check_count(out, op, label, &rs);
+    else
+        check_row_list(out, op, label, o, &rs, ctx);
+    free(rs.rows);
 }
 
 static void check_db(rv_outcome_t *out, const rv_spec_t *s, const json_t *call, const rv_ctx_t *ctx)

@@ -248,169 +248,191 @@ static void where_index(rcx_buf_t *where, size_t i)
     rcx_buf_append(where, s, (size_t)n);
 }
 
+/* Says "expected <what shown of want>, got v". */
+static void say_shown(rcx_buf_t *why, const json_t *want, const char *after, const json_t *v)
+{
+    rcx_buf_t e;
+    rcx_buf_init(&e, SIZE_MAX);
+    if (want != NULL)
+        rv_show(&e, want, 120);
+    else
+        rcx_buf_puts(&e, "a value");
+    rcx_buf_puts(&e, after);
+    say(why, rcx_buf_cstr(&e), v);
+    rcx_buf_free(&e);
+}
+
+static bool match_regex(const rv_matcher_t *m, const json_t *v, rcx_buf_t *why)
+{
+    if (!json_is_string(v)) {
+        say(why, "a string", v);
+        return false;
+    }
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(m->re, NULL);
+    int rc = pcre2_match(m->re, (PCRE2_SPTR)json_string_value(v), json_string_length(v), 0, 0, md, NULL);
+    pcre2_match_data_free(md);
+    if (rc >= 0)
+        return true;
+    if (rc != PCRE2_ERROR_NOMATCH) { /* the match limit, or another failure: not a mismatch */
+        PCRE2_UCHAR msg[120];
+        pcre2_get_error_message(rc, msg, sizeof(msg));
+        rcx_buf_printf(why, "/%.250s/ could not be tried on this value: %s", m->re_src, (const char *)msg);
+        return false;
+    }
+    char e[300];
+    snprintf(e, sizeof(e), "a string matching /%.250s/", m->re_src);
+    say(why, e, v);
+    return false;
+}
+
+static bool match_range(const rv_matcher_t *m, const json_t *v, rcx_buf_t *why)
+{
+    double d;
+    if (num_of(v, &d) && (!m->has_min || d >= m->min) && (!m->has_max || d <= m->max))
+        return true;
+    char e[120];
+    if (m->has_min && m->has_max)
+        snprintf(e, sizeof(e), "a number from %g to %g", m->min, m->max);
+    else if (m->has_min)
+        snprintf(e, sizeof(e), "a number >= %g", m->min);
+    else
+        snprintf(e, sizeof(e), "a number <= %g", m->max);
+    say(why, e, v);
+    return false;
+}
+
+static bool match_len(const rv_matcher_t *m, const json_t *v, const rv_ctx_t *ctx, rcx_buf_t *where,
+                      rcx_buf_t *why, const rv_matcher_t **at)
+{
+    size_t n;
+    if (json_is_string(v))
+        n = json_string_length(v);
+    else if (json_is_array(v))
+        n = json_array_size(v);
+    else if (json_is_object(v))
+        n = json_object_size(v);
+    else {
+        say(why, "a string, list or object (for $len)", v);
+        return false;
+    }
+    json_t *len = json_integer((json_int_t)n);
+    size_t mark = where->len;
+    rcx_buf_puts(where, ".$len");
+    bool ok = rv_match(m->kids[0], len, ctx, where, why, at);
+    json_decref(len);
+    if (ok)
+        rcx_buf_truncate(where, mark);
+    return ok;
+}
+
+static bool match_ref(const rv_matcher_t *m, const json_t *v, const rv_ctx_t *ctx, rcx_buf_t *why)
+{
+    json_t *want = rv_resolve(&m->ref, ctx);
+    if (want == NULL) {
+        rcx_buf_printf(why, "${%s} has no value in this call%s", m->ref.text,
+                       m->ref.root == RV_R_SAVED ? " (nothing saved it yet)" : "");
+        return false;
+    }
+    bool ok = rv_equal(want, v);
+    if (!ok) {
+        rcx_buf_t after;
+        rcx_buf_init(&after, SIZE_MAX);
+        rcx_buf_printf(&after, " (${%s})", m->ref.text);
+        say_shown(why, want, rcx_buf_cstr(&after), v);
+        rcx_buf_free(&after);
+    }
+    json_decref(want);
+    return ok;
+}
+
+static bool match_obj(const rv_matcher_t *m, const json_t *v, const rv_ctx_t *ctx, rcx_buf_t *where,
+                      rcx_buf_t *why, const rv_matcher_t **at)
+{
+    if (!json_is_object(v)) {
+        say(why, "an object", v);
+        return false;
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        size_t mark = where->len;
+        where_key(where, m->keys[i]);
+        if (!rv_match(m->kids[i], json_object_get(v, m->keys[i]), ctx, where, why, at))
+            return false;
+        rcx_buf_truncate(where, mark);
+    }
+    return true;
+}
+
+static bool match_arr(const rv_matcher_t *m, const json_t *v, const rv_ctx_t *ctx, rcx_buf_t *where,
+                      rcx_buf_t *why, const rv_matcher_t **at)
+{
+    if (!json_is_array(v)) {
+        say(why, "a list", v);
+        return false;
+    }
+    if (json_array_size(v) != m->n) {
+        char e[64];
+        snprintf(e, sizeof(e), "a list of %zu", m->n);
+        say(why, e, v);
+        return false;
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        size_t mark = where->len;
+        where_index(where, i);
+        if (!rv_match(m->kids[i], json_array_get(v, i), ctx, where, why, at))
+            return false;
+        rcx_buf_truncate(where, mark);
+    }
+    return true;
+}
+
 bool rv_match(const rv_matcher_t *m, const json_t *v, const rv_ctx_t *ctx, rcx_buf_t *where, rcx_buf_t *why,
               const rv_matcher_t **at)
 {
     *at = m;
-    switch (m->kind) {
-    case RV_M_ABSENT:
-        if (v == NULL)
-            return true;
-        say(why, "it to be absent", v);
-        return false;
-    case RV_M_ANY:
+    if (m->kind == RV_M_ABSENT) {
         if (v != NULL)
-            return true;
-        rcx_buf_puts(why, "expected a value, got nothing (absent)");
-        return false;
-    default:
-        break;
+            say(why, "it to be absent", v);
+        return v == NULL;
     }
     if (v == NULL && m->kind != RV_M_ALL) {
-        rcx_buf_t e;
-        rcx_buf_init(&e, SIZE_MAX);
-        if (m->kind == RV_M_LIT)
-            rv_show(&e, m->lit, 120);
+        if (m->kind == RV_M_ANY)
+            rcx_buf_puts(why, "expected a value, got nothing (absent)");
         else
-            rcx_buf_puts(&e, "a value");
-        say(why, rcx_buf_cstr(&e), NULL);
-        rcx_buf_free(&e);
+            say_shown(why, m->kind == RV_M_LIT ? m->lit : NULL, "", NULL);
         return false;
     }
     switch (m->kind) {
+    case RV_M_ANY:
+        return true;
     case RV_M_LIT:
-        if (rv_equal(m->lit, v))
-            return true;
-        {
-            rcx_buf_t e;
-            rcx_buf_init(&e, SIZE_MAX);
-            rv_show(&e, m->lit, 120);
-            say(why, rcx_buf_cstr(&e), v);
-            rcx_buf_free(&e);
-        }
-        return false;
+        if (!rv_equal(m->lit, v))
+            say_shown(why, m->lit, "", v);
+        return rv_equal(m->lit, v);
     case RV_M_TYPE:
-        if (type_ok(m->type, v))
-            return true;
-        {
+        if (!type_ok(m->type, v)) {
             char e[40];
             snprintf(e, sizeof(e), "%s%s", article(m->type), rv_type_name(m->type));
             say(why, e, v);
-        }
-        return false;
-    case RV_M_REGEX: {
-        if (!json_is_string(v)) {
-            say(why, "a string", v);
             return false;
         }
-        pcre2_match_data *md = pcre2_match_data_create_from_pattern(m->re, NULL);
-        int rc = pcre2_match(m->re, (PCRE2_SPTR)json_string_value(v), json_string_length(v), 0, 0, md, NULL);
-        pcre2_match_data_free(md);
-        if (rc >= 0)
-            return true;
-        char e[300];
-        snprintf(e, sizeof(e), "a string matching /%.250s/", m->re_src);
-        say(why, e, v);
-        return false;
-    }
-    case RV_M_RANGE: {
-        double d;
-        if (num_of(v, &d) && (!m->has_min || d >= m->min) && (!m->has_max || d <= m->max))
-            return true;
-        char e[120];
-        if (m->has_min && m->has_max)
-            snprintf(e, sizeof(e), "a number from %g to %g", m->min, m->max);
-        else if (m->has_min)
-            snprintf(e, sizeof(e), "a number >= %g", m->min);
-        else
-            snprintf(e, sizeof(e), "a number <= %g", m->max);
-        say(why, e, v);
-        return false;
-    }
-    case RV_M_LEN: {
-        size_t n;
-        if (json_is_string(v))
-            n = json_string_length(v);
-        else if (json_is_array(v))
-            n = json_array_size(v);
-        else if (json_is_object(v))
-            n = json_object_size(v);
-        else {
-            say(why, "a string, list or object (for $len)", v);
-            return false;
-        }
-        json_t *len = json_integer((json_int_t)n);
-        size_t mark = where->len;
-        rcx_buf_puts(where, ".$len");
-        bool ok = rv_match(m->kids[0], len, ctx, where, why, at);
-        json_decref(len);
-        if (ok)
-            rcx_buf_truncate(where, mark);
-        return ok;
-    }
-    case RV_M_REF: {
-        json_t *want = rv_resolve(&m->ref, ctx);
-        if (want == NULL) {
-            rcx_buf_puts(why, "${");
-            rcx_buf_append(why, m->ref.text, strlen(m->ref.text));
-            rcx_buf_puts(why, "} has no value in this call");
-            if (m->ref.root == RV_R_SAVED)
-                rcx_buf_puts(why, " (nothing saved it yet)");
-            return false;
-        }
-        bool ok = rv_equal(want, v);
-        if (!ok) {
-            rcx_buf_t e;
-            rcx_buf_init(&e, SIZE_MAX);
-            rv_show(&e, want, 120);
-            rcx_buf_puts(&e, " (${");
-            rcx_buf_append(&e, m->ref.text, strlen(m->ref.text));
-            rcx_buf_puts(&e, "})");
-            say(why, rcx_buf_cstr(&e), v);
-            rcx_buf_free(&e);
-        }
-        json_decref(want);
-        return ok;
-    }
+        return true;
+    case RV_M_REGEX:
+        return match_regex(m, v, why);
+    case RV_M_RANGE:
+        return match_range(m, v, why);
+    case RV_M_LEN:
+        return match_len(m, v, ctx, where, why, at);
+    case RV_M_REF:
+        return match_ref(m, v, ctx, why);
     case RV_M_ALL:
         for (size_t i = 0; i < m->n; i++)
             if (!rv_match(m->kids[i], v, ctx, where, why, at))
                 return false;
         return true;
-    case RV_M_OBJ: {
-        if (!json_is_object(v)) {
-            say(why, "an object", v);
-            return false;
-        }
-        for (size_t i = 0; i < m->n; i++) {
-            size_t mark = where->len;
-            where_key(where, m->keys[i]);
-            if (!rv_match(m->kids[i], json_object_get(v, m->keys[i]), ctx, where, why, at))
-                return false;
-            rcx_buf_truncate(where, mark);
-        }
-        return true;
-    }
-    case RV_M_ARR: {
-        if (!json_is_array(v)) {
-            say(why, "a list", v);
-            return false;
-        }
-        if (json_array_size(v) != m->n) {
-            char e[64];
-            snprintf(e, sizeof(e), "a list of %zu", m->n);
-            say(why, e, v);
-            return false;
-        }
-        for (size_t i = 0; i < m->n; i++) {
-            size_t mark = where->len;
-            where_index(where, i);
-            if (!rv_match(m->kids[i], json_array_get(v, i), ctx, where, why, at))
-                return false;
-            rcx_buf_truncate(where, mark);
-        }
-        return true;
-    }
+    case RV_M_OBJ:
+        return match_obj(m, v, ctx, where, why, at);
+    case RV_M_ARR:
+        return match_arr(m, v, ctx, where, why, at);
     default:
         return false;
     }

@@ -1,9 +1,8 @@
-/* verifier/report.c: the report model, the terminal and the JSON reporters. See report.h. */
+/* verifier/report.c: the report model (items, findings, orphans, notes). See report.h. */
 #include "verifier/report.h"
 
-#include "common/codec.h"
-
 #include "common/buf.h"
+#include "common/codec.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -164,107 +163,4 @@ void rv_escape_markup(FILE *out, const char *s, size_t n)
                 fputc(c, out);
         }
     }
-}
-
-/* ---- terminal ---- */
-
-int rv_report_term(FILE *out, const rv_report_t *r, bool color, bool quiet)
-{
-    const char *red = color ? "\033[31m" : "", *green = color ? "\033[32m" : "",
-               *yellow = color ? "\033[33m" : "", *bold = color ? "\033[1m" : "",
-               *off = color ? "\033[0m" : "";
-    for (size_t i = 0; i < r->n; i++) {
-        const rv_item_t *it = &r->items[i];
-        if (it->nf == 0)
-            continue;
-        fprintf(out, "%sFAIL%s %s#%llu %s %s -> %d%s%s%s  spec \"%s\" (%s:%d:%d)  [%s:%lu]\n", red, off, bold,
-                (unsigned long long)it->seq, it->method, it->path, it->status, off, it->test ? "  test " : "",
-                it->test ? it->test : "", it->spec->name, it->spec->pos.file, it->spec->pos.line,
-                it->spec->pos.col, it->capture, it->line);
-        for (size_t k = 0; k < it->nf; k++)
-            fprintf(out, "    %s:%d:%d: %s\n", it->f[k].pos.file, it->f[k].pos.line, it->f[k].pos.col,
-                    it->f[k].msg);
-    }
-    for (size_t i = 0; i < r->norphans; i++)
-        fprintf(out, "%sFAIL%s orphan transaction (no call's) at %s:%lu: %s  (%s:%d:%d: orphans: forbid)\n",
-                red, off, r->orphans[i].capture, r->orphans[i].line, r->orphans[i].summary,
-                r->orphans_pos.file, r->orphans_pos.line, r->orphans_pos.col);
-    size_t shown = 0;
-    for (size_t i = 0; i < r->n && r->unmatched > 0 && !(quiet && !r->require_spec); i++) {
-        const rv_item_t *it = &r->items[i];
-        if (it->spec != NULL)
-            continue;
-        if (shown++ < 20)
-            fprintf(out, "%s%s%s #%llu %s %s -> %d%s%s: no spec matches  [%s:%lu]\n",
-                    r->require_spec ? red : yellow, r->require_spec ? "FAIL" : "NO SPEC", off,
-                    (unsigned long long)it->seq, it->method, it->path, it->status, it->test ? " test " : "",
-                    it->test ? it->test : "", it->capture, it->line);
-    }
-    if (shown > 20)
-        fprintf(out, "... and %zu more calls no spec matches\n", shown - 20);
-    for (size_t i = 0; i < r->nnotes; i++)
-        fprintf(out, "%snote%s: %s\n", yellow, off, r->notes[i]);
-    fprintf(out, "%s%s%s: %zu calls: %zu passed, %zu failed, %zu without a spec%s",
-            rv_report_ok(r) ? green : red, rv_report_ok(r) ? "PASS" : "FAIL", off, r->n, r->passed, r->failed,
-            r->unmatched, r->require_spec && r->unmatched ? " (--require-spec: failing)" : "");
-    if (r->norphans)
-        fprintf(out, ", %zu forbidden orphan transactions", r->norphans);
-    fprintf(out, "\n");
-    return ferror(out) ? -1 : 0;
-}
-
-/* ---- JSON ---- */
-
-int rv_report_json(FILE *out, const rv_report_t *r)
-{
-    json_t *root = json_object(), *calls = json_array();
-    json_object_set_new(root, "ok", json_boolean(rv_report_ok(r)));
-    json_object_set_new(root, "calls", json_integer((json_int_t)r->n));
-    json_object_set_new(root, "passed", json_integer((json_int_t)r->passed));
-    json_object_set_new(root, "failed", json_integer((json_int_t)r->failed));
-    json_object_set_new(root, "without_spec", json_integer((json_int_t)r->unmatched));
-    for (size_t i = 0; i < r->n; i++) {
-        const rv_item_t *it = &r->items[i];
-        json_t *c =
-            json_pack("{s:s, s:I, s:I, s:s?, s:s?, s:s?, s:s?, s:i, s:s}", "capture", it->capture, "line",
-                      (json_int_t)it->line, "seq", (json_int_t)it->seq, "id", it->id, "method", it->method,
-                      "path", it->path, "test", it->test, "status", it->status, "result",
-                      it->spec == NULL ? "no_spec"
-                      : it->nf         ? "fail"
-                                       : "pass");
-        if (it->spec != NULL) {
-            char where[600];
-            snprintf(where, sizeof(where), "%s:%d:%d", it->spec->pos.file, it->spec->pos.line,
-                     it->spec->pos.col);
-            json_object_set_new(c, "spec", json_pack("{s:s, s:s}", "name", it->spec->name, "at", where));
-        }
-        if (it->nf) {
-            json_t *fs = json_array();
-            for (size_t k = 0; k < it->nf; k++) {
-                char where[600];
-                snprintf(where, sizeof(where), "%s:%d:%d", it->f[k].pos.file, it->f[k].pos.line,
-                         it->f[k].pos.col);
-                char *line = rv_finding_line(it, &it->f[k]);
-                json_array_append_new(
-                    fs, json_pack("{s:s, s:s, s:s}", "at", where, "message", it->f[k].msg, "line", line));
-                free(line);
-            }
-            json_object_set_new(c, "findings", fs);
-        }
-        json_array_append_new(calls, c);
-    }
-    json_object_set_new(root, "results", calls);
-    json_t *orph = json_array();
-    for (size_t i = 0; i < r->norphans; i++)
-        json_array_append_new(orph, json_pack("{s:s, s:I, s:s, s:O}", "capture", r->orphans[i].capture,
-                                              "line", (json_int_t)r->orphans[i].line, "summary",
-                                              r->orphans[i].summary, "transaction", r->orphans[i].tx));
-    json_object_set_new(root, "forbidden_orphans", orph);
-    json_t *notes = json_array();
-    for (size_t i = 0; i < r->nnotes; i++)
-        json_array_append_new(notes, json_string(r->notes[i]));
-    json_object_set_new(root, "notes", notes);
-    int rc = json_dumpf(root, out, JSON_INDENT(1)) == 0 && fputc('\n', out) != EOF ? 0 : -1;
-    json_decref(root);
-    return rc;
 }

@@ -188,6 +188,69 @@ static void join(rv_report_t *into, rv_report_t *from)
     *from = (rv_report_t){0};
 }
 
+/* Maps a capture and cuts what follows its header line into up to `threads` ranges of whole lines. */
+static int cut_file(const char *path, int threads, const rv_report_t *report, void **map, size_t *size,
+                    range_t **ranges, size_t *nr, rcx_err_t *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size == 0) {
+        rcx_err_set(err, "%s: %s", path, fd < 0 ? strerror(errno) : "empty");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *size = (size_t)st.st_size;
+    *map = mmap(NULL, *size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (*map == MAP_FAILED) {
+        *map = NULL;
+        rcx_err_set(err, "%s: cannot map it: %s", path, strerror(errno));
+        return -1;
+    }
+    const char *base = *map;
+    const char *first = memchr(base, '\n', *size); /* the header line, already checked */
+    size_t pos = first ? (size_t)(first - base) + 1 : *size;
+    for (int k = 0; k < threads && pos < *size; k++) {
+        size_t end = k == threads - 1 ? *size : pos + (*size - pos) / (size_t)(threads - k);
+        const char *nl = end < *size ? memchr(base + end, '\n', *size - end) : NULL;
+        end = nl ? (size_t)(nl - base) + 1 : *size;
+        *ranges = rcx_xrealloc(*ranges, sizeof(**ranges) * (*nr + 1));
+        (*ranges)[(*nr)++] = (range_t){.name = path,
+                                       .base = base,
+                                       .start = pos,
+                                       .end = end,
+                                       .rep = {.require_spec = report->require_spec}};
+        pos = end;
+    }
+    return 0;
+}
+
+/* Runs the workers (this thread is the first) until every range is checked. */
+static void run_workers(const rv_specs_t *specs, range_t *ranges, size_t nr, int threads, bool keep)
+{
+    pthread_t *th = rcx_xcalloc((size_t)threads, sizeof(*th));
+    job_t *jobs = rcx_xcalloc((size_t)threads, sizeof(*jobs));
+    gate_t gate = {.lock = PTHREAD_MUTEX_INITIALIZER, .open = PTHREAD_COND_INITIALIZER};
+    for (int t = 0; t < threads; t++)
+        jobs[t] = (job_t){specs, ranges, nr, threads, t, keep, &gate};
+    int started = 1; /* thread 0 is this one */
+    while (started < threads && pthread_create(&th[started], NULL, worker, &jobs[started]) == 0)
+        started++;
+    pthread_barrier_init(&gate.counted, NULL, (unsigned)started);
+    pthread_mutex_lock(&gate.lock);
+    gate.threads = started;
+    gate.go = true;
+    pthread_cond_broadcast(&gate.open);
+    pthread_mutex_unlock(&gate.lock);
+    worker(&jobs[0]);
+    for (int t = 1; t < started; t++)
+        pthread_join(th[t], NULL);
+    pthread_barrier_destroy(&gate.counted);
+    free(th);
+    free(jobs);
+}
+
 int rv_shard_verify(const rv_specs_t *specs, char *const *paths, int n, int threads, bool keep,
                     rv_report_t *report, rcx_err_t *err)
 {
@@ -198,62 +261,10 @@ int rv_shard_verify(const rv_specs_t *specs, char *const *paths, int n, int thre
     void **maps = rcx_xcalloc((size_t)n, sizeof(*maps));
     size_t *sizes = rcx_xcalloc((size_t)n, sizeof(*sizes));
     int rc = 0;
-    for (int f = 0; f < n && rc == 0; f++) {
-        int fd = open(paths[f], O_RDONLY | O_CLOEXEC);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) != 0 || st.st_size == 0) {
-            rcx_err_set(err, "%s: %s", paths[f], fd < 0 ? strerror(errno) : "empty");
-            if (fd >= 0)
-                close(fd);
-            rc = -1;
-            break;
-        }
-        sizes[f] = (size_t)st.st_size;
-        maps[f] = mmap(NULL, sizes[f], PROT_READ, MAP_PRIVATE, fd, 0);
-        close(fd);
-        if (maps[f] == MAP_FAILED) {
-            maps[f] = NULL;
-            rcx_err_set(err, "%s: cannot map it: %s", paths[f], strerror(errno));
-            rc = -1;
-            break;
-        }
-        const char *base = maps[f];
-        const char *first = memchr(base, '\n', sizes[f]); /* the header line, already checked */
-        size_t pos = first ? (size_t)(first - base) + 1 : sizes[f];
-        for (int k = 0; k < threads && pos < sizes[f]; k++) {
-            size_t end = k == threads - 1 ? sizes[f] : pos + (sizes[f] - pos) / (size_t)(threads - k);
-            const char *nl = end < sizes[f] ? memchr(base + end, '\n', sizes[f] - end) : NULL;
-            end = nl ? (size_t)(nl - base) + 1 : sizes[f];
-            ranges = rcx_xrealloc(ranges, sizeof(*ranges) * (nr + 1));
-            ranges[nr++] = (range_t){.name = paths[f],
-                                     .base = base,
-                                     .start = pos,
-                                     .end = end,
-                                     .rep = {.require_spec = report->require_spec}};
-            pos = end;
-        }
-    }
+    for (int f = 0; f < n && rc == 0; f++)
+        rc = cut_file(paths[f], threads, report, &maps[f], &sizes[f], &ranges, &nr, err);
     if (rc == 0) {
-        pthread_t *th = rcx_xcalloc((size_t)threads, sizeof(*th));
-        job_t *jobs = rcx_xcalloc((size_t)threads, sizeof(*jobs));
-        gate_t gate = {.lock = PTHREAD_MUTEX_INITIALIZER, .open = PTHREAD_COND_INITIALIZER};
-        for (int t = 0; t < threads; t++)
-            jobs[t] = (job_t){specs, ranges, nr, threads, t, keep, &gate};
-        int started = 1; /* thread 0 is this one */
-        while (started < threads && pthread_create(&th[started], NULL, worker, &jobs[started]) == 0)
-            started++;
-        pthread_barrier_init(&gate.counted, NULL, (unsigned)started);
-        pthread_mutex_lock(&gate.lock);
-        gate.threads = started;
-        gate.go = true;
-        pthread_cond_broadcast(&gate.open);
-        pthread_mutex_unlock(&gate.lock);
-        worker(&jobs[0]);
-        for (int t = 1; t < started; t++)
-            pthread_join(th[t], NULL);
-        pthread_barrier_destroy(&gate.counted);
-        free(th);
-        free(jobs);
+        run_workers(specs, ranges, nr, threads, keep);
         bool torn = false;
         for (size_t i = 0; i < nr; i++) {
             if (torn &&

@@ -137,9 +137,69 @@ static int setup_slot(db_t *d)
     return 0;
 }
 
+/* Gives every table that needs it REPLICA IDENTITY FULL (all with --replica-identity-full; else those with
+ * neither a key nor an identity, whose UPDATE and DELETE would fail once published), and lists them all. */
+static int fix_identities(db_t *d, PGresult *t, rcx_buf_t *list)
+{
+    for (int i = 0; i < PQntuples(t); i++) {
+        const char *name = PQgetvalue(t, i, 0);
+        char ident = PQgetvalue(t, i, 1)[0];
+        bool has_pk = PQgetvalue(t, i, 2)[0] == 't';
+        bool unsafe = ident == 'n' || (ident == 'd' && !has_pk);
+        if ((d->o->replica_identity_full || unsafe) && ident != 'f') {
+            char sql[600];
+            snprintf(sql, sizeof(sql), "ALTER TABLE %s REPLICA IDENTITY FULL", name);
+            PGresult *r = run(d, sql, PGRES_COMMAND_OK);
+            if (r == NULL)
+                return -1;
+            PQclear(r);
+            fprintf(d->out, "%s: REPLICA IDENTITY FULL%s\n", name,
+                    unsafe
+                        ? " (it has no primary key: published without it, the app's UPDATE and DELETE on it "
+                          "would fail)"
+                        : "");
+        }
+        rcx_buf_printf(list, "%s%s", i > 0 ? ", " : "", name);
+    }
+    return 0;
+}
+
+/* Creates the publication for these tables, or sets its tables; one FOR ALL TABLES is left alone. */
+static int publish(db_t *d, const char *list, int ntables)
+{
+    const char *pub = d->o->publication;
+    char *publit = PQescapeLiteral(d->conn, pub, strlen(pub));
+    char q[600];
+    snprintf(q, sizeof(q), "SELECT puballtables FROM pg_publication WHERE pubname = %s", publit);
+    PQfreemem(publit);
+    PGresult *r = run(d, q, PGRES_TUPLES_OK);
+    if (r == NULL)
+        return -1;
+    bool exists = PQntuples(r) > 0;
+    bool all_tables = exists && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    if (all_tables) { /* made by someone else: it already covers every table, leave it */
+        fprintf(d->out, "publication %s: FOR ALL TABLES, left as it is (%d tables checked: %s)\n", pub,
+                ntables, list);
+        return 0;
+    }
+    char *pubid = PQescapeIdentifier(d->conn, pub, strlen(pub));
+    rcx_buf_t sql;
+    rcx_buf_init(&sql, SIZE_MAX);
+    rcx_buf_printf(&sql, exists ? "ALTER PUBLICATION %s SET TABLE %s" : "CREATE PUBLICATION %s FOR TABLE %s",
+                   pubid, list);
+    PQfreemem(pubid);
+    r = run(d, rcx_buf_cstr(&sql), PGRES_COMMAND_OK);
+    rcx_buf_free(&sql);
+    if (r == NULL)
+        return -1;
+    PQclear(r);
+    fprintf(d->out, "publication %s: %d tables (%s)\n", pub, ntables, list);
+    return 0;
+}
+
 static int setup(db_t *d)
 {
-    PGconn *conn = d->conn;
     const recap_db_opts_t *o = d->o;
     if (check_wal_level(d) != 0)
         return -1;
@@ -155,75 +215,13 @@ static int setup(db_t *d)
     }
     rcx_buf_t list;
     rcx_buf_init(&list, SIZE_MAX);
-    int rc = 0;
-    for (int i = 0; i < PQntuples(t) && rc == 0; i++) {
-        const char *name = PQgetvalue(t, i, 0);
-        char ident = PQgetvalue(t, i, 1)[0];
-        bool has_pk = PQgetvalue(t, i, 2)[0] == 't';
-        bool unsafe = ident == 'n' || (ident == 'd' && !has_pk);
-        if ((o->replica_identity_full || unsafe) && ident != 'f') {
-            char sql[600];
-            snprintf(sql, sizeof(sql), "ALTER TABLE %s REPLICA IDENTITY FULL", name);
-            PGresult *r = run(d, sql, PGRES_COMMAND_OK);
-            if (r == NULL)
-                rc = -1;
-            PQclear(r);
-            if (rc == 0)
-                fprintf(
-                    d->out, "%s: REPLICA IDENTITY FULL%s\n", name,
-                    unsafe
-                        ? " (it has no primary key: published without it, the app's UPDATE and DELETE on it "
-                          "would fail)"
-                        : "");
-        }
-        if (i > 0)
-            rcx_buf_puts(&list, ", ");
-        rcx_buf_append(&list, name, strlen(name));
-    }
+    int rc = fix_identities(d, t, &list);
     int ntables = PQntuples(t);
     PQclear(t);
-    if (rc != 0) {
-        rcx_buf_free(&list);
-        return rc;
-    }
-    char *pubid = PQescapeIdentifier(conn, o->publication, strlen(o->publication));
-    char *publit = PQescapeLiteral(conn, o->publication, strlen(o->publication));
-    char q[600];
-    snprintf(q, sizeof(q), "SELECT puballtables FROM pg_publication WHERE pubname = %s", publit);
-    PQfreemem(publit);
-    PGresult *r = run(d, q, PGRES_TUPLES_OK);
-    if (r == NULL) {
-        PQfreemem(pubid);
-        rcx_buf_free(&list);
-        return -1;
-    }
-    bool exists = PQntuples(r) > 0;
-    bool all_tables = exists && PQgetvalue(r, 0, 0)[0] == 't';
-    PQclear(r);
-    if (all_tables) { /* made by someone else: it already covers every table, leave it */
-        PQfreemem(pubid);
-        fprintf(d->out, "publication %s: FOR ALL TABLES, left as it is (%d tables checked: %s)\n",
-                o->publication, ntables, rcx_buf_cstr(&list));
-        rcx_buf_free(&list);
-        return setup_slot(d);
-    }
-    rcx_buf_t sql;
-    rcx_buf_init(&sql, SIZE_MAX);
-    snprintf(q, sizeof(q), exists ? "ALTER PUBLICATION %s SET TABLE " : "CREATE PUBLICATION %s FOR TABLE ",
-             pubid);
-    PQfreemem(pubid);
-    rcx_buf_append(&sql, q, strlen(q));
-    rcx_buf_append(&sql, list.base, list.len);
-    r = run(d, rcx_buf_cstr(&sql), PGRES_COMMAND_OK);
-    rcx_buf_free(&sql);
-    if (r == NULL) {
-        rcx_buf_free(&list);
-        return -1;
-    }
-    PQclear(r);
-    fprintf(d->out, "publication %s: %d tables (%s)\n", o->publication, ntables, rcx_buf_cstr(&list));
+    if (rc == 0)
+        rc = publish(d, rcx_buf_cstr(&list), ntables);
     rcx_buf_free(&list);
-    return setup_slot(d);
+    return rc == 0 ? setup_slot(d) : -1;
 }
 
 static int status(db_t *d)

@@ -127,15 +127,9 @@ static PGresult *query(recap_cdc_t *c, const char *sql, ExecStatusType want, cha
     return r;
 }
 
-static int connect_and_start(recap_cdc_t *c, char *why, size_t whysz)
+/* wal_level is logical and the publication exists (a wrong name would only fail at the first change). */
+static int check_server(recap_cdc_t *c, char *why, size_t whysz)
 {
-    const char *keys[] = {"dbname", "replication", "application_name", NULL};
-    const char *vals[] = {c->opts.database_url, "database", "recap", NULL};
-    c->conn = PQconnectdbParams(keys, vals, 1);
-    if (PQstatus(c->conn) != CONNECTION_OK) {
-        snprintf(why, whysz, "cannot connect to the database: %s", pq_error(c->conn));
-        return -1;
-    }
     PGresult *r = query(c, "SHOW wal_level", PGRES_TUPLES_OK, why, whysz);
     if (r == NULL)
         return -1;
@@ -159,58 +153,82 @@ static int connect_and_start(recap_cdc_t *c, char *why, size_t whysz)
                  c->opts.publication);
         return -1;
     }
+    return 0;
+}
 
-    uint64_t start = 0;
+/* A temporary slot of this session (its start in *start), or the named one, made if missing. */
+static int open_slot(recap_cdc_t *c, uint64_t *start, char *why, size_t whysz)
+{
+    char sql[512];
+    PGresult *r;
     if (c->opts.slot == NULL) {
         snprintf(c->slot, sizeof(c->slot), "recap_%d_%u", (int)getpid(), ++c->session_no);
         snprintf(sql, sizeof(sql),
                  "CREATE_REPLICATION_SLOT %s TEMPORARY LOGICAL pgoutput (SNAPSHOT 'nothing')", c->slot);
         if ((r = query(c, sql, PGRES_TUPLES_OK, why, whysz)) == NULL)
             return -1;
-        rcx_lsn_parse(PQgetvalue(r, 0, 1), &start);
+        rcx_lsn_parse(PQgetvalue(r, 0, 1), start);
         PQclear(r);
-    } else {
-        snprintf(c->slot, sizeof(c->slot), "%s", c->opts.slot);
-        char *lit = PQescapeLiteral(c->conn, c->slot, strlen(c->slot));
-        snprintf(sql, sizeof(sql), "SELECT 1 FROM pg_replication_slots WHERE slot_name = %s", lit);
-        PQfreemem(lit);
-        if ((r = query(c, sql, PGRES_TUPLES_OK, why, whysz)) == NULL)
-            return -1;
-        found = PQntuples(r);
-        PQclear(r);
-        if (!found) {
-            char *id = PQescapeIdentifier(c->conn, c->slot, strlen(c->slot));
-            snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT 'nothing')",
-                     id);
-            PQfreemem(id);
-            if ((r = query(c, sql, PGRES_TUPLES_OK, why, whysz)) == NULL)
-                return -1;
-            PQclear(r);
-        }
+        return 0;
     }
-    if (c->opts.slot != NULL && c->delivered > 0) {
-        /* a watermark from the capture file must come from this server's WAL */
-        if ((r = query(c, "SELECT pg_current_wal_lsn()", PGRES_TUPLES_OK, why, whysz)) == NULL)
-            return -1;
-        uint64_t current = 0;
-        rcx_lsn_parse(PQgetvalue(r, 0, 0), &current);
-        PQclear(r);
-        if (c->delivered > current) {
-            char a[24], b[24];
-            rcx_lsn_format(c->delivered, a);
-            rcx_lsn_format(current, b);
-            rcx_log_warn(
-                "cdc: the capture's last transaction (%s) is ahead of this server's WAL (%s): it comes "
-                "from another database; resuming from the slot instead",
-                a, b);
-            c->delivered = 0;
-        }
+    snprintf(c->slot, sizeof(c->slot), "%s", c->opts.slot);
+    char *lit = PQescapeLiteral(c->conn, c->slot, strlen(c->slot));
+    snprintf(sql, sizeof(sql), "SELECT 1 FROM pg_replication_slots WHERE slot_name = %s", lit);
+    PQfreemem(lit);
+    if ((r = query(c, sql, PGRES_TUPLES_OK, why, whysz)) == NULL)
+        return -1;
+    int found = PQntuples(r);
+    PQclear(r);
+    if (found)
+        return 0;
+    char *id = PQescapeIdentifier(c->conn, c->slot, strlen(c->slot));
+    snprintf(sql, sizeof(sql), "CREATE_REPLICATION_SLOT %s LOGICAL pgoutput (SNAPSHOT 'nothing')", id);
+    PQfreemem(id);
+    if ((r = query(c, sql, PGRES_TUPLES_OK, why, whysz)) == NULL)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+/* A watermark from the capture file must come from this server's WAL: one ahead of it is forgotten. */
+static int check_watermark(recap_cdc_t *c, char *why, size_t whysz)
+{
+    PGresult *r = query(c, "SELECT pg_current_wal_lsn()", PGRES_TUPLES_OK, why, whysz);
+    if (r == NULL)
+        return -1;
+    uint64_t current = 0;
+    rcx_lsn_parse(PQgetvalue(r, 0, 0), &current);
+    PQclear(r);
+    if (c->delivered > current) {
+        char a[24], b[24];
+        rcx_lsn_format(c->delivered, a);
+        rcx_lsn_format(current, b);
+        rcx_log_warn("cdc: the capture's last transaction (%s) is ahead of this server's WAL (%s): it comes "
+                     "from another database; resuming from the slot instead",
+                     a, b);
+        c->delivered = 0;
     }
+    return 0;
+}
+
+static int connect_and_start(recap_cdc_t *c, char *why, size_t whysz)
+{
+    const char *keys[] = {"dbname", "replication", "application_name", NULL};
+    const char *vals[] = {c->opts.database_url, "database", "recap", NULL};
+    c->conn = PQconnectdbParams(keys, vals, 1);
+    if (PQstatus(c->conn) != CONNECTION_OK) {
+        snprintf(why, whysz, "cannot connect to the database: %s", pq_error(c->conn));
+        return -1;
+    }
+    uint64_t start = 0;
+    if (check_server(c, why, whysz) != 0 || open_slot(c, &start, why, whysz) != 0 ||
+        (c->opts.slot != NULL && c->delivered > 0 && check_watermark(c, why, whysz) != 0))
+        return -1;
     /* resume after what was delivered: never from the slot's position alone, which goes back after a
-     * server crash (../shared/notes/pgoutput-pg15.md, section 4) */
+     * server crash (docs/pgoutput.md, "Resuming") */
     if (c->delivered > start)
         start = c->delivered;
-    char lsn[24];
+    char lsn[24], sql[512];
     rcx_lsn_format(start, lsn);
     char *id = PQescapeIdentifier(c->conn, c->slot, strlen(c->slot));
     char *pubs = PQescapeLiteral(c->conn, c->opts.publication, strlen(c->opts.publication));
@@ -220,7 +238,8 @@ static int connect_and_start(recap_cdc_t *c, char *why, size_t whysz)
         lsn, pubs);
     PQfreemem(id);
     PQfreemem(pubs);
-    if ((r = query(c, sql, PGRES_COPY_BOTH, why, whysz)) == NULL)
+    PGresult *r = query(c, sql, PGRES_COPY_BOTH, why, whysz);
+    if (r == NULL)
         return -1;
     PQclear(r);
     if (c->received < start)
