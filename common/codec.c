@@ -93,6 +93,26 @@ const json_t *rcx_rec_transactions(const json_t *call)
     return json_is_array(t) ? t : NULL;
 }
 
+int rcx_rec_change(const json_t *ch, rcx_change_t *out)
+{
+    static const char *const ops[] = {"insert", "update", "delete", "truncate"};
+    *out = (rcx_change_t){.op = RCX_OP_OTHER,
+                          .op_name = json_string_value(json_object_get(ch, "op")),
+                          .schema = json_string_value(json_object_get(ch, "schema")),
+                          .table = json_string_value(json_object_get(ch, "table"))};
+    if (out->op_name == NULL || out->schema == NULL || out->table == NULL)
+        return -1;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(out->op_name, ops[i]) == 0)
+            out->op = (rcx_op_t)i;
+    const json_t *old = json_object_get(ch, "old");
+    if (out->op == RCX_OP_INSERT || out->op == RCX_OP_UPDATE)
+        out->row = json_object_get(ch, "new");
+    else if (out->op == RCX_OP_DELETE)
+        out->row = old != NULL ? old : json_object_get(ch, "key");
+    return 0;
+}
+
 uint64_t rcx_rec_resume_lsn(const json_t *rec)
 {
     const json_t *holder = rcx_rec_kind(rec) == RCX_REC_CALL ? json_object_get(rec, "db") : rec;

@@ -61,6 +61,19 @@ int rcx_rec_status(const json_t *call);
 /** The call's db.transactions (an array), or NULL. */
 const json_t *rcx_rec_transactions(const json_t *call);
 
+/* One element of a transaction's "changes". */
+typedef enum { RCX_OP_INSERT, RCX_OP_UPDATE, RCX_OP_DELETE, RCX_OP_TRUNCATE, RCX_OP_OTHER } rcx_op_t;
+
+typedef struct rcx_change {
+    rcx_op_t op;
+    const char *op_name, *schema, *table;
+    const json_t *row; /* the row it leaves (insert, update: "new") or removes (delete: "old", or "key" when
+                          only the key was captured); NULL for a truncate */
+} rcx_change_t;
+
+/** Reads a change (borrowing from it); -1 when it has no op, schema or table. */
+int rcx_rec_change(const json_t *ch, rcx_change_t *out);
+
 /** A call's or orphan's resume_lsn (a call keeps it under db); 0 if none or unreadable. */
 uint64_t rcx_rec_resume_lsn(const json_t *rec);
 

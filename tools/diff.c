@@ -224,7 +224,7 @@ static json_t *rows_of(const json_t *call, json_t **counts)
     *counts = json_object();
     size_t i;
     const json_t *tx;
-    json_array_foreach(json_object_get(json_object_get(call, "db"), "transactions"), i, tx)
+    json_array_foreach(rcx_rec_transactions(call), i, tx)
     {
         const char *name;
         const json_t *cs;
@@ -245,17 +245,12 @@ static json_t *rows_of(const json_t *call, json_t **counts)
         const json_t *ch;
         json_array_foreach(json_object_get(tx, "changes"), j, ch)
         {
-            const char *op = json_string_value(json_object_get(ch, "op"));
-            const char *schema = json_string_value(json_object_get(ch, "schema"));
-            const char *table = json_string_value(json_object_get(ch, "table"));
-            if (!op || !schema || !table || strcmp(op, "truncate") == 0)
+            rcx_change_t c;
+            if (rcx_rec_change(ch, &c) != 0 || c.op == RCX_OP_TRUNCATE)
                 continue;
-            const json_t *row =
-                strcmp(op, "delete") == 0
-                    ? (json_object_get(ch, "old") ? json_object_get(ch, "old") : json_object_get(ch, "key"))
-                    : json_object_get(ch, "new");
+            const json_t *row = c.row;
             char k[600];
-            snprintf(k, sizeof(k), "%s.%s.%s", schema, table, op);
+            snprintf(k, sizeof(k), "%s.%s.%s", c.schema, c.table, c.op_name);
             json_t *list = json_object_get(rows, k);
             if (list == NULL)
                 json_object_set_new(rows, k, list = json_array());

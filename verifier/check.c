@@ -151,30 +151,22 @@ static void gather(const json_t *db, effects_t *e)
         const json_t *ch;
         json_array_foreach(json_object_get(tx, "changes"), k, ch)
         {
-            const char *op = json_string_value(json_object_get(ch, "op"));
-            const char *schema = json_string_value(json_object_get(ch, "schema"));
-            const char *table = json_string_value(json_object_get(ch, "table"));
-            if (op == NULL || schema == NULL || table == NULL)
+            rcx_change_t c;
+            if (rcx_rec_change(ch, &c) != 0 || c.op > RCX_OP_DELETE)
                 continue;
-            int o = strcmp(op, "insert") == 0   ? RV_OP_INSERT
-                    : strcmp(op, "update") == 0 ? RV_OP_UPDATE
-                    : strcmp(op, "delete") == 0 ? RV_OP_DELETE
-                                                : -1;
-            if (o < 0)
-                continue;
+            int o = c.op == RCX_OP_INSERT   ? RV_OP_INSERT
+                    : c.op == RCX_OP_UPDATE ? RV_OP_UPDATE
+                                            : RV_OP_DELETE;
             char full[512];
-            snprintf(full, sizeof(full), "%s.%s", schema, table);
+            snprintf(full, sizeof(full), "%s.%s", c.schema, c.table);
             table_t *t = NULL;
             for (size_t x = 0; x < e->n && t == NULL; x++)
                 if (strcmp(e->t[x].name, full) == 0)
                     t = &e->t[x];
             if (t == NULL)
                 continue;
-            const json_t *row = o == RV_OP_DELETE ? (json_object_get(ch, "old") ? json_object_get(ch, "old")
-                                                                                : json_object_get(ch, "key"))
-                                                  : json_object_get(ch, "new");
             t->rows[o] = rcx_xrealloc(t->rows[o], sizeof(row_t) * (t->nrows[o] + 1));
-            t->rows[o][t->nrows[o]++] = (row_t){row, amb, false};
+            t->rows[o][t->nrows[o]++] = (row_t){c.row, amb, false};
         }
     }
 }

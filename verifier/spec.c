@@ -3,6 +3,7 @@
 #include "verifier/spec.h"
 
 #include "common/buf.h"
+#include "common/file.h"
 #include "verifier/compile.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -427,19 +428,11 @@ int rv_specs_load(rv_specs_t *set, const char *path, rcx_err_t *err)
     }
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        FILE *f = fopen(names[i], "rb");
-        if (f == NULL) {
-            rcx_err_set(err, "%s: %s", names[i], strerror(errno));
+        rcx_buf_t b;
+        if (rcx_read_file(names[i], RV_YAML_MAX_FILE, &b, err) != 0) {
             rc = -1;
             break;
         }
-        rcx_buf_t b;
-        rcx_buf_init(&b, 64u * 1024 * 1024);
-        char chunk[65536];
-        size_t got;
-        while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-            rcx_buf_append(&b, chunk, got);
-        fclose(f);
         rc = rv_specs_load_text(set, names[i], b.base ? b.base : "", b.len, err);
         rcx_buf_free(&b);
     }

@@ -2,6 +2,7 @@
 #include "verifier/yaml.h"
 
 #include "common/buf.h"
+#include "common/file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -306,24 +307,9 @@ rv_ynode_t *rv_yaml_parse(const char *file, const char *text, size_t len, rcx_er
 
 rv_ynode_t *rv_yaml_load(const char *file, rcx_err_t *err)
 {
-    FILE *f = fopen(file, "rb");
-    if (f == NULL) {
-        rcx_err_set(err, "%s: %s", file, strerror(errno));
-        return NULL;
-    }
     rcx_buf_t b;
-    rcx_buf_init(&b, 64u * 1024 * 1024);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rcx_buf_append(&b, chunk, n);
-    bool bad = ferror(f) != 0;
-    fclose(f);
-    if (bad || b.truncated) {
-        rcx_err_set(err, "%s: %s", file, bad ? "read error" : "larger than 64 MiB");
-        rcx_buf_free(&b);
+    if (rcx_read_file(file, RV_YAML_MAX_FILE, &b, err) != 0)
         return NULL;
-    }
     rv_ynode_t *root = rv_yaml_parse(file, b.base ? b.base : "", b.len, err);
     rcx_buf_free(&b);
     return root;

@@ -40,7 +40,10 @@ typedef struct rv_ynode {
 /** Parses text[0..len) named file. */
 rv_ynode_t *rv_yaml_parse(const char *file, const char *text, size_t len, rcx_err_t *err);
 
-/** Reads and parses a file. */
+/** The largest spec file read. */
+#define RV_YAML_MAX_FILE (64u * 1024 * 1024)
+
+/** Reads and parses a file (at most RV_YAML_MAX_FILE bytes). */
 rv_ynode_t *rv_yaml_load(const char *file, rcx_err_t *err);
 
 /** The value of key in a map node, or NULL. */

@@ -81,6 +81,33 @@ static void peek_and_kinds_refuse_the_rest(void **state)
     json_decref(v);
 }
 
+static void changes_and_their_rows(void **state)
+{
+    (void)state;
+    json_t *up = json_loads("{\"op\":\"update\",\"schema\":\"public\",\"table\":\"t\",\"old\":{\"id\":1},"
+                            "\"new\":{\"id\":2}}",
+                            0, NULL);
+    json_t *del =
+        json_loads("{\"op\":\"delete\",\"schema\":\"public\",\"table\":\"t\",\"key\":{\"id\":3}}", 0, NULL);
+    json_t *tr = json_loads("{\"op\":\"truncate\",\"schema\":\"s\",\"table\":\"u\"}", 0, NULL);
+    json_t *bad = json_loads("{\"op\":\"insert\",\"table\":\"t\"}", 0, NULL);
+    rcx_change_t c;
+    assert_int_equal(rcx_rec_change(up, &c), 0);
+    assert_int_equal(c.op, RCX_OP_UPDATE);
+    assert_int_equal(json_integer_value(json_object_get(c.row, "id")), 2); /* the row it leaves */
+    assert_int_equal(rcx_rec_change(del, &c), 0);
+    assert_int_equal(c.op, RCX_OP_DELETE);
+    assert_int_equal(json_integer_value(json_object_get(c.row, "id")), 3); /* only the key was captured */
+    assert_int_equal(rcx_rec_change(tr, &c), 0);
+    assert_int_equal(c.op, RCX_OP_TRUNCATE);
+    assert_null(c.row);
+    assert_int_equal(rcx_rec_change(bad, &c), -1); /* no schema */
+    json_decref(up);
+    json_decref(del);
+    json_decref(tr);
+    json_decref(bad);
+}
+
 static void lsn_text(void **state)
 {
     (void)state;
@@ -101,6 +128,7 @@ int main(void)
         cmocka_unit_test(call_tx_and_accessors),
         cmocka_unit_test(an_empty_transaction_object_stays_valid),
         cmocka_unit_test(peek_and_kinds_refuse_the_rest),
+        cmocka_unit_test(changes_and_their_rows),
         cmocka_unit_test(lsn_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

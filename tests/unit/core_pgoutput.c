@@ -2,7 +2,6 @@
  * made by make_frames.py), and every way a frame can be broken. */
 #include "test.h"
 
-#include "common/lsn.h"
 #include "core/pgoutput.h"
 
 #include "frames.h"
@@ -330,21 +329,6 @@ static void copydata_frames(void **state)
     assert_int_equal(r[33], 1);
 }
 
-static void lsn_text(void **state)
-{
-    (void)state;
-    char s[24];
-    rcx_lsn_format(0x16B374D848ull, s);
-    assert_string_equal(s, "16/B374D848");
-    rcx_lsn_format(0, s);
-    assert_string_equal(s, "0/0");
-    uint64_t v;
-    assert_int_equal(rcx_lsn_parse("16/B374D848", &v), 0);
-    assert_int_equal(v, 0x16B374D848ull);
-    assert_int_equal(rcx_lsn_parse("16/B374D848x", &v), -1);
-    assert_int_equal(rcx_lsn_parse("nope", &v), -1);
-}
-
 int main(void)
 {
     core_pgo_decoder_init(&dec);
@@ -358,7 +342,6 @@ int main(void)
         cmocka_unit_test(corrupt_frames_say_what_is_wrong),
         cmocka_unit_test(reserved_flag_bits_are_refused),
         cmocka_unit_test(copydata_frames),
-        cmocka_unit_test(lsn_text),
     };
     int rc = cmocka_run_group_tests(tests, load_frames, free_frames);
     core_pgo_decoder_dispose(&dec);
