@@ -2,8 +2,8 @@
 #include "proxy/config.h"
 
 #include "common/buf.h"
+#include "common/num.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -35,10 +35,8 @@ int recap_parse_hostport(const char *s, char *host, size_t hostsz, unsigned shor
         }
     }
     host[hlen] = '\0';
-    char *end;
-    errno = 0;
-    unsigned long p = strtoul(portstr, &end, 10);
-    if (*portstr == '\0' || *end != '\0' || errno || p > 65535)
+    uint64_t p;
+    if (rcx_parse_u64(portstr, &p) != 0 || p > 65535)
         return -1;
     *port = (unsigned short)p;
     return 0;

@@ -2,6 +2,7 @@
 #include "proxy/control.h"
 
 #include "common/log.h"
+#include "common/num.h"
 #include "proxy/metrics.h"
 
 #include <errno.h>
@@ -103,28 +104,17 @@ static int authorized(recap_control_t *ctl, h2o_req_t *req)
     return diff == 0;
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*s == '\0' || *s == '-' || *end != '\0' || errno)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static void handle_calls(recap_control_t *ctl, h2o_req_t *req, const char *query, size_t qlen)
 {
     char after_s[32], limit_s[32], test[1024];
     uint64_t after = 0, limit = UINT64_MAX;
     if (recap_control_query_param(query, qlen, "after", after_s, sizeof(after_s)) == 0 &&
-        parse_u64(after_s, &after) != 0) {
+        rcx_parse_u64(after_s, &after) != 0) {
         respond_text(req, 400, "Bad Request", "after: not a sequence number\n");
         return;
     }
     if (recap_control_query_param(query, qlen, "limit", limit_s, sizeof(limit_s)) == 0 &&
-        parse_u64(limit_s, &limit) != 0) {
+        rcx_parse_u64(limit_s, &limit) != 0) {
         respond_text(req, 400, "Bad Request", "limit: not a count\n");
         return;
     }
@@ -189,7 +179,7 @@ static void handle_barrier(recap_control_t *ctl, h2o_req_t *req, const char *que
     char t[32];
     uint64_t timeout_ms = DEFAULT_BARRIER_TIMEOUT_MS;
     if (recap_control_query_param(query, qlen, "timeout_ms", t, sizeof(t)) == 0 &&
-        (parse_u64(t, &timeout_ms) != 0 || timeout_ms > MAX_BARRIER_TIMEOUT_MS)) {
+        (rcx_parse_u64(t, &timeout_ms) != 0 || timeout_ms > MAX_BARRIER_TIMEOUT_MS)) {
         respond_text(req, 400, "Bad Request", "timeout_ms: a number of milliseconds up to 600000\n");
         return;
     }
