@@ -52,6 +52,21 @@ static bool when_headers_match(const rv_spec_t *s, const json_t *call, const rv_
     return true;
 }
 
+static bool when_status_matches(const rv_spec_t *s, const json_t *call, const rv_ctx_t *ctx)
+{
+    if (s->when_status == NULL)
+        return true;
+    rcx_buf_t where, why;
+    rcx_buf_init(&where, SIZE_MAX);
+    rcx_buf_init(&why, SIZE_MAX);
+    const rv_matcher_t *at;
+    bool ok = rv_match(s->when_status, json_object_get(json_object_get(call, "response"), "status"), ctx, &where,
+                       &why, &at);
+    rcx_buf_free(&where);
+    rcx_buf_free(&why);
+    return ok;
+}
+
 const rv_spec_t *rv_select(const rv_specs_t *set, const json_t *call)
 {
     const char *method = rcx_rec_str(call, "request", "method"), *path = rcx_rec_str(call, "request", "path");
@@ -67,9 +82,9 @@ const rv_spec_t *rv_select(const rv_specs_t *set, const json_t *call)
             continue;
         if (s->test && (test == NULL || fnmatch(s->test, test, 0) != 0))
             continue;
-        if (s->nwhen_headers > 0) {
+        if (s->nwhen_headers > 0 || s->when_status != NULL) {
             rv_ctx_t ctx = {.call = call, .spec = s};
-            if (!when_headers_match(s, call, &ctx))
+            if (!when_headers_match(s, call, &ctx) || !when_status_matches(s, call, &ctx))
                 continue;
         }
         best = s;
@@ -95,7 +110,8 @@ static void expect(rv_outcome_t *out, const rv_matcher_t *m, const json_t *v, co
 /* ---- database effects ---- */
 
 typedef struct row {
-    const json_t *v;
+    const json_t *v;  /* the row it leaves or removes (rcx_change_t.row) */
+    const json_t *ch; /* the change: old image, changed columns */
     bool ambiguous;
     bool used;
 } row_t;
@@ -166,7 +182,7 @@ static void gather(const json_t *db, effects_t *e)
             if (t == NULL)
                 continue;
             t->rows[o] = rcx_xrealloc(t->rows[o], sizeof(row_t) * (t->nrows[o] + 1));
-            t->rows[o][t->nrows[o]++] = (row_t){c.row, amb, false};
+            t->rows[o][t->nrows[o]++] = (row_t){c.row, ch, amb, false};
         }
     }
 }
@@ -214,9 +230,48 @@ static bool augment(size_t i, const bool *ok, size_t na, int *owner, bool *seen)
     return false;
 }
 
-static void show_row(rcx_buf_t *b, const json_t *row)
+/* A row as a finding shows it: an update whose old image was captured as its key and the columns that changed
+ * (old -> new), anything else whole (cut). */
+static void show_row(rcx_buf_t *b, const row_t *r)
 {
-    rv_show(b, row, 200);
+    const json_t *changed = json_object_get(r->ch, "changed"), *old = json_object_get(r->ch, "old");
+    if (!json_is_array(changed) || !json_is_object(old) || !json_is_object(r->v)) {
+        rv_show(b, r->v, 200);
+        return;
+    }
+    const json_t *key = json_object_get(r->ch, "key");
+    const json_t *id = json_object_get(r->v, "id");
+    if (json_is_object(key))
+        rv_show(b, key, 100);
+    else if (id != NULL) {
+        rcx_buf_puts(b, "{\"id\":");
+        rv_show(b, id, 60);
+        rcx_buf_puts(b, "}");
+    }
+    size_t i;
+    const json_t *col;
+    json_array_foreach(changed, i, col)
+    {
+        const char *name = json_string_value(col);
+        if (name == NULL)
+            continue;
+        rcx_buf_printf(b, "%s %s: ", i == 0 ? "" : ",", name);
+        rv_show(b, json_object_get(old, name), 60);
+        rcx_buf_puts(b, " -> ");
+        rv_show(b, json_object_get(r->v, name), 60);
+    }
+    if (json_array_size(changed) == 0)
+        rcx_buf_puts(b, " (no column changed)");
+}
+
+/* A deleted row of which only the key was captured: why its other columns are absent, and the cure. */
+static const char *key_only_hint(const row_t *r)
+{
+    return json_object_get(r->ch, "key") != NULL && json_object_get(r->ch, "old") == NULL &&
+                   json_object_get(r->ch, "new") == NULL
+               ? " (only the key of deleted rows was captured: `recap db setup --replica-identity-full` records "
+                 "whole old rows)"
+               : "";
 }
 
 /* The actual rows of every table a spec's name covers, for one operation. */
@@ -299,9 +354,9 @@ static void report_unmatched(rv_outcome_t *out, const rv_op_expect_t *op, const 
     rcx_buf_printf(&where, "%s[%zu]", label, i);
     const rv_matcher_t *at = op->rows[i];
     rv_match(op->rows[i], rs->rows[a]->v, ctx, &where, &why, &at);
-    show_row(&shown, rs->rows[a]->v);
-    add(out, at->pos, "%.*s: no %s row matches (closest %.*s: %.*s)", (int)where.len, where.base,
-        rv_op_name(o), (int)shown.len, shown.base, (int)why.len, why.base);
+    show_row(&shown, rs->rows[a]);
+    add(out, at->pos, "%.*s: no %s row matches (closest %.*s: %.*s)%s", (int)where.len, where.base,
+        rv_op_name(o), (int)shown.len, shown.base, (int)why.len, why.base, key_only_hint(rs->rows[a]));
     rcx_buf_free(&shown);
     rcx_buf_free(&where);
     rcx_buf_free(&why);
@@ -333,7 +388,7 @@ static void check_row_list(rv_outcome_t *out, const rv_op_expect_t *op, const ch
             continue;
         rcx_buf_t shown;
         rcx_buf_init(&shown, SIZE_MAX);
-        show_row(&shown, rs->rows[a]->v);
+        show_row(&shown, rs->rows[a]);
         add(out, op->pos, "%s: unexpected %s row %.*s", label, rv_op_name(o), (int)shown.len, shown.base);
         rcx_buf_free(&shown);
     }
@@ -347,12 +402,70 @@ static void check_row_list(rv_outcome_t *out, const rv_op_expect_t *op, const ch
     free(blamed);
 }
 
+/* $every: each certain row matches (an ambiguous one may not be this call's: not held against it). */
+static void check_every(rv_outcome_t *out, const rv_matcher_t *q, const char *label, const rowset_t *rs,
+                        const rv_ctx_t *ctx)
+{
+    for (size_t a = 0; a < rs->n; a++) {
+        if (rs->rows[a]->ambiguous)
+            continue;
+        rcx_buf_t where, why, shown;
+        rcx_buf_init(&where, SIZE_MAX);
+        rcx_buf_init(&why, SIZE_MAX);
+        rcx_buf_init(&shown, SIZE_MAX);
+        rcx_buf_printf(&where, "%s[%zu]", label, a);
+        const rv_matcher_t *at = q;
+        if (!rv_match(q->kids[0], rs->rows[a]->v, ctx, &where, &why, &at)) {
+            show_row(&shown, rs->rows[a]);
+            add(out, at->pos, "%.*s: row %.*s does not match $every: %.*s%s", (int)where.len, where.base,
+                (int)shown.len, shown.base, (int)why.len, why.base, key_only_hint(rs->rows[a]));
+        }
+        rcx_buf_free(&where);
+        rcx_buf_free(&why);
+        rcx_buf_free(&shown);
+    }
+}
+
+/* $none: no row matches (ambiguous ones included: a row that may be this call's and matches is suspect). */
+static void check_none(rv_outcome_t *out, const rv_matcher_t *q, const char *label, const rowset_t *rs,
+                       const rv_ctx_t *ctx)
+{
+    for (size_t a = 0; a < rs->n; a++) {
+        if (rs->rows[a]->ambiguous || !row_matches(q->kids[0], rs->rows[a]->v, ctx))
+            continue;
+        rcx_buf_t shown;
+        rcx_buf_init(&shown, SIZE_MAX);
+        show_row(&shown, rs->rows[a]);
+        add(out, q->pos, "%s[%zu]: row %.*s matches $none", label, a, (int)shown.len, shown.base);
+        rcx_buf_free(&shown);
+    }
+}
+
+/* {$every: m, $none: m, $count: n} over the rows of one operation. */
+static void check_quantifiers(rv_outcome_t *out, const rv_op_expect_t *op, const char *label,
+                              const rowset_t *rs, const rv_ctx_t *ctx)
+{
+    for (size_t i = 0; i < op->quant->n; i++) {
+        const rv_matcher_t *q = op->quant->kids[i];
+        if (q->kind == RV_M_EVERY) {
+            check_every(out, q, label, rs, ctx);
+        } else if (q->kind == RV_M_NONE) {
+            check_none(out, q, label, rs, ctx);
+        } else {
+            rv_op_expect_t count = {.pos = q->pos, .count_m = q->kids[0]};
+            check_count_matcher(out, &count, label, rs, ctx);
+        }
+    }
+}
+
 static void check_rows(rv_outcome_t *out, const rv_op_expect_t *op, const char *label, table_t **ts,
                        size_t nts, rv_op_t o, const rv_ctx_t *ctx)
 {
     rowset_t rs;
     gather_rows(ts, nts, o, &rs);
-    if (op->count_m != NULL)
+    if (op->quant != NULL)
+        check_quantifiers(out, op, label, &rs, ctx);
+    else if (op->count_m != NULL)
         check_count_matcher(out, op, label, &rs, ctx);
     else if (op->is_count)
         check_count(out, op, label, &rs);

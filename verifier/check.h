@@ -1,10 +1,11 @@
 /*
  * verifier/check.h: which spec a call falls under, and what is wrong with it.
  *
- * Selection: among the specs whose method, path template, test pattern and
- * header conditions all match, the most specific wins: more literal path
- * segments first, then more conditions (method, test, headers), then the
- * first loaded (files in name order, specs in file order).
+ * Selection: among the specs whose method, path template, test pattern,
+ * header conditions and outcome (match.status) all match, the most specific
+ * wins: more literal path segments first, then more conditions (an exact
+ * status 3, method, test, a status class or range 2 each, a header 1), then
+ * the first loaded (files in name order, specs in file order).
  *
  * Checking: status, response headers, body, then database effects. Row
  * changes come from the call's db.transactions. Rows of transactions marked

@@ -304,12 +304,19 @@ static int dollar_key(const rv_ynode_t *k, const rv_ynode_t *v, const rv_spec_t 
             rv_compile_matcher_free(m);
             return -1;
         }
+    } else if (strcmp(key, "$every") == 0 || strcmp(key, "$none") == 0 || strcmp(key, "$count") == 0) {
+        if (rv_compile_matcher(v, spec, &inner, err) != 0)
+            return -1;
+        m = mnew(key[1] == 'e' ? RV_M_EVERY : key[1] == 'n' ? RV_M_NONE : RV_M_COUNT, k);
+        madd(m, NULL, inner);
     } else if (strcmp(key, "$any") == 0 || strcmp(key, "$absent") == 0) {
         if (rv_yaml_plain_bool(v) != 1)
             FAIL(v, "%s: write %s: true (or the plain value %s)", key, key, key);
         m = mnew(key[2] == 'n' ? RV_M_ANY : RV_M_ABSENT, k);
     } else {
-        FAIL(k, "unknown matcher key '%s' (known: $type, $regex, $min, $max, $len, $ref, $any, $absent)",
+        FAIL(k,
+             "unknown matcher key '%s' (known: $type, $regex, $min, $max, $len, $ref, $any, $absent, $every, "
+             "$none, $count)",
              key);
     }
     if (m == NULL)

@@ -385,6 +385,56 @@ static bool match_arr(const rv_matcher_t *m, const json_t *v, const rv_ctx_t *ct
     return true;
 }
 
+/* $every, $none and $count over a list; a failing element is named by its index and shown. */
+static bool match_quantifier(const rv_matcher_t *m, const json_t *v, const rv_ctx_t *ctx, rcx_buf_t *where,
+                             rcx_buf_t *why, const rv_matcher_t **at)
+{
+    if (!json_is_array(v)) {
+        say(why, "a list", v);
+        return false;
+    }
+    size_t mark = where->len;
+    if (m->kind == RV_M_COUNT) {
+        json_t *n = json_integer((json_int_t)json_array_size(v));
+        rcx_buf_puts(where, ".$count");
+        bool ok = rv_match(m->kids[0], n, ctx, where, why, at);
+        json_decref(n);
+        if (ok)
+            rcx_buf_truncate(where, mark);
+        return ok;
+    }
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        const json_t *el = json_array_get(v, i);
+        where_index(where, i);
+        rcx_buf_t w, y;
+        rcx_buf_init(&w, SIZE_MAX);
+        rcx_buf_init(&y, SIZE_MAX);
+        const rv_matcher_t *inner_at = m;
+        bool ok = rv_match(m->kids[0], el, ctx, &w, &y, &inner_at);
+        bool fails = m->kind == RV_M_EVERY ? !ok : ok;
+        if (fails) {
+            rcx_buf_append(where, w.base, w.len);
+            if (m->kind == RV_M_EVERY) {
+                *at = inner_at;
+                rcx_buf_append(why, y.base, y.len);
+                rcx_buf_puts(why, " (in ");
+            } else {
+                *at = m;
+                rcx_buf_puts(why, "expected no element to match, got ");
+            }
+            rv_show(why, el, 200);
+            if (m->kind == RV_M_EVERY)
+                rcx_buf_puts(why, ")");
+        }
+        rcx_buf_free(&w);
+        rcx_buf_free(&y);
+        if (fails)
+            return false;
+        rcx_buf_truncate(where, mark);
+    }
+    return true;
+}
+
 bool rv_match(const rv_matcher_t *m, const json_t *v, const rv_ctx_t *ctx, rcx_buf_t *where, rcx_buf_t *why,
               const rv_matcher_t **at)
 {
@@ -433,6 +483,10 @@ bool rv_match(const rv_matcher_t *m, const json_t *v, const rv_ctx_t *ctx, rcx_b
         return match_obj(m, v, ctx, where, why, at);
     case RV_M_ARR:
         return match_arr(m, v, ctx, where, why, at);
+    case RV_M_EVERY:
+    case RV_M_NONE:
+    case RV_M_COUNT:
+        return match_quantifier(m, v, ctx, where, why, at);
     default:
         return false;
     }

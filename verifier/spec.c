@@ -52,6 +52,7 @@ static void spec_free(rv_spec_t *s)
         rv_compile_matcher_free(s->when_headers[i].m);
     }
     free(s->when_headers);
+    rv_compile_matcher_free(s->when_status);
     rv_compile_matcher_free(s->status);
     rv_compile_matcher_free(s->body);
     for (size_t i = 0; i < s->nheaders; i++) {
@@ -66,6 +67,7 @@ static void spec_free(rv_spec_t *s)
                 rv_compile_matcher_free(s->tables[i].op[o].rows[r]);
             free(s->tables[i].op[o].rows);
             rv_compile_matcher_free(s->tables[i].op[o].count_m);
+            rv_compile_matcher_free(s->tables[i].op[o].quant);
         }
     }
     free(s->tables);
@@ -126,6 +128,16 @@ static int load_path(const rv_ynode_t *n, rv_spec_t *s, rcx_err_t *err)
     return 0;
 }
 
+/* Whether a mapping holds a quantifier key ($every, $none, $count). */
+static bool quantified(const rv_ynode_t *v)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->keys[i]->text, "$every") == 0 || strcmp(v->keys[i]->text, "$none") == 0 ||
+            strcmp(v->keys[i]->text, "$count") == 0)
+            return true;
+    return false;
+}
+
 static int load_table(const rv_ynode_t *name, const rv_ynode_t *n, rv_spec_t *s, rv_table_expect_t *t,
                       rcx_err_t *err)
 {
@@ -148,6 +160,11 @@ static int load_table(const rv_ynode_t *name, const rv_ynode_t *n, rv_spec_t *s,
         if (v->kind == RV_Y_SCALAR && rv_yaml_plain_int(v, &c) && c >= 0) {
             op->is_count = true;
             op->count = (uint64_t)c;
+        } else if (v->kind == RV_Y_MAP && v->n > 0 && quantified(v)) {
+            static const char *const qkeys[] = {"$every", "$none", "$count", NULL};
+            if (rv_yaml_only_keys(v, "a row quantifier", qkeys, err) != 0 ||
+                rv_compile_matcher(v, s, &op->quant, err) != 0)
+                return -1;
         } else if (v->kind == RV_Y_MAP && v->n > 0 && v->keys[0]->text[0] == '$') {
             if (rv_compile_matcher(v, s, &op->count_m, err) != 0)
                 return -1;
@@ -162,7 +179,9 @@ static int load_table(const rv_ynode_t *name, const rv_ynode_t *n, rv_spec_t *s,
                 op->nrows = i + 1;
             }
         } else {
-            FAIL(v, "%s.%s: expected a count, a count matcher ({$min: 1}) or a list of rows, got %s%s%s",
+            FAIL(v,
+                 "%s.%s: expected a count, a count matcher ({$min: 1}), a list of rows or quantifiers "
+                 "({$every: row, $none: row, $count: n}), got %s%s%s",
                  name->text, op_names[o], rv_yaml_kind_name(v), v->kind == RV_Y_SCALAR ? " " : "",
                  v->kind == RV_Y_SCALAR ? v->text : "");
         }
@@ -205,13 +224,37 @@ static int load_db(const rv_ynode_t *n, rv_spec_t *s, rcx_err_t *err)
     return 0;
 }
 
+/* match.status: the outcome a spec applies to: a code (409: +3), a class (4xx) or a matcher ({$min: 400,
+ * $max: 499}) (+2), so a route's 201 and 409 each have a spec, and an exact code beats its class. */
+static int load_when_status(const rv_ynode_t *v, rv_spec_t *s, rcx_err_t *err)
+{
+    long long c;
+    if (v->kind == RV_Y_SCALAR && v->len == 3 && v->text[0] >= '1' && v->text[0] <= '5' &&
+        (v->text[1] == 'x' || v->text[1] == 'X') && (v->text[2] == 'x' || v->text[2] == 'X')) {
+        rv_matcher_t *m = rcx_xcalloc(1, sizeof(*m));
+        *m = (rv_matcher_t){.kind = RV_M_RANGE, .pos = v->pos, .has_min = true, .has_max = true};
+        m->min = (v->text[0] - '0') * 100;
+        m->max = m->min + 99;
+        s->when_status = m;
+        s->specificity += 2;
+        return 0;
+    }
+    bool code = v->kind == RV_Y_SCALAR && rv_yaml_plain_int(v, &c) && c >= 100 && c <= 599;
+    if (!code && !(v->kind == RV_Y_MAP && v->n > 0 && v->keys[0]->text[0] == RV_YAML_DOLLAR))
+        FAIL(v, "match.status: expected a status (409), a class (4xx) or a matcher such as {$min: 400, $max: 499}");
+    if (rv_compile_matcher(v, s, &s->when_status, err) != 0)
+        return -1;
+    s->specificity += code ? 3 : 2;
+    return 0;
+}
+
 /* match: which calls the spec applies to. */
 static int load_match(const rv_ynode_t *match, rv_spec_t *s, rcx_err_t *err)
 {
     if (match->kind != RV_Y_MAP)
-        FAIL(match, "match: expected a mapping (method, path, test, headers), got %s",
+        FAIL(match, "match: expected a mapping (method, path, test, headers, status), got %s",
              rv_yaml_kind_name(match));
-    static const char *const mkeys[] = {"method", "path", "test", "headers", NULL};
+    static const char *const mkeys[] = {"method", "path", "test", "headers", "status", NULL};
     if (rv_yaml_only_keys(match, "match", mkeys, err) != 0)
         return -1;
     const rv_ynode_t *path = rv_yaml_get(match, "path"), *method = rv_yaml_get(match, "method"),
@@ -241,7 +284,8 @@ static int load_match(const rv_ynode_t *match, rv_spec_t *s, rcx_err_t *err)
             return -1;
         s->specificity += (int)s->nwhen_headers;
     }
-    return 0;
+    const rv_ynode_t *status = rv_yaml_get(match, "status");
+    return status != NULL ? load_when_status(status, s, err) : 0;
 }
 
 /* expect: what the calls must show. */

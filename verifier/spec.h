@@ -36,6 +36,9 @@ typedef enum {
     RV_M_LEN,    /* {$len: m}: the length of a string, array or object matches m */
     RV_M_REF,    /* ${root.path}: equal to a value of this call or a saved one */
     RV_M_ALL,    /* a mapping of several $ keys: each holds */
+    RV_M_EVERY,  /* {$every: m}: a list whose every element matches kids[0] (none: passes) */
+    RV_M_NONE,   /* {$none: m}: a list no element of which matches kids[0] */
+    RV_M_COUNT,  /* {$count: m}: a list whose number of elements matches kids[0] */
 } rv_mkind_t;
 
 typedef enum {
@@ -91,6 +94,7 @@ typedef struct rv_op_expect {
     bool is_count;
     uint64_t count;
     rv_matcher_t *count_m; /* a count given as a matcher ({$min: 1}) */
+    rv_matcher_t *quant;   /* quantifiers over the rows ({$every: m, $none: m, $count: m}): RV_M_ALL */
     rv_matcher_t **rows;   /* matched as a set */
     size_t nrows;
 } rv_op_expect_t;
@@ -126,6 +130,7 @@ typedef struct rv_spec {
     char *test; /* fnmatch pattern, NULL: any */
     rv_header_expect_t *when_headers;
     size_t nwhen_headers;
+    rv_matcher_t *when_status; /* match.status: the outcome it applies to, NULL: any */
     int specificity;
     /* expect */
     rv_matcher_t *status, *body;

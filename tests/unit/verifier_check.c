@@ -389,6 +389,128 @@ static void the_most_specific_spec_wins(void **state)
     }
 }
 
+#define UPD_FULL(table, old, new, changed)                                                                   \
+    "{\"op\":\"update\",\"schema\":\"public\",\"table\":\"" table "\",\"old\":" old ",\"new\":" new           \
+    ",\"changed\":" changed ",\"old_image\":\"full\"}"
+#define DEL_KEY(table, key)                                                                                  \
+    "{\"op\":\"delete\",\"schema\":\"public\",\"table\":\"" table "\",\"key\":" key ",\"old_image\":\"key\"}"
+
+static void a_route_s_outcomes_each_have_a_spec(void **state)
+{
+    (void)state;
+    load("specs:\n"
+         "  - name: created\n"
+         "    match: {method: POST, path: /users, status: 201}\n"
+         "    expect: {body: {id: $int}, db: {tables: {users: {inserted: 1}}}}\n"
+         "  - name: duplicate\n"
+         "    match: {method: POST, path: /users, status: 409}\n"
+         "    expect: {body: {detail: {$regex: exists}}, db: none}\n"
+         "  - name: client errors\n"
+         "    match: {method: POST, path: /users, status: 4xx}\n"
+         "    expect: {db: none}\n"
+         "  - name: any outcome\n"
+         "    match: {method: POST, path: /users}\n");
+    const struct {
+        int status;
+        const char *want;
+    } cases[] = {{201, "created"}, {409, "duplicate"}, {422, "client errors"}, {500, "any outcome"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char json[400];
+        snprintf(json, sizeof(json),
+                 "{\"type\":\"call\",\"request\":{\"method\":\"POST\",\"path\":\"/users\"},"
+                 "\"response\":{\"status\":%d}}",
+                 cases[i].status);
+        json_t *c = call(json);
+        const rv_spec_t *sel = rv_select(&specs, c);
+        assert_non_null(sel);
+        assert_string_equal(sel->name, cases[i].want);
+        json_decref(c);
+    }
+    /* one test: the fixture's 201 and the test's 409, each checked by its own outcome */
+    passes(CALL("POST", "/users", "", "", 201, ",\"body\":{\"id\":5}",
+                DB(COUNTS("users", 1, 0, 0), INS("users", "{\"id\":5}"))));
+    passes(CALL("POST", "/users", "", "", 409, ",\"body\":{\"detail\":\"user exists\"}", DB("", "")));
+    /* the 409 broken alone (it wrote a row) fails only the 409's spec */
+    finds(CALL("POST", "/users", "", "", 409, ",\"body\":{\"detail\":\"user exists\"}",
+               DB(COUNTS("users", 1, 0, 0), INS("users", "{\"id\":6}"))),
+          "7:52: db: expected no row changes, got 1 inserted in public.users");
+}
+
+static void quantifiers_say_every_row_or_none(void **state)
+{
+    (void)state;
+    load("specs:\n"
+         "  - match: {method: DELETE, path: \"/projects/{id}\"}\n"
+         "    expect:\n"
+         "      db:\n"
+         "        tables:\n"
+         "          projects: {updated: 1}\n"
+         "          tasks:\n"
+         "            updated: {$every: {project_id: \"${path.id}\", deleted: true}, $count: {$min: 1}}\n"
+         "          audit: {inserted: {$none: {action: purge}}}\n");
+#define project UPD("projects", "{\"id\":3,\"deleted\":true}")
+    passes(CALL("DELETE", "/projects/3", "", "", 204, "",
+                DB(COUNTS("projects", 0, 1, 0) "," COUNTS("tasks", 0, 2, 0),
+                   UPD("tasks", "{\"id\":7,\"project_id\":3,\"deleted\":true}") "," UPD(
+                       "tasks", "{\"id\":8,\"project_id\":3,\"deleted\":true}") "," project)));
+    /* a cascade that updates only some children: the row that is wrong is named */
+    finds(CALL("DELETE", "/projects/3", "", "", 204, "",
+               DB(COUNTS("tasks", 0, 2, 0),
+                  UPD("tasks", "{\"id\":7,\"project_id\":3,\"deleted\":true}") "," UPD(
+                      "tasks", "{\"id\":8,\"project_id\":3,\"deleted\":false}"))),
+          "6:31: db.projects.updated: expected 1 rows, got 0\n"
+          "8:67: db.tasks.updated[1].deleted: row {\"id\":8,\"project_id\":3,\"deleted\":false} does not match "
+          "$every: expected true, got false");
+    /* no child updated at all: the count says so */
+    finds(CALL("DELETE", "/projects/3", "", "", 204, "", DB(COUNTS("projects", 0, 1, 0), UPD("projects", "{\"id\":3}"))),
+          "8:83: db.tasks.updated (row count): expected a number >= 1, got 0");
+    finds(CALL("DELETE", "/projects/3", "", "", 204, "",
+               DB(COUNTS("projects", 0, 1, 0) "," COUNTS("audit", 1, 0, 0),
+                  UPD("projects", "{\"id\":3}") "," INS("audit", "{\"action\":\"purge\"}"))),
+          "8:83: db.tasks.updated (row count): expected a number >= 1, got 0\n"
+          "9:30: db.audit.inserted[0]: row {\"action\":\"purge\"} matches $none");
+}
+
+static void quantifiers_in_bodies(void **state)
+{
+    (void)state;
+    load("specs:\n"
+         "  - match: {path: /tasks}\n"
+         "    expect: {body: {items: {$every: {status: open}, $count: 2}, tags: {$none: urgent}}}\n");
+    passes(CALL("GET", "/tasks", "", "", 200,
+                ",\"body\":{\"items\":[{\"status\":\"open\"},{\"status\":\"open\"}],\"tags\":[\"a\"]}", "{}"));
+    finds(CALL("GET", "/tasks", "", "", 200,
+               ",\"body\":{\"items\":[{\"status\":\"open\"},{\"id\":2,\"status\":\"done\"}],\"tags\":[]}", "{}"),
+          "3:46: response.body.items[1].status: expected \"open\", got \"done\" (in {\"id\":2,\"status\":\"done\"})");
+    finds(CALL("GET", "/tasks", "", "", 200, ",\"body\":{\"items\":[],\"tags\":[\"x\",\"urgent\"]}", "{}"),
+          "3:61: response.body.items.$count: expected 2, got 0");
+    finds(CALL("GET", "/tasks", "", "", 200,
+               ",\"body\":{\"items\":[{\"status\":\"open\"},{\"status\":\"open\"}],\"tags\":[\"x\",\"urgent\"]}", "{}"),
+          "3:72: response.body.tags[1]: expected no element to match, got \"urgent\"");
+}
+
+static void updated_rows_show_what_changed_and_deletes_say_how_to_see_more(void **state)
+{
+    (void)state;
+    load("specs:\n"
+         "  - match: {path: /t}\n"
+         "    expect:\n"
+         "      db:\n"
+         "        tables:\n"
+         "          tasks: {updated: [{status: done}]}\n"
+         "          notes: {deleted: [{body: x}]}\n");
+    finds(CALL("POST", "/t", "", "", 200, "",
+               DB(COUNTS("tasks", 0, 1, 0) "," COUNTS("notes", 0, 0, 1),
+                  UPD_FULL("tasks", "{\"id\":148,\"status\":\"open\",\"title\":\"a\",\"n\":1}",
+                           "{\"id\":148,\"status\":\"archived\",\"title\":\"a\",\"n\":2}",
+                           "[\"status\",\"n\"]") "," DEL_KEY("notes", "{\"id\":9}"))),
+          "6:38: db.tasks.updated[0].status: no updated row matches (closest {\"id\":148} status: \"open\" -> "
+          "\"archived\", n: 1 -> 2: expected \"done\", got \"archived\")\n"
+          "7:36: db.notes.deleted[0].body: no deleted row matches (closest {\"id\":9}: expected \"x\", got nothing "
+          "(absent)) (only the key of deleted rows was captured: `recap db setup --replica-identity-full` records "
+          "whole old rows)");
+}
+
 static void a_finding_line_names_spec_position_call_expected_and_actual(void **state)
 {
     (void)state;
@@ -428,6 +550,10 @@ int main(void)
         cmocka_unit_test(strict_by_default),
         cmocka_unit_test(ambiguous_rows_may_match_but_never_count_against),
         cmocka_unit_test(the_most_specific_spec_wins),
+        cmocka_unit_test(a_route_s_outcomes_each_have_a_spec),
+        cmocka_unit_test(quantifiers_say_every_row_or_none),
+        cmocka_unit_test(quantifiers_in_bodies),
+        cmocka_unit_test(updated_rows_show_what_changed_and_deletes_say_how_to_see_more),
         cmocka_unit_test(a_finding_line_names_spec_position_call_expected_and_actual),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);

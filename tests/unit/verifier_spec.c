@@ -158,14 +158,14 @@ static void unknown_keys_are_named_with_the_known_ones(void **state)
     fails_with("specs:\n  - match: {path: /x}\n    expect: {stauts: 200}\n",
                "t.yaml:3:14: unknown key 'stauts' in expect (known: status, headers, body, db)");
     fails_with("specs:\n  - match: {path: /x, verb: GET}\n",
-               "t.yaml:2:23: unknown key 'verb' in match (known: method, path, test, headers)");
+               "t.yaml:2:23: unknown key 'verb' in match (known: method, path, test, headers, status)");
     fails_with("spec: []\n", "t.yaml:1:1: unknown key 'spec' in a spec file (known: specs, orphans)");
     fails_with("specs:\n  - match: {path: /x}\n    expect: {db: {tables: {t: {added: 1}}}}\n",
                "t.yaml:3:32: unknown key 'added' in t (known: inserted, updated, deleted)");
     fails_with(
         "specs:\n  - match: {path: /x}\n    expect: {body: {a: {$regexp: x}}}\n",
         "t.yaml:3:25: unknown matcher key '$regexp' (known: $type, $regex, $min, $max, $len, $ref, $any, "
-        "$absent)");
+        "$absent, $every, $none, $count)");
 }
 
 static void wrong_types_say_what_was_expected(void **state)
@@ -184,8 +184,8 @@ static void wrong_types_say_what_was_expected(void **state)
                "t.yaml:2:5: a spec needs match: (which calls it applies to)");
     fails_with(
         "specs:\n  - match: {path: /x}\n    expect: {db: {tables: {t: {inserted: many}}}}\n",
-        "t.yaml:3:42: t.inserted: expected a count, a count matcher ({$min: 1}) or a list of rows, got a "
-        "value many");
+        "t.yaml:3:42: t.inserted: expected a count, a count matcher ({$min: 1}), a list of rows or quantifiers "
+        "({$every: row, $none: row, $count: n}), got a value many");
     fails_with("specs:\n  - match: {path: /x}\n    expect: {body: {a: {$min: x}}}\n",
                "t.yaml:3:31: $min: expected a number, got a value x");
     fails_with(
