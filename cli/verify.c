@@ -28,6 +28,7 @@ static void usage(FILE *out)
         "  --json FILE         also write the results as JSON\n"
         "  --html FILE         also write a self-contained HTML report (failures first)\n"
         "  --require-spec      a call that no spec matches fails\n"
+        "  --require-used      a spec that no call matched fails\n"
         "  --color WHEN        auto (default: on a terminal), always, never\n"
         "  --quiet             print only failures and the summary line\n"
         "  --jobs N            threads (default: one per core, at most 8, for 16 MiB of captures or more);\n"
@@ -39,7 +40,7 @@ static void usage(FILE *out)
 
 typedef struct opts {
     const char *specs, *junit, *json, *html, *color;
-    bool require, quiet;
+    bool require, require_used, quiet;
     int jobs; /* 0: one per core */
     char **captures;
     int ncap;
@@ -51,6 +52,7 @@ enum {
     OPT_JSON,
     OPT_HTML,
     OPT_REQUIRE,
+    OPT_REQUIRE_USED,
     OPT_COLOR,
     OPT_QUIET,
     OPT_JOBS,
@@ -66,6 +68,7 @@ static int parse(opts_t *o, int argc, char **argv)
         {"json", required_argument, NULL, OPT_JSON},
         {"html", required_argument, NULL, OPT_HTML},
         {"require-spec", no_argument, NULL, OPT_REQUIRE},
+        {"require-used", no_argument, NULL, OPT_REQUIRE_USED},
         {"color", required_argument, NULL, OPT_COLOR},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"jobs", required_argument, NULL, OPT_JOBS},
@@ -93,6 +96,9 @@ static int parse(opts_t *o, int argc, char **argv)
             break;
         case OPT_REQUIRE:
             o->require = true;
+            break;
+        case OPT_REQUIRE_USED:
+            o->require_used = true;
             break;
         case OPT_COLOR:
             o->color = optarg;
@@ -190,7 +196,8 @@ static int write_reports(const opts_t *o, const rv_report_t *report)
 
 static int verify(const opts_t *o, rcx_reader_t **readers, const rv_specs_t *specs)
 {
-    rv_report_t report = {.require_spec = o->require, .orphans_pos = specs->orphans_pos};
+    rv_report_t report = {
+        .require_spec = o->require, .require_used = o->require_used, .orphans_pos = specs->orphans_pos};
     int jobs = o->jobs;
     size_t min_bytes = jobs > 0 ? 0 : 16u * 1024 * 1024; /* --jobs given: whatever the size */
     if (jobs == 0) {
@@ -208,6 +215,7 @@ static int verify(const opts_t *o, rcx_reader_t **readers, const rv_specs_t *spe
     } else {
         input_error = check_serially(o, readers, specs, &report);
     }
+    rv_coverage_finish(&report, specs);
     int wrc = write_reports(o, &report);
     int code = (input_error || wrc) ? 2 : rv_report_ok(&report) ? 0 : 1;
     rv_report_free(&report);

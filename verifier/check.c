@@ -4,6 +4,7 @@
 #include "common/buf.h"
 #include "common/codec.h"
 
+#include "verifier/coverage.h"
 #include "verifier/match.h"
 
 #include <fnmatch.h>
@@ -23,7 +24,7 @@ static void add(rv_outcome_t *out, rv_pos_t pos, const char *fmt, ...)
         abort();
     va_end(ap);
     out->f = rcx_xrealloc(out->f, sizeof(*out->f) * (out->nf + 1));
-    out->f[out->nf++] = (rv_finding_t){pos, msg};
+    out->f[out->nf++] = (rv_finding_t){pos, msg, out->origin};
 }
 
 void rv_outcome_clear(rv_outcome_t *out)
@@ -60,8 +61,8 @@ static bool when_status_matches(const rv_spec_t *s, const json_t *call, const rv
     rcx_buf_init(&where, SIZE_MAX);
     rcx_buf_init(&why, SIZE_MAX);
     const rv_matcher_t *at;
-    bool ok = rv_match(s->when_status, json_object_get(json_object_get(call, "response"), "status"), ctx, &where,
-                       &why, &at);
+    bool ok = rv_match(s->when_status, json_object_get(json_object_get(call, "response"), "status"), ctx,
+                       &where, &why, &at);
     rcx_buf_free(&where);
     rcx_buf_free(&why);
     return ok;
@@ -195,14 +196,6 @@ static void effects_free(effects_t *e)
     free(e->t);
 }
 
-static bool name_matches(const char *want, const char *full)
-{
-    if (strchr(want, '.'))
-        return strcmp(want, full) == 0;
-    const char *dot = strchr(full, '.');
-    return dot != NULL && strcmp(dot + 1, want) == 0;
-}
-
 static bool row_matches(const rv_matcher_t *m, const json_t *row, const rv_ctx_t *ctx)
 {
     rcx_buf_t where, why;
@@ -269,7 +262,8 @@ static const char *key_only_hint(const row_t *r)
 {
     return json_object_get(r->ch, "key") != NULL && json_object_get(r->ch, "old") == NULL &&
                    json_object_get(r->ch, "new") == NULL
-               ? " (only the key of deleted rows was captured: `recap db setup --replica-identity-full` records "
+               ? " (only the key of deleted rows was captured: `recap db setup --replica-identity-full` "
+                 "records "
                  "whole old rows)"
                : "";
 }
@@ -497,10 +491,11 @@ static void check_db(rv_outcome_t *out, const rv_spec_t *s, const json_t *call, 
     }
     for (size_t x = 0; x < s->ntables; x++) {
         const rv_table_expect_t *te = &s->tables[x];
+        out->origin = te;
         table_t *ts[64];
         size_t nts = 0;
         for (size_t i = 0; i < e.n && nts < 64; i++)
-            if (name_matches(te->name, e.t[i].name)) {
+            if (rv_table_name_matches(te->name, e.t[i].name)) {
                 ts[nts++] = &e.t[i];
                 e.t[i].named = true;
             }
@@ -519,6 +514,7 @@ static void check_db(rv_outcome_t *out, const rv_spec_t *s, const json_t *call, 
             }
         }
     }
+    out->origin = &s->strict;
     if (s->strict)
         for (size_t i = 0; i < e.n; i++) {
             if (e.t[i].named)
@@ -533,6 +529,7 @@ static void check_db(rv_outcome_t *out, const rv_spec_t *s, const json_t *call, 
                 add(out, s->db_pos, "db: unexpected changes to %s: %s (the spec does not name it; strict)",
                     e.t[i].name, what);
         }
+    out->origin = NULL;
     effects_free(&e);
 }
 

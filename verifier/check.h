@@ -25,14 +25,17 @@
 #include <jansson.h>
 
 typedef struct rv_finding {
-    rv_pos_t pos; /* where in the spec */
-    char *msg;    /* "response.body.id: expected an int, got \"x\"" */
+    rv_pos_t pos;       /* where in the spec */
+    char *msg;          /* "response.body.id: expected an int, got \"x\"" */
+    const void *origin; /* the rv_table_expect_t it is about, or &spec->strict for a table the spec does not
+                           name; NULL otherwise (coverage.h drops a misspelt table's findings by it) */
 } rv_finding_t;
 
 typedef struct rv_outcome {
     const rv_spec_t *spec; /* NULL: no spec matched */
     rv_finding_t *f;
     size_t nf;
+    const void *origin; /* while checking: what new findings are about */
 } rv_outcome_t;
 
 const rv_spec_t *rv_select(const rv_specs_t *set, const json_t *call);

@@ -53,15 +53,19 @@ void rv_report_add(rv_report_t *r, const char *capture, unsigned long line, cons
 void rv_report_record(rv_report_t *r, const rv_specs_t *specs, const char *capture, unsigned long line,
                       const json_t *rec, json_t *saved, bool keep)
 {
-    const char *type = json_string_value(json_object_get(rec, "type"));
-    if (type != NULL && strcmp(type, "call") == 0) {
+    rcx_rec_kind_t kind = rcx_rec_kind(rec);
+    if (kind == RCX_REC_CALL || kind == RCX_REC_ORPHAN)
+        rv_coverage_note(&r->coverage, rec);
+    if (kind == RCX_REC_CALL) {
         rv_outcome_t o = {0};
         const rv_spec_t *s = rv_select(specs, rec);
-        if (s != NULL)
+        if (s != NULL) {
             rv_check_call(s, rec, saved, &o);
+            rv_coverage_hit(&r->coverage, s);
+        }
         rv_report_add(r, capture, line, rec, &o, keep);
         rv_outcome_clear(&o);
-    } else if (type != NULL && strcmp(type, "orphan") == 0 && specs->forbid_orphans) {
+    } else if (kind == RCX_REC_ORPHAN && specs->forbid_orphans) {
         rv_report_add_orphan(r, capture, line, rec);
     }
 }
@@ -99,7 +103,8 @@ void rv_report_note(rv_report_t *r, const char *msg)
 
 bool rv_report_ok(const rv_report_t *r)
 {
-    return r->failed == 0 && r->norphans == 0 && !(r->require_spec && r->unmatched > 0);
+    return r->failed == 0 && r->norphans == 0 && r->nspec_findings == 0 &&
+           !(r->require_spec && r->unmatched > 0) && !(r->require_used && r->nunused > 0);
 }
 
 char *rv_finding_line(const rv_item_t *it, const rv_finding_t *f)
@@ -133,6 +138,11 @@ void rv_report_free(rv_report_t *r)
     for (size_t i = 0; i < r->nnotes; i++)
         free(r->notes[i]);
     free(r->notes);
+    for (size_t i = 0; i < r->nspec_findings; i++)
+        free(r->spec_findings[i].msg);
+    free(r->spec_findings);
+    free(r->unused);
+    rv_coverage_free(&r->coverage);
     *r = (rv_report_t){0};
 }
 

@@ -12,6 +12,7 @@
 #define RV_REPORT_H
 
 #include "verifier/check.h"
+#include "verifier/coverage.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -49,6 +50,12 @@ typedef struct rv_report {
     size_t kept_passes; /* calls kept whole for the HTML report */
     char **notes;       /* input problems reported (a torn last line...) */
     size_t nnotes;
+    rv_coverage_t coverage;           /* names captured, calls per spec */
+    rv_spec_finding_t *spec_findings; /* a spec's own failures (rv_report_finish) */
+    size_t nspec_findings;
+    const rv_spec_t **unused; /* specs no call selected (rv_report_finish) */
+    size_t nunused;
+    bool require_used; /* an unused spec fails */
 } rv_report_t;
 
 /** Adds a call's outcome (findings moved out of o); keeps the call for HTML if keep. */
@@ -67,7 +74,7 @@ void rv_report_add_orphan(rv_report_t *r, const char *capture, unsigned long lin
 
 void rv_report_note(rv_report_t *r, const char *msg);
 
-/** True when nothing failed (unmatched calls fail only with require_spec). */
+/** True when nothing failed (unmatched calls fail only with require_spec, unused specs with require_used). */
 bool rv_report_ok(const rv_report_t *r);
 
 /** One finding as its one-line form (caller frees). */

@@ -214,6 +214,34 @@ static void call_block(FILE *out, const rv_report_t *r, const rv_item_t *it)
     fputs("</details>\n", out);
 }
 
+/* The specs' own findings, and the specs no call matched. */
+static void specs_section(FILE *out, const rv_report_t *r)
+{
+    if (r->nspec_findings > 0) {
+        fputs("<h2>Specs that name what nothing captured has</h2><ul class=f>", out);
+        for (size_t i = 0; i < r->nspec_findings; i++) {
+            const rv_spec_finding_t *f = &r->spec_findings[i];
+            fputs("<li>", out);
+            e(out, f->pos.file);
+            fprintf(out, ":%d:%d: ", f->pos.line, f->pos.col);
+            e(out, f->msg);
+            fputs("</li>", out);
+        }
+        fputs("</ul>\n", out);
+    }
+    if (r->nunused > 0) {
+        fprintf(out, "<h2>Specs no call matched%s</h2><ul class=f>", r->require_used ? " (failing)" : "");
+        for (size_t i = 0; i < r->nunused; i++) {
+            fputs("<li>", out);
+            e(out, r->unused[i]->name);
+            fputs(" (", out);
+            e(out, r->unused[i]->pos.file);
+            fprintf(out, ":%d:%d)</li>", r->unused[i]->pos.line, r->unused[i]->pos.col);
+        }
+        fputs("</ul>\n", out);
+    }
+}
+
 int rv_report_html(FILE *out, const rv_report_t *r)
 {
     bool ok = rv_report_ok(r);
@@ -227,7 +255,12 @@ int rv_report_html(FILE *out, const rv_report_t *r)
             ok ? "ok" : "bad", ok ? "PASS" : "FAIL", r->n, r->passed, r->failed, r->unmatched);
     if (r->norphans)
         fprintf(out, " &middot; %zu forbidden orphan transactions", r->norphans);
+    if (r->nspec_findings)
+        fprintf(out, " &middot; %zu spec findings", r->nspec_findings);
+    if (r->nunused)
+        fprintf(out, " &middot; %zu specs no call matched", r->nunused);
     fputs("</div>\n", out);
+    specs_section(out, r);
     for (size_t i = 0; i < r->nnotes; i++) {
         fputs("<p class=muted>note: ", out);
         e(out, r->notes[i]);

@@ -13,6 +13,7 @@ int rv_report_json(FILE *out, const rv_report_t *r)
     json_object_set_new(root, "passed", json_integer((json_int_t)r->passed));
     json_object_set_new(root, "failed", json_integer((json_int_t)r->failed));
     json_object_set_new(root, "without_spec", json_integer((json_int_t)r->unmatched));
+    json_object_set_new(root, "unused_specs_count", json_integer((json_int_t)r->nunused));
     for (size_t i = 0; i < r->n; i++) {
         const rv_item_t *it = &r->items[i];
         json_t *c =
@@ -50,6 +51,22 @@ int rv_report_json(FILE *out, const rv_report_t *r)
                                               "line", (json_int_t)r->orphans[i].line, "summary",
                                               r->orphans[i].summary, "transaction", r->orphans[i].tx));
     json_object_set_new(root, "forbidden_orphans", orph);
+    json_t *sf = json_array(), *unused = json_array();
+    for (size_t i = 0; i < r->nspec_findings; i++) {
+        const rv_spec_finding_t *f = &r->spec_findings[i];
+        char where[600];
+        snprintf(where, sizeof(where), "%s:%d:%d", f->pos.file, f->pos.line, f->pos.col);
+        json_array_append_new(
+            sf, json_pack("{s:s, s:s, s:s}", "spec", f->spec->name, "at", where, "message", f->msg));
+    }
+    for (size_t i = 0; i < r->nunused; i++) {
+        char where[600];
+        snprintf(where, sizeof(where), "%s:%d:%d", r->unused[i]->pos.file, r->unused[i]->pos.line,
+                 r->unused[i]->pos.col);
+        json_array_append_new(unused, json_pack("{s:s, s:s}", "spec", r->unused[i]->name, "at", where));
+    }
+    json_object_set_new(root, "spec_findings", sf);
+    json_object_set_new(root, "unused_specs", unused);
     json_t *notes = json_array();
     for (size_t i = 0; i < r->nnotes; i++)
         json_array_append_new(notes, json_string(r->notes[i]));

@@ -31,6 +31,34 @@ static bool failing(const rv_report_t *r, const rv_item_t *it)
     return it->nf > 0 || (it->spec == NULL && r->require_spec);
 }
 
+/* The specs themselves: a name nothing captured has (failure), a spec no call matched (skipped, or a failure
+ * with --require-used). */
+static void specs_suite(FILE *out, const rv_report_t *r)
+{
+    if (r->nspec_findings + r->nunused == 0)
+        return;
+    fprintf(out, "  <testsuite name=\"specs\" tests=\"%zu\" failures=\"%zu\">\n",
+            r->nspec_findings + r->nunused, r->nspec_findings + (r->require_used ? r->nunused : 0));
+    for (size_t i = 0; i < r->nspec_findings; i++) {
+        const rv_spec_finding_t *f = &r->spec_findings[i];
+        fputs("    <testcase classname=\"specs\" name=\"", out);
+        xml(out, f->spec->name);
+        fputs("\">\n      <failure type=\"recap.spec\" message=\"", out);
+        fprintf(out, "%s:%d:%d: ", f->pos.file, f->pos.line, f->pos.col);
+        xml(out, f->msg);
+        fputs("\"/>\n    </testcase>\n", out);
+    }
+    for (size_t i = 0; i < r->nunused; i++) {
+        const rv_spec_t *s = r->unused[i];
+        fputs("    <testcase classname=\"specs\" name=\"", out);
+        xml(out, s->name);
+        fprintf(out, "\">\n      <%s %s=\"%s:%d:%d: no call matched this spec\"/>\n    </testcase>\n",
+                r->require_used ? "failure type=\"recap.unused\"" : "skipped", "message", s->pos.file,
+                s->pos.line, s->pos.col);
+    }
+    fputs("  </testsuite>\n", out);
+}
+
 int rv_report_junit(FILE *out, const rv_report_t *r)
 {
     size_t *idx = rcx_xmalloc(sizeof(*idx) * (r->n + 1));
@@ -38,13 +66,13 @@ int rv_report_junit(FILE *out, const rv_report_t *r)
         idx[i] = i;
     sorting = r;
     qsort(idx, r->n, sizeof(*idx), by_suite);
-    size_t failures = r->norphans;
+    size_t failures = r->norphans + r->nspec_findings + (r->require_used ? r->nunused : 0);
     for (size_t i = 0; i < r->n; i++)
         failures += failing(r, &r->items[i]);
     fprintf(out,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"recap verify\" tests=\"%zu\" "
             "failures=\"%zu\">\n",
-            r->n + r->norphans, failures);
+            r->n + r->norphans + r->nspec_findings + r->nunused, failures);
     for (size_t i = 0; i < r->n;) {
         const char *suite = suite_of(&r->items[idx[i]]);
         size_t j = i, fails = 0;
@@ -108,6 +136,7 @@ int rv_report_junit(FILE *out, const rv_report_t *r)
         }
         fputs("  </testsuite>\n", out);
     }
+    specs_suite(out, r);
     fputs("</testsuites>\n", out);
     free(idx);
     return ferror(out) ? -1 : 0;

@@ -25,6 +25,15 @@ int rv_report_term(FILE *out, const rv_report_t *r, bool color, bool quiet)
         fprintf(out, "%sFAIL%s orphan transaction (no call's) at %s:%lu: %s  (%s:%d:%d: orphans: forbid)\n",
                 red, off, r->orphans[i].capture, r->orphans[i].line, r->orphans[i].summary,
                 r->orphans_pos.file, r->orphans_pos.line, r->orphans_pos.col);
+    for (size_t i = 0; i < r->nspec_findings; i++) {
+        const rv_spec_finding_t *f = &r->spec_findings[i];
+        fprintf(out, "%sFAIL%s spec \"%s\": %s:%d:%d: %s\n", red, off, f->spec->name, f->pos.file,
+                f->pos.line, f->pos.col, f->msg);
+    }
+    for (size_t i = 0; i < r->nunused && !(quiet && !r->require_used); i++)
+        fprintf(out, "%s%s%s spec \"%s\" (%s:%d:%d): no call matched it\n", r->require_used ? red : yellow,
+                r->require_used ? "FAIL" : "UNUSED", off, r->unused[i]->name, r->unused[i]->pos.file,
+                r->unused[i]->pos.line, r->unused[i]->pos.col);
     size_t shown = 0;
     for (size_t i = 0; i < r->n && r->unmatched > 0 && !(quiet && !r->require_spec); i++) {
         const rv_item_t *it = &r->items[i];
@@ -45,6 +54,11 @@ int rv_report_term(FILE *out, const rv_report_t *r, bool color, bool quiet)
             r->unmatched, r->require_spec && r->unmatched ? " (--require-spec: failing)" : "");
     if (r->norphans)
         fprintf(out, ", %zu forbidden orphan transactions", r->norphans);
+    if (r->nspec_findings)
+        fprintf(out, ", %zu spec findings", r->nspec_findings);
+    if (r->nunused)
+        fprintf(out, ", %zu specs no call matched%s", r->nunused,
+                r->require_used ? " (--require-used: failing)" : "");
     fprintf(out, "\n");
     return ferror(out) ? -1 : 0;
 }

@@ -178,6 +178,7 @@ static void join(rv_report_t *into, rv_report_t *from)
         memcpy(into->orphans + into->norphans, from->orphans, sizeof(*from->orphans) * from->norphans);
         into->norphans += from->norphans;
     }
+    rv_coverage_join(&into->coverage, &from->coverage);
     for (size_t i = 0; i < from->nnotes; i++) {
         rv_report_note(into, from->notes[i]);
         free(from->notes[i]);

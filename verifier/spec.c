@@ -241,7 +241,8 @@ static int load_when_status(const rv_ynode_t *v, rv_spec_t *s, rcx_err_t *err)
     }
     bool code = v->kind == RV_Y_SCALAR && rv_yaml_plain_int(v, &c) && c >= 100 && c <= 599;
     if (!code && !(v->kind == RV_Y_MAP && v->n > 0 && v->keys[0]->text[0] == RV_YAML_DOLLAR))
-        FAIL(v, "match.status: expected a status (409), a class (4xx) or a matcher such as {$min: 400, $max: 499}");
+        FAIL(v, "match.status: expected a status (409), a class (4xx) or a matcher such as {$min: 400, $max: "
+                "499}");
     if (rv_compile_matcher(v, s, &s->when_status, err) != 0)
         return -1;
     s->specificity += code ? 3 : 2;

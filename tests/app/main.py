@@ -138,6 +138,9 @@ def create_org(body: OrgIn, db: Session = Depends(get_db)):
         db.commit()
     except IntegrityError:
         db.rollback()  # the insert was attempted and rolled back
+        if "conflict_writes" in BUGS:  # the refusal itself writes a row
+            db.execute(sql("INSERT INTO event_log (message) VALUES ('duplicate refused')"))
+            db.commit()
         raise HTTPException(409, f"organization {body.name!r} exists")
     db.refresh(org)
     if "wrong_status" in BUGS:
@@ -176,7 +179,17 @@ def create_campaign(org_id: int, body: CampaignIn, db: Session = Depends(get_db)
 @app.post("/api/v1/organizations/{org_id}/campaigns/pause")
 def pause_all(org_id: int, db: Session = Depends(get_db)):
     """Bulk update: every active campaign of the organization (the trigger audits each)."""
-    res = db.execute(update(Campaign).where(Campaign.org_id == org_id, Campaign.status == "active")
+    if "pause_partial" in BUGS:  # every campaign is touched, the newest is left active
+        active = db.execute(select(Campaign).where(Campaign.org_id == org_id, Campaign.status == "active")
+                            .order_by(Campaign.created_at)).scalars().all()
+        for i, c in enumerate(active):
+            if i < len(active) - 1:
+                c.status = "paused"
+            c.updated_at = func.now()
+        db.commit()
+        return {"paused": len(active)}
+    where = Campaign.org_id == (org_id + 1 if "pause_none" in BUGS else org_id)  # pause_none: the wrong org
+    res = db.execute(update(Campaign).where(where, Campaign.status == "active")
                      .values(status="paused", updated_at=func.now()))
     db.commit()
     return {"paused": res.rowcount}

@@ -390,10 +390,11 @@ static void the_most_specific_spec_wins(void **state)
 }
 
 #define UPD_FULL(table, old, new, changed)                                                                   \
-    "{\"op\":\"update\",\"schema\":\"public\",\"table\":\"" table "\",\"old\":" old ",\"new\":" new           \
-    ",\"changed\":" changed ",\"old_image\":\"full\"}"
+    "{\"op\":\"update\",\"schema\":\"public\",\"table\":\"" table "\",\"old\":" old                          \
+    ",\"new\":" new ",\"changed\":" changed ",\"old_image\":\"full\"}"
 #define DEL_KEY(table, key)                                                                                  \
-    "{\"op\":\"delete\",\"schema\":\"public\",\"table\":\"" table "\",\"key\":" key ",\"old_image\":\"key\"}"
+    "{\"op\":\"delete\",\"schema\":\"public\",\"table\":\"" table "\",\"key\":" key ",\"old_image\":"        \
+    "\"key\"}"
 
 static void a_route_s_outcomes_each_have_a_spec(void **state)
 {
@@ -454,15 +455,17 @@ static void quantifiers_say_every_row_or_none(void **state)
                    UPD("tasks", "{\"id\":7,\"project_id\":3,\"deleted\":true}") "," UPD(
                        "tasks", "{\"id\":8,\"project_id\":3,\"deleted\":true}") "," project)));
     /* a cascade that updates only some children: the row that is wrong is named */
-    finds(CALL("DELETE", "/projects/3", "", "", 204, "",
-               DB(COUNTS("tasks", 0, 2, 0),
-                  UPD("tasks", "{\"id\":7,\"project_id\":3,\"deleted\":true}") "," UPD(
-                      "tasks", "{\"id\":8,\"project_id\":3,\"deleted\":false}"))),
-          "6:31: db.projects.updated: expected 1 rows, got 0\n"
-          "8:67: db.tasks.updated[1].deleted: row {\"id\":8,\"project_id\":3,\"deleted\":false} does not match "
-          "$every: expected true, got false");
+    finds(
+        CALL(
+            "DELETE", "/projects/3", "", "", 204, "",
+            DB(COUNTS("tasks", 0, 2, 0), UPD("tasks", "{\"id\":7,\"project_id\":3,\"deleted\":true}") "," UPD(
+                                             "tasks", "{\"id\":8,\"project_id\":3,\"deleted\":false}"))),
+        "6:31: db.projects.updated: expected 1 rows, got 0\n"
+        "8:67: db.tasks.updated[1].deleted: row {\"id\":8,\"project_id\":3,\"deleted\":false} does not match "
+        "$every: expected true, got false");
     /* no child updated at all: the count says so */
-    finds(CALL("DELETE", "/projects/3", "", "", 204, "", DB(COUNTS("projects", 0, 1, 0), UPD("projects", "{\"id\":3}"))),
+    finds(CALL("DELETE", "/projects/3", "", "", 204, "",
+               DB(COUNTS("projects", 0, 1, 0), UPD("projects", "{\"id\":3}"))),
           "8:83: db.tasks.updated (row count): expected a number >= 1, got 0");
     finds(CALL("DELETE", "/projects/3", "", "", 204, "",
                DB(COUNTS("projects", 0, 1, 0) "," COUNTS("audit", 1, 0, 0),
@@ -478,15 +481,21 @@ static void quantifiers_in_bodies(void **state)
          "  - match: {path: /tasks}\n"
          "    expect: {body: {items: {$every: {status: open}, $count: 2}, tags: {$none: urgent}}}\n");
     passes(CALL("GET", "/tasks", "", "", 200,
-                ",\"body\":{\"items\":[{\"status\":\"open\"},{\"status\":\"open\"}],\"tags\":[\"a\"]}", "{}"));
+                ",\"body\":{\"items\":[{\"status\":\"open\"},{\"status\":\"open\"}],\"tags\":[\"a\"]}",
+                "{}"));
     finds(CALL("GET", "/tasks", "", "", 200,
-               ",\"body\":{\"items\":[{\"status\":\"open\"},{\"id\":2,\"status\":\"done\"}],\"tags\":[]}", "{}"),
-          "3:46: response.body.items[1].status: expected \"open\", got \"done\" (in {\"id\":2,\"status\":\"done\"})");
+               ",\"body\":{\"items\":[{\"status\":\"open\"},{\"id\":2,\"status\":\"done\"}],\"tags\":[]}",
+               "{}"),
+          "3:46: response.body.items[1].status: expected \"open\", got \"done\" (in "
+          "{\"id\":2,\"status\":\"done\"})");
     finds(CALL("GET", "/tasks", "", "", 200, ",\"body\":{\"items\":[],\"tags\":[\"x\",\"urgent\"]}", "{}"),
           "3:61: response.body.items.$count: expected 2, got 0");
-    finds(CALL("GET", "/tasks", "", "", 200,
-               ",\"body\":{\"items\":[{\"status\":\"open\"},{\"status\":\"open\"}],\"tags\":[\"x\",\"urgent\"]}", "{}"),
-          "3:72: response.body.tags[1]: expected no element to match, got \"urgent\"");
+    finds(
+        CALL(
+            "GET", "/tasks", "", "", 200,
+            ",\"body\":{\"items\":[{\"status\":\"open\"},{\"status\":\"open\"}],\"tags\":[\"x\",\"urgent\"]}",
+            "{}"),
+        "3:72: response.body.tags[1]: expected no element to match, got \"urgent\"");
 }
 
 static void updated_rows_show_what_changed_and_deletes_say_how_to_see_more(void **state)
@@ -499,16 +508,19 @@ static void updated_rows_show_what_changed_and_deletes_say_how_to_see_more(void 
          "        tables:\n"
          "          tasks: {updated: [{status: done}]}\n"
          "          notes: {deleted: [{body: x}]}\n");
-    finds(CALL("POST", "/t", "", "", 200, "",
-               DB(COUNTS("tasks", 0, 1, 0) "," COUNTS("notes", 0, 0, 1),
-                  UPD_FULL("tasks", "{\"id\":148,\"status\":\"open\",\"title\":\"a\",\"n\":1}",
-                           "{\"id\":148,\"status\":\"archived\",\"title\":\"a\",\"n\":2}",
-                           "[\"status\",\"n\"]") "," DEL_KEY("notes", "{\"id\":9}"))),
-          "6:38: db.tasks.updated[0].status: no updated row matches (closest {\"id\":148} status: \"open\" -> "
-          "\"archived\", n: 1 -> 2: expected \"done\", got \"archived\")\n"
-          "7:36: db.notes.deleted[0].body: no deleted row matches (closest {\"id\":9}: expected \"x\", got nothing "
-          "(absent)) (only the key of deleted rows was captured: `recap db setup --replica-identity-full` records "
-          "whole old rows)");
+    finds(
+        CALL("POST", "/t", "", "", 200, "",
+             DB(COUNTS("tasks", 0, 1, 0) "," COUNTS("notes", 0, 0, 1),
+                UPD_FULL("tasks", "{\"id\":148,\"status\":\"open\",\"title\":\"a\",\"n\":1}",
+                         "{\"id\":148,\"status\":\"archived\",\"title\":\"a\",\"n\":2}",
+                         "[\"status\",\"n\"]") "," DEL_KEY("notes", "{\"id\":9}"))),
+        "6:38: db.tasks.updated[0].status: no updated row matches (closest {\"id\":148} status: \"open\" -> "
+        "\"archived\", n: 1 -> 2: expected \"done\", got \"archived\")\n"
+        "7:36: db.notes.deleted[0].body: no deleted row matches (closest {\"id\":9}: expected \"x\", got "
+        "nothing "
+        "(absent)) (only the key of deleted rows was captured: `recap db setup --replica-identity-full` "
+        "records "
+        "whole old rows)");
 }
 
 static void a_finding_line_names_spec_position_call_expected_and_actual(void **state)

@@ -182,10 +182,10 @@ static void wrong_types_say_what_was_expected(void **state)
                "t.yaml:2:20: path: '{id}x' is not a parameter: write a whole segment as {name}");
     fails_with("specs:\n  - expect: {status: 200}\n",
                "t.yaml:2:5: a spec needs match: (which calls it applies to)");
-    fails_with(
-        "specs:\n  - match: {path: /x}\n    expect: {db: {tables: {t: {inserted: many}}}}\n",
-        "t.yaml:3:42: t.inserted: expected a count, a count matcher ({$min: 1}), a list of rows or quantifiers "
-        "({$every: row, $none: row, $count: n}), got a value many");
+    fails_with("specs:\n  - match: {path: /x}\n    expect: {db: {tables: {t: {inserted: many}}}}\n",
+               "t.yaml:3:42: t.inserted: expected a count, a count matcher ({$min: 1}), a list of rows or "
+               "quantifiers "
+               "({$every: row, $none: row, $count: n}), got a value many");
     fails_with("specs:\n  - match: {path: /x}\n    expect: {body: {a: {$min: x}}}\n",
                "t.yaml:3:31: $min: expected a number, got a value x");
     fails_with(
