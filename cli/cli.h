@@ -27,5 +27,6 @@ int cli_verify_main(int argc, char **argv);
 int cli_diff_main(int argc, char **argv);
 int cli_replay_main(int argc, char **argv);
 int cli_specgen_main(int argc, char **argv);
+int cli_show_main(int argc, char **argv);
 
 #endif

@@ -37,6 +37,7 @@ static const subcommand_t subcommands[] = {
     {"diff", cli_diff_main, "compare two recorded runs call by call"},
     {"replay", cli_replay_main, "send a recorded run to a new build, record it, and diff"},
     {"specgen", cli_specgen_main, "draft specs from recorded calls"},
+    {"show", cli_show_main, "print recorded calls and the rows they changed"},
     {"version", version_main, "print the version"},
 };
 

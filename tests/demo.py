@@ -3,7 +3,6 @@ the demo scenario driven through recap; a readable summary of the capture.
 
 Run with Debian's /usr/bin/python3 after `make build`.
 """
-import json
 import os
 import subprocess
 import sys
@@ -43,7 +42,10 @@ def main():
         recap.barrier()  # every call's record is written, with the rows it changed
         _, body, _ = recap.control_request("GET", "/metrics")
         records = recap.records()
-        summary(records, seen)
+        subprocess.run([harness.RECAP, "show", capture], check=True)  # the calls and the rows each changed
+        writes = sum(1 for r in records if r["db"].get("transactions"))
+        print(f"{len(seen)} calls made by the client, {len(records)} recorded; {writes} of them changed rows "
+              f"(shown under each), the others none (the 409 and 422 rolled back).")
         metrics = {l.split()[0]: l.split()[1] for l in body.decode().splitlines() if l and not l.startswith("#")}
         dropped = sum(int(v) for k, v in metrics.items() if k.startswith("recap_records_dropped_total"))
         orphans = recap.records("orphan")
@@ -69,41 +71,6 @@ def main():
         for p in (recap, app, pg):
             if p is not None:
                 p.stop()
-
-
-def short(v, n=40):
-    t = json.dumps(v) if not isinstance(v, str) else v
-    return t if len(t) <= n else t[:n - 3] + "..."
-
-
-def row_lines(call):
-    """One line per row change a call made, as recap attributed it."""
-    out = []
-    for t in call["db"].get("transactions", []):
-        for c in t["changes"]:
-            if c["op"] == "truncate":
-                out.append(f"truncate {c['schema']}.{c['table']}")
-                continue
-            row = c.get("new") or c.get("old") or c.get("key") or {}
-            cols = " ".join(f"{k}={short(v, 24)}" for k, v in list(row.items())[:3])
-            changed = f"  changed: {','.join(c['changed'])}" if c.get("changed") else ""
-            out.append(f"{c['op']:<6} {c['table']:<14} {cols}{changed}  [{t['attribution']}]")
-    return out
-
-
-def summary(records, seen):
-    print(f"{'seq':>3}  {'test':<28} {'method':<6} {'path':<52} {'status':>6} {'ms':>7}  response body")
-    for r in records:
-        req, res = r["request"], r["response"]
-        body = res.get("body")
-        shown = short(body, 44) if body is not None else res.get("body_text", "")[:44].replace("\n", " ")
-        print(f"{r['seq']:>3}  {(r['test'] or '-'):<28} {req['method']:<6} {req['path'][:52]:<52} "
-              f"{res['status']:>6} {r['duration_us'] / 1000:>7.1f}  {shown}")
-        for line in row_lines(r):
-            print(f"{'':>8}{line}")
-    writes = sum(1 for r in records if r["db"].get("transactions"))
-    print(f"\n{len(seen)} calls made by the client, {len(records)} recorded; {writes} of them changed rows "
-          f"(shown under each), the others none (the 409 and 422 rolled back).")
 
 
 if __name__ == "__main__":

@@ -168,3 +168,34 @@ def test_coverage_in_every_report(run_app, tmp_path):
     assert verify(cap, "--specs", str(specs), "--require-spec").returncode == 1
     out = verify(cap, "--specs", str(specs), "--require-used", "--junit", str(junit))
     assert ET.parse(junit).getroot().find("testsuite[@name='specs']/testcase/failure") is not None
+
+
+def show(*args):
+    return subprocess.run([harness.RECAP, "show", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_recap_show_prints_calls_and_their_rows(record_demo, tmp_path):
+    cap = record_demo()
+    out = show(cap)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["seq", "test", "method", "path", "status", "ms", "response", "body"]
+    first = lines[1].split()
+    assert first[:5] == ["1", "scenario::create_org", "POST", "/api/v1/organizations", "201"]
+    assert lines[2].split()[:3] == ["insert", "organizations", "id=1"] and lines[2].endswith("[window]")
+    assert lines[-1] == "12 calls shown, 6 of them changed rows; 0 orphan transactions"
+    only = show(cap, "--test", "scenario::err*")
+    assert [line.split()[0] for line in only.stdout.splitlines()[1:5]] == ["7", "8", "9", "10"]
+    one = show(cap, "--call", "4")
+    assert json.loads(one.stdout)["request"]["method"] == "PATCH"
+    assert show(cap, "--call", "99").returncode == 1
+    # a torn last line: the calls before it, then one line, exit 2
+    torn = tmp_path / "torn.jsonl"
+    torn.write_text(open(cap).read() + '{"type":"call","seq":13,"requ')
+    out = show(str(torn))
+    assert out.returncode == 2 and "12 calls shown" in out.stdout
+    assert len(out.stderr.splitlines()) == 1 and out.stderr.startswith(f"recap: show: {torn}:14:")
+    foreign = tmp_path / "foreign.jsonl"
+    foreign.write_text('{"hello": "world"}\n')
+    out = show(str(foreign))
+    assert out.returncode == 2 and out.stderr.startswith(f"recap: show: {foreign}:1:") and out.stdout == ""
