@@ -4,7 +4,8 @@ Builds a capture of CALLS calls (default 100,000) shaped like the example
 API's traffic: JSON request and response bodies, headers, and one committed
 transaction with row images per writing call; and SPECS specs (default 100),
 each a different path template with status, header, body matchers
-(types, a regex, references) and a row set to match. Every call matches a
+(types, a regex, references, $every over a list) and its rows: a row set to match, or
+$every/$none/$count quantifiers (every other spec). Every call matches a
 spec and passes, so all of its checks run. Runs `recap verify` three times
 and reports the best calls/s and the peak RSS (GNU time).
 Writes bench/results/verify-<date>.txt. Usage: bench/verify.py [CALLS] [SPECS]
@@ -22,6 +23,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECAP = os.environ.get("RECAP_BIN", os.path.join(ROOT, "build", "recap"))
 
 
+def rows(i):
+    """Odd specs check their rows with quantifiers, even ones with a row list."""
+    if i % 2:
+        return """            inserted:
+              $every: {id: "${response.body.id}", name: "${request.body.name}", price: {$min: 0}}
+              $none: {name: ""}
+              $count: 1
+"""
+    return """            inserted:
+              - id: ${response.body.id}
+                name: ${request.body.name}
+                price: {$min: 0}
+"""
+
+
 def spec(i):
     return f"""  - name: resource {i}
     match:
@@ -37,15 +53,11 @@ def spec(i):
         org: ${{path.org}}
         ref: $uuid
         created_at: $timestamp
-        tags: {{$len: {{$min: 1}}}}
+        tags: {{$every: $string, $count: {{$min: 1}}}}
       db:
         tables:
           items_{i}:
-            inserted:
-              - id: ${{response.body.id}}
-                name: ${{request.body.name}}
-                price: {{$min: 0}}
-"""
+""" + rows(i)
 
 
 def call(seq, i, org):

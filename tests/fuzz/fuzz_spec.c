@@ -2,9 +2,11 @@
  * libFuzzer target: arbitrary bytes as a spec file. Loading must succeed or
  * fail with one error that says where ("fuzz.yaml:..."); a spec that loads is
  * then checked against a fixed call with row changes, so the matchers,
- * references and row matching run on whatever the fuzzer wrote. Seeds: specs/.
+ * references, row matching, quantifiers and the check of names against what
+ * was captured run on whatever the fuzzer wrote. Seeds: specs/, tests/data/specs/.
  */
 #include "verifier/check.h"
+#include "verifier/report.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -58,6 +60,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rv_outcome_clear(&o);
     }
     (void)rv_select(&specs, call);
+    rv_report_t report = {.require_used = true}; /* names against what was captured, coverage */
+    json_t *saved2 = json_object();
+    rv_report_record(&report, &specs, "fuzz.jsonl", 2, call, saved2, true);
+    rv_coverage_finish(&report, &specs);
+    for (size_t i = 0; i < report.nspec_findings; i++)
+        if (report.spec_findings[i].msg == NULL || report.spec_findings[i].pos.file == NULL)
+            abort();
+    rv_report_free(&report);
+    json_decref(saved2);
     json_decref(saved);
     json_decref(call);
     rv_specs_free(&specs);

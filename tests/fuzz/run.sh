@@ -39,9 +39,9 @@ mkdir -p "$work/diff_specgen"
 grep '"type":"call"' "$root/tests/data/demo-capture.jsonl" > "$work/diff_specgen/a"
 { cat "$work/diff_specgen/a"; echo; cat "$work/diff_specgen/a"; } > "$work/diff_specgen/ab"
 
-# the example API's specs, for fuzz_spec
+# the example API's specs and every construct of the language, for fuzz_spec
 mkdir -p "$work/spec"
-cp "$root"/specs/*.yaml "$work/spec/"
+cp "$root"/specs/*.yaml "$root"/tests/data/specs/*.yaml "$work/spec/"
 
 for target in "$build"/fuzz_*; do
   name=$(basename "$target")
