@@ -35,35 +35,36 @@ typedef struct flag {
     vkind_t kind;
     size_t off;       /* offset of the field in recap_proxy_config_t */
     const char *what; /* "a size (e.g. 1MiB)" */
+    size_t max;       /* V_SIZE*: the largest value taken (0: any) */
 } flag_t;
 
 #define F(field) offsetof(recap_proxy_config_t, field)
 static const flag_t flags[] = {
-    {"listen", V_STR, F(listen), NULL},
-    {"upstream", V_STR, F(upstream), NULL},
-    {"capture", V_STR, F(capture), NULL},
-    {"control-listen", V_STR, F(control_listen), NULL},
-    {"control-token", V_STR, F(control_token), NULL},
-    {"tls-cert", V_STR, F(tls_cert), NULL},
-    {"tls-key", V_STR, F(tls_key), NULL},
-    {"max-body", V_SIZE, F(max_body), "a size (e.g. 1MiB)"},
-    {"max-request-size", V_SIZE_POS, F(max_request_size), "a size (e.g. 64MiB)"},
-    {"upstream-timeout", V_DUR_POS, F(upstream_timeout_ms), "a duration (e.g. 30s, 500ms)"},
-    {"shutdown-timeout", V_DUR, F(shutdown_timeout_ms), "a duration (e.g. 10s)"},
-    {"ring-size", V_SIZE_POS, F(ring_size), "a positive count"},
-    {"queue-bytes", V_SIZE, F(queue_bytes), "a size"},
-    {"redact-header", V_HEADER, 0, NULL},
-    {"redact-field", V_FIELD, 0, NULL},
-    {"keep-test-header", V_ON, F(keep_test_header), NULL},
-    {"serialize", V_ON, F(serialize), NULL},
-    {"log-level", V_STR, F(log_level), NULL},
-    {"database-url", V_STR, F(database_url), NULL},
-    {"slot", V_STR, F(slot), NULL},
-    {"publication", V_STR, F(publication), NULL},
-    {"max-tx-rows", V_COUNT64, F(max_tx_rows), "a count"},
-    {"max-tx-bytes", V_SIZE, F(max_tx_bytes), "a size"},
-    {"settle", V_DUR, F(settle_ms), "a duration (e.g. 50ms)"},
-    {"help", V_HELP, 0, NULL},
+    {"listen", V_STR, F(listen), NULL, 0},
+    {"upstream", V_STR, F(upstream), NULL, 0},
+    {"capture", V_STR, F(capture), NULL, 0},
+    {"control-listen", V_STR, F(control_listen), NULL, 0},
+    {"control-token", V_STR, F(control_token), NULL, 0},
+    {"tls-cert", V_STR, F(tls_cert), NULL, 0},
+    {"tls-key", V_STR, F(tls_key), NULL, 0},
+    {"max-body", V_SIZE, F(max_body), "a size (e.g. 1MiB)", 0},
+    {"max-request-size", V_SIZE_POS, F(max_request_size), "a size (e.g. 64MiB)", 0},
+    {"upstream-timeout", V_DUR_POS, F(upstream_timeout_ms), "a duration (e.g. 30s, 500ms)", 0},
+    {"shutdown-timeout", V_DUR, F(shutdown_timeout_ms), "a duration (e.g. 10s)", 0},
+    {"ring-size", V_SIZE_POS, F(ring_size), "a count from 1 to 10000000", 10000000},
+    {"queue-bytes", V_SIZE_POS, F(queue_bytes), "a size above 0 (e.g. 256MiB)", 0},
+    {"redact-header", V_HEADER, 0, NULL, 0},
+    {"redact-field", V_FIELD, 0, NULL, 0},
+    {"keep-test-header", V_ON, F(keep_test_header), NULL, 0},
+    {"serialize", V_ON, F(serialize), NULL, 0},
+    {"log-level", V_STR, F(log_level), NULL, 0},
+    {"database-url", V_STR, F(database_url), NULL, 0},
+    {"slot", V_STR, F(slot), NULL, 0},
+    {"publication", V_STR, F(publication), NULL, 0},
+    {"max-tx-rows", V_COUNT64, F(max_tx_rows), "a count", 0},
+    {"max-tx-bytes", V_SIZE, F(max_tx_bytes), "a size", 0},
+    {"settle", V_DUR, F(settle_ms), "a duration (e.g. 50ms)", 0},
+    {"help", V_HELP, 0, NULL, 0},
 };
 #undef F
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
@@ -151,7 +152,8 @@ static int apply(recap_proxy_config_t *cfg, const flag_t *f, const char *v, rcx_
         break;
     case V_SIZE:
     case V_SIZE_POS:
-        ok = rcx_parse_size(v, &size) == 0 && (f->kind == V_SIZE || size > 0);
+        ok = rcx_parse_size(v, &size) == 0 && (f->kind == V_SIZE || size > 0) &&
+             (f->max == 0 || size <= f->max);
         if (ok)
             memcpy(field, &size, sizeof(size));
         break;

@@ -2,6 +2,7 @@
 #include "proxy/control.h"
 
 #include "common/log.h"
+#include "common/jsonw.h"
 #include "common/num.h"
 #include "proxy/metrics.h"
 
@@ -62,7 +63,7 @@ int recap_control_query_param(const char *query, size_t qlen, const char *name, 
         if ((size_t)(stop - p) > nlen && memcmp(p, name, nlen) == 0 && p[nlen] == '=') {
             size_t vlen = (size_t)(stop - p) - nlen - 1;
             if (vlen >= outsz)
-                return -1;
+                return -2;
             memcpy(out, p + nlen + 1, vlen);
             out[recap_control_urldecode(out, vlen)] = '\0';
             return 0;
@@ -104,21 +105,28 @@ static int authorized(recap_control_t *ctl, h2o_req_t *req)
     return diff == 0;
 }
 
+/* A number parameter: absent (0, *out untouched), a number (0), or anything else (-1). */
+static int number_param(const char *query, size_t qlen, const char *name, uint64_t *out)
+{
+    char s[32];
+    int rc = recap_control_query_param(query, qlen, name, s, sizeof(s));
+    return rc == -1 ? 0 : rc == 0 && rcx_parse_u64(s, out) == 0 ? 0 : -1;
+}
+
 static void handle_calls(recap_control_t *ctl, h2o_req_t *req, const char *query, size_t qlen)
 {
-    char after_s[32], limit_s[32], test[1024];
     uint64_t after = 0, limit = UINT64_MAX;
-    if (recap_control_query_param(query, qlen, "after", after_s, sizeof(after_s)) == 0 &&
-        rcx_parse_u64(after_s, &after) != 0) {
+    if (number_param(query, qlen, "after", &after) != 0) {
         respond_text(req, 400, "Bad Request", "after: not a sequence number\n");
         return;
     }
-    if (recap_control_query_param(query, qlen, "limit", limit_s, sizeof(limit_s)) == 0 &&
-        rcx_parse_u64(limit_s, &limit) != 0) {
+    if (number_param(query, qlen, "limit", &limit) != 0) {
         respond_text(req, 400, "Bad Request", "limit: not a count\n");
         return;
     }
-    int has_test = recap_control_query_param(query, qlen, "test", test, sizeof(test)) == 0;
+    char *test =
+        h2o_mem_alloc_pool(&req->pool, qlen + 1); /* a decoded value is never longer than the query */
+    int has_test = recap_control_query_param(query, qlen, "test", test, qlen + 1) == 0;
     rcx_buf_t out;
     rcx_buf_init(&out, SIZE_MAX);
     uint64_t oldest;
@@ -222,6 +230,11 @@ static void handle_test(recap_control_t *ctl, h2o_req_t *req)
         }
         while (len > 0 && (name[len - 1] == '\n' || name[len - 1] == '\r'))
             len--;
+        if (name != NULL && (!rcx_utf8_valid(name, len) || memchr(name, '\0', len) != NULL)) {
+            json_decref(doc);
+            respond_text(req, 400, "Bad Request", "PUT /test: the name is not UTF-8 text\n");
+            return;
+        }
         recap_recorder_set_test(rec, name, len);
         json_decref(doc);
     } else if (h2o_memis(req->method.base, req->method.len, H2O_STRLIT("DELETE"))) {
@@ -230,9 +243,14 @@ static void handle_test(recap_control_t *ctl, h2o_req_t *req)
         respond_text(req, 405, "Method Not Allowed", "use GET, PUT or DELETE on /test\n");
         return;
     }
-    json_t *out = json_pack("{s:s?}", "test", rec->current_test);
+    json_t *out = json_object();
+    json_object_set_new(out, "test", rec->current_test ? json_string(rec->current_test) : json_null());
     char *body = json_dumps(out, JSON_COMPACT);
     json_decref(out);
+    if (body == NULL) {
+        respond_text(req, 500, "Internal Server Error", "the test name cannot be shown as JSON\n");
+        return;
+    }
     respond(req, 200, "OK", "application/json", body, strlen(body));
     free(body);
 }

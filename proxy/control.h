@@ -40,7 +40,8 @@ void recap_control_register(recap_control_t *ctl, h2o_pathconf_t *pathconf);
 /** Decodes %XX and '+' in place; returns the new length. Exposed for tests. */
 size_t recap_control_urldecode(char *s, size_t len);
 
-/** Finds parameter `name` in a query string; copies its decoded value into out. 0 found, -1 not. */
+/** Finds parameter `name` in a query string; copies its decoded value into out. 0 found, -1 absent,
+ * -2 present but longer than outsz - 1 (never cut: a filter cut short would select other calls). */
 int recap_control_query_param(const char *query, size_t qlen, const char *name, char *out, size_t outsz);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * proxy/proxy.h: the recording reverse proxy, run.
  *
- * Contract: recap_proxy_run() blocks SIGTERM and SIGINT on the calling thread
+ * Contract: recap_proxy_run() blocks SIGTERM, SIGINT and SIGHUP on the calling thread
  * (they go to the loop's signalfd), runs the h2o event loop on it until one
  * arrives, then stops accepting, lets in-flight calls finish (bounded by
  * shutdown_timeout_ms), writes every record and returns 0. A start-up

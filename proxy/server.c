@@ -584,6 +584,7 @@ static int serve(server_t *s, rcx_err_t *err)
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP); /* a closed terminal or `kill -HUP`: a clean stop too, every call written */
     int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     s->signals = h2o_evloop_socket_create(s->loop, sfd, 0);
     s->signals->data = s;
@@ -614,7 +615,9 @@ int recap_proxy_run(const recap_proxy_config_t *cfg, rcx_err_t *err)
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP); /* a closed terminal or `kill -HUP`: a clean stop too, every call written */
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit: a write error, counted, not a death */
     return serve(s, err);
 }

@@ -8,6 +8,7 @@
 #include "proxy/encode.h"
 
 #include <errno.h>
+#include <sys/file.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -32,6 +33,7 @@ typedef struct item {
 struct recap_writer {
     recap_writer_opts_t opts;
     int fd;
+    off_t size; /* bytes of whole lines in the file: where a failed write is cut back to */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -155,15 +157,22 @@ static void flush_batch(recap_writer_t *w, uint64_t records, uint64_t last_ticke
 {
     if (w->out.len > 0) {
         if (write_all(w->fd, w->out.base, w->out.len) == 0) {
+            w->size += (off_t)w->out.len;
             atomic_fetch_add(&w->stats.written, records);
             atomic_fetch_add(&w->stats.bytes, w->out.len);
             /* database changes are confirmed to PostgreSQL only once they are on disk */
             if (lsn > 0 && (fsync(w->fd) == 0 || errno == EINVAL))
                 atomic_store(&w->durable_lsn, lsn);
         } else {
+            /* a full disk (or a file size limit) took part of the batch: cut it off, so the file holds whole
+             * lines only and the next batch does not glue onto half a line; the counters say what is in it */
+            int e = errno;
+            if (ftruncate(w->fd, w->size) != 0)
+                rcx_log_error("capture write failed and the partial batch could not be cut off: %s",
+                              strerror(errno));
             atomic_fetch_add(&w->stats.write_errors, records);
             rcx_log_error("capture write failed, %llu records lost: %s", (unsigned long long)records,
-                          strerror(errno));
+                          strerror(e));
         }
     }
     rcx_buf_reset(&w->out);
@@ -217,8 +226,8 @@ static void *run(void *arg)
             } else {
                 rcx_buf_append(&w->out, it->line, it->len);
                 rcx_buf_puts(&w->out, "\n");
-                lsn = it->lsn > lsn ? it->lsn : lsn;
             }
+            lsn = it->lsn > lsn ? it->lsn : lsn; /* a call's resume_lsn counts as an orphan line's does */
             records++;
             last = it->ticket;
             atomic_fetch_sub(&w->stats.queued_bytes, it->size);
@@ -250,39 +259,87 @@ static void *run(void *arg)
     }
 }
 
+/* The end of the last whole line of fd's first size bytes (0 when there is none). */
+static off_t last_line_end(int fd, off_t size)
+{
+    char buf[4096];
+    off_t pos = size;
+    while (pos > 0) {
+        size_t n = pos > (off_t)sizeof(buf) ? sizeof(buf) : (size_t)pos;
+        if (pread(fd, buf, n, pos - (off_t)n) != (ssize_t)n)
+            return size; /* unreadable: leave it as it is */
+        for (size_t i = n; i > 0; i--)
+            if (buf[i - 1] == '\n')
+                return pos - (off_t)n + (off_t)i;
+        pos -= (off_t)n;
+    }
+    return 0;
+}
+
+/*
+ * Opens the capture for appending, this process's alone (a second recap on the same file is refused), private
+ * (0600, also when it existed), and ending with a whole line: a torn last line (a recap killed mid-write, a
+ * full disk) is cut off, so every line in the file is whole. *size: its size after that.
+ */
+static int open_capture(const char *path, off_t *size, uint64_t *last_seq, uint64_t *tx_lsn, rcx_err_t *err)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rcx_err_set(err, "cannot open capture file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    const char *why = NULL;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+        why = errno == EWOULDBLOCK ? "is in use by another recap (one proxy per capture file)"
+                                   : strerror(errno);
+    else if (fstat(fd, &st) != 0)
+        why = strerror(errno);
+    if (why == NULL && st.st_size > 0 && scan_existing(path, st.st_size, last_seq, tx_lsn, err) != 0) {
+        close(fd); /* not ours: left exactly as it was */
+        return -1;
+    }
+    if (why == NULL && (st.st_mode & 0077) != 0 && fchmod(fd, 0600) != 0)
+        why = "is readable by others and cannot be made private (chmod 600 it, or give another --capture)";
+    if (why != NULL) {
+        rcx_err_set(err, "capture file %s %s", path, why);
+        close(fd);
+        return -1;
+    }
+    off_t end = st.st_size > 0 ? last_line_end(fd, st.st_size) : 0;
+    if (end < st.st_size) {
+        if (ftruncate(fd, end) != 0) {
+            rcx_err_set(err, "capture file %s: cannot cut its torn last line: %s", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        rcx_log_warn(
+            "capture file %s: its last %lld bytes were not a whole line (a recap stopped mid-write): cut",
+            path, (long long)(st.st_size - end));
+    }
+    if (fcntl(fd, F_SETFL, O_APPEND) != 0) {
+        rcx_err_set(err, "capture file %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    *size = end;
+    return fd;
+}
+
 recap_writer_t *recap_writer_open(const recap_writer_opts_t *opts, rcx_err_t *err)
 {
-    uint64_t last_seq = 0;
-    struct stat st;
-    bool exists = stat(opts->path, &st) == 0 && st.st_size > 0;
-    uint64_t tx_lsn = 0;
-    if (exists && scan_existing(opts->path, st.st_size, &last_seq, &tx_lsn, err) != 0)
+    uint64_t last_seq = 0, tx_lsn = 0;
+    off_t size;
+    int fd = open_capture(opts->path, &size, &last_seq, &tx_lsn, err);
+    if (fd < 0)
         return NULL;
-    int fd = open(opts->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        rcx_err_set(err, "cannot open capture file %s: %s", opts->path, strerror(errno));
-        return NULL;
-    }
-    if (exists) {
-        /* a torn last line (killed mid-write) must not swallow our header */
-        char last = '\n';
-        int rfd = open(opts->path, O_RDONLY | O_CLOEXEC);
-        if (rfd >= 0) {
-            if (pread(rfd, &last, 1, st.st_size - 1) != 1)
-                last = '\n';
-            close(rfd);
-        }
-        if (last != '\n' && write_all(fd, "\n", 1) != 0) {
-            rcx_err_set(err, "cannot write capture file %s: %s", opts->path, strerror(errno));
-            close(fd);
-            return NULL;
-        }
-    }
     char *header = json_dumps(opts->header, JSON_COMPACT);
     size_t hlen = strlen(header);
     header[hlen] = '\n';
     int hr = write_all(fd, header, hlen + 1);
     free(header);
+    if (hr != 0 && ftruncate(fd, size) != 0) /* only whole lines, also when the disk is full at start */
+        rcx_log_error("capture file %s: a partial header could not be cut off", opts->path);
     if (hr != 0) {
         rcx_err_set(err, "cannot write capture file %s: %s", opts->path, strerror(errno));
         close(fd);
@@ -290,7 +347,8 @@ recap_writer_t *recap_writer_open(const recap_writer_opts_t *opts, rcx_err_t *er
     }
 
     recap_writer_t *w = rcx_xmalloc(sizeof(*w));
-    *w = (recap_writer_t){.opts = *opts, .fd = fd, .seq = last_seq, .durable_lsn = tx_lsn};
+    *w = (recap_writer_t){
+        .opts = *opts, .fd = fd, .size = size + (off_t)hlen + 1, .seq = last_seq, .durable_lsn = tx_lsn};
     rcx_buf_init(&w->out, SIZE_MAX);
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->cond, NULL);

@@ -180,7 +180,7 @@ class Recap:
         self.proc = None
         self.stderr_path = os.path.join(self.dir, "stderr.log")
 
-    def start(self):
+    def start(self, wait=True):
         env = dict(os.environ, **self.env)
         if self.token:
             env["RECAP_CONTROL_TOKEN"] = self.token
@@ -191,7 +191,8 @@ class Recap:
                                       "--capture", self.capture] + self.args,
                                      env=env, stdout=subprocess.DEVNULL, stderr=self._stderr)
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
-        wait_http(f"{self.control}/healthz", proc=self.proc, headers=headers)
+        if wait:
+            wait_http(f"{self.control}/healthz", proc=self.proc, headers=headers)
         return self
 
     @property

@@ -24,7 +24,8 @@ static void query_params(void **state)
     assert_int_equal(recap_control_query_param(q, strlen(q), "limit", out, sizeof(out)), 0);
     assert_string_equal(out, ""); /* present and empty: the route answers 400 */
     assert_int_equal(recap_control_query_param(q, strlen(q), "nope", out, sizeof(out)), -1);
-    assert_int_equal(recap_control_query_param(q, strlen(q), "after", out, 2), -1);  /* too long */
+    assert_int_equal(recap_control_query_param(q, strlen(q), "after", out, 2),
+                     -2); /* too long: said, not cut */
     assert_int_equal(recap_control_query_param(q, 8, "test", out, sizeof(out)), -1); /* bounded by qlen */
 }
 

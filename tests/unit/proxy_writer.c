@@ -81,7 +81,7 @@ static void writes_header_and_redacted_records_0600(void **state)
     unlink(path);
 }
 
-static void appends_after_a_torn_line_and_continues_seq(void **state)
+static void cuts_a_torn_last_line_and_continues_seq(void **state)
 {
     (void)state;
     char path[64];
@@ -94,9 +94,38 @@ static void appends_after_a_torn_line_and_continues_seq(void **state)
     assert_int_equal(recap_writer_push(w, make_call("/c", NULL), 0, false), 1);
     recap_writer_close(w);
     char *text = test_read_file(path);
-    const char *torn = strstr(text, "{\"type\":\"ca\n{\"type\":\"header\"");
-    assert_non_null(torn);
+    /* only whole lines: the torn one is gone, the new header follows the last whole line */
+    assert_null(strstr(text, "{\"type\":\"ca\n"));
+    assert_non_null(strstr(text, "\"seq\":41}\n{\"type\":\"header\""));
     assert_non_null(strstr(text, "\"seq\":42"));
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    free(text);
+    unlink(path);
+}
+
+static void one_writer_per_file_and_foreign_files_untouched(void **state)
+{
+    (void)state;
+    char path[64];
+    test_tmpfile(path);
+    rcx_err_t err;
+    recap_writer_t *w = open_writer(path, NULL, 1 << 20, &err);
+    assert_non_null(w);
+    recap_writer_t *second = open_writer(path, NULL, 1 << 20, &err);
+    assert_null(second);
+    assert_non_null(strstr(err.msg, "is in use by another recap"));
+    recap_writer_close(w);
+    unlink(path);
+    test_write_file(path, "notes without a newline"); /* not a capture: refused and left as it was */
+    chmod(path, 0644);
+    assert_null(open_writer(path, NULL, 1 << 20, &err));
+    char *text = test_read_file(path);
+    assert_string_equal(text, "notes without a newline");
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0644);
     free(text);
     unlink(path);
 }
@@ -169,7 +198,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(writes_header_and_redacted_records_0600),
-        cmocka_unit_test(appends_after_a_torn_line_and_continues_seq),
+        cmocka_unit_test(cuts_a_torn_last_line_and_continues_seq),
+        cmocka_unit_test(one_writer_per_file_and_foreign_files_untouched),
         cmocka_unit_test(finds_the_last_seq_behind_a_long_last_line),
         cmocka_unit_test(refuses_a_foreign_file),
         cmocka_unit_test(over_the_queue_bound_records_are_dropped_and_counted),

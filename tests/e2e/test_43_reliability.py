@@ -1,0 +1,105 @@
+"""Hostile input and hostile conditions that once crashed recap or lost calls (issue 18), each with the
+behaviour expected now: the control API, signals, flags, the capture file."""
+import json
+import os
+import resource
+import signal
+import stat
+import subprocess
+import urllib.parse
+
+import httpx
+
+import harness
+
+
+def test_a_test_name_that_is_not_utf8_is_refused_not_a_crash(recap):
+    status, body, _ = recap.control_request("PUT", "/test", b"\xff")
+    assert status == 400 and b"not UTF-8" in body
+    status, body, _ = recap.control_request("PUT", "/test", b"a\x00b")
+    assert status == 400
+    assert recap.control_request("GET", "/healthz")[0] == 200  # alive
+    assert json.loads(recap.control_request("GET", "/test")[1]) == {"test": None}
+
+
+def test_long_filters_are_applied_never_ignored(recap):
+    long_name = "tests/test_p.py::test_many[" + "x" * 2000 + "]"
+    c = httpx.Client(base_url=recap.url)
+    c.get("/api/v1/health", headers={"X-Recap-Test": long_name})
+    c.get("/api/v1/health", headers={"X-Recap-Test": "tests/test_p.py::other"})
+    recap.barrier()
+    status, body, _ = recap.control_request("GET", "/calls?test=" + urllib.parse.quote(long_name, safe=""))
+    assert status == 200
+    assert [json.loads(line)["test"] for line in body.decode().splitlines()] == [long_name]
+    status, _, _ = recap.control_request("GET", "/calls?after=" + "1" * 40)
+    assert status == 400  # a sequence number that long is no sequence number, not "no filter"
+
+
+def test_sighup_stops_cleanly_and_keeps_every_call(app, recap_factory):
+    r = recap_factory(app.url)
+    httpx.get(r.url + "/api/v1/health")
+    r.barrier()
+    r.proc.send_signal(signal.SIGHUP)
+    assert r.proc.wait(timeout=20) == 0
+    assert len(r.records()) == 1
+
+
+def test_flags_that_cannot_work_are_refused():
+    def run(*args):
+        return subprocess.run([harness.RECAP, "proxy", "--upstream", "http://127.0.0.1:1", *args],
+                              capture_output=True, text=True, timeout=20)
+    out = run("--ring-size", "99999999999999")
+    assert out.returncode == 2 and "--ring-size: '99999999999999' is not" in out.stderr and "out of memory" not in out.stderr
+    out = run("--queue-bytes", "0")
+    assert out.returncode == 2 and "--queue-bytes: '0' is not" in out.stderr
+
+
+def test_an_existing_capture_is_made_private(app, recap_factory, tmp_path):
+    cap = tmp_path / "c.jsonl"
+    cap.write_text("")
+    os.chmod(cap, 0o644)
+    r = recap_factory(app.url, capture=str(cap))
+    httpx.get(r.url + "/api/v1/health")
+    r.barrier()
+    assert stat.S_IMODE(os.stat(cap).st_mode) == 0o600
+
+
+def test_two_proxies_never_share_a_capture(app, recap_factory, tmp_path):
+    cap = str(tmp_path / "shared.jsonl")
+    first = recap_factory(app.url, capture=cap)
+    httpx.get(first.url + "/api/v1/health")
+    first.barrier()
+    second = harness.Recap(app.url, capture=cap)
+    try:
+        second.start(wait=False)
+        assert second.proc.wait(timeout=20) == 2
+        assert "is in use by another recap" in second.stderr()
+    finally:
+        second.cleanup()
+    assert len([line for line in open(cap) if '"type":"header"' in line]) == 1
+
+
+def metrics(r):
+    body = r.control_request("GET", "/metrics")[1].decode()
+    return {line.split()[0]: float(line.split()[1]) for line in body.splitlines() if line and line[0] != "#"}
+
+
+def test_a_full_disk_leaves_only_whole_lines_and_true_counters(app, recap_factory):
+    """A file size limit stands in for a full disk (the same short write): the part of a batch that did not fit
+    is cut off, the counters say what is in the file, and when space returns the next lines are whole."""
+    r = recap_factory(app.url)
+    size = os.path.getsize(r.capture)
+    hard = resource.prlimit(r.proc.pid, resource.RLIMIT_FSIZE)[1]
+    resource.prlimit(r.proc.pid, resource.RLIMIT_FSIZE, (size + 50_000, hard))  # the soft limit only
+    c = httpx.Client(base_url=r.url)
+    for i in range(40):
+        c.post("/api/v1/echo", content=b"x" * 8000, headers={"content-type": "text/plain"})
+    r.barrier()
+    assert metrics(r)['recap_records_dropped_total{reason="write_error"}'] > 0
+    resource.prlimit(r.proc.pid, resource.RLIMIT_FSIZE, (hard, hard))
+    c.get("/api/v1/health")
+    r.barrier()
+    calls = r.records()  # read_capture refuses a line that is not whole JSON
+    assert len(calls) == metrics(r)["recap_records_written_total"]
+    assert calls[-1]["request"]["path"] == "/api/v1/health"
+    assert r.stop() == 0
