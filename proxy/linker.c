@@ -496,6 +496,24 @@ void recap_linker_stream_state(recap_linker_t *l, const char *why)
     l->up = false;
 }
 
+void recap_linker_unadmitted(recap_linker_t *l, rcx_call_t *call)
+{
+    char reason[300];
+    snprintf(reason, sizeof(reason), "the replication stream was down when the call came: %s",
+             l->why[0] ? l->why : "not streaming yet");
+    rcx_buf_t b;
+    rcx_buf_init(&b, SIZE_MAX);
+    rcx_buf_puts(&b, "{");
+    rcx_jw_key(&b, "status", true);
+    rcx_jw_string(&b, "unavailable", strlen("unavailable"));
+    rcx_jw_key(&b, "reason", false);
+    rcx_jw_string_lenient(&b, reason, strlen(reason));
+    rcx_buf_puts(&b, "}");
+    free(call->db_json);
+    call->db_json = rcx_buf_take(&b);
+    l->stats.records_unavailable++;
+}
+
 void recap_linker_flush(recap_linker_t *l, const char *why)
 {
     reset(l, why, true);

@@ -117,6 +117,12 @@ size_t recap_linker_held(const recap_linker_t *l);
 /** Bytes of transaction JSON held (for backpressure; any thread). */
 size_t recap_linker_held_bytes(const recap_linker_t *l);
 
+/**
+ * A call that was never admitted (the stream was not up when it arrived): its record says db "unavailable"
+ * and why (the stream's last failure), and it is counted as such.
+ */
+void recap_linker_unadmitted(recap_linker_t *l, rcx_call_t *call);
+
 /** Shutdown: hands on everything held now (db "unavailable"); later transactions go out as orphans. */
 void recap_linker_flush(recap_linker_t *l, const char *why);
 

@@ -207,6 +207,8 @@ static void finish(call_state_t *st, h2o_req_t *req)
         recap_linker_finish(rec->linker, link, call, &st->node);
         return;
     }
+    if (rec->linker != NULL) /* never admitted: the stream was down */
+        recap_linker_unadmitted(rec->linker, call);
     recap_inflight_remove(&rec->inflight, &st->node);
     recap_writer_push(rec->writer, call, 0, false);
     recap_recorder_poll_barriers(rec);

@@ -6,6 +6,7 @@ import resource
 import signal
 import stat
 import subprocess
+import time
 import urllib.parse
 
 import httpx
@@ -103,3 +104,42 @@ def test_a_full_disk_leaves_only_whole_lines_and_true_counters(app, recap_factor
     assert len(calls) == metrics(r)["recap_records_written_total"]
     assert calls[-1]["request"]["path"] == "/api/v1/health"
     assert r.stop() == 0
+
+
+def test_calls_advance_the_slot_and_a_fast_shutdown_completes(recap_factory):
+    """Every transaction on a call (none orphaned): the slot's confirmed position still follows what is on
+    disk, and `pg_ctl stop -m fast` (what docker stop does) completes with recap attached."""
+    pg = harness.Postgres("fast")
+    pg.start()
+    app = harness.App(pg.url)
+    try:
+        app.start()
+        assert subprocess.run([harness.RECAP, "db", "setup", "--database-url", pg.url, "--slot", "recap_fast"],
+                              capture_output=True).returncode == 0
+        r = recap_factory(app.url, args=["--database-url", pg.url, "--slot", "recap_fast"])
+        harness.wait_http(f"{r.control}/readyz", timeout=15)
+        c = httpx.Client(base_url=r.url)
+        for i in range(20):
+            assert c.post("/api/v1/organizations", json={"name": f"org{i}"}).status_code == 201
+        r.barrier()
+        calls = r.records()
+        assert all(call["db"]["transactions"] for call in calls) and not r.records("orphan")
+        last = max(harness.lsn_value(call["db"]["resume_lsn"]) for call in calls)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # confirmed once fsync'd and the next status update is sent
+            confirmed = pg.psql("postgres", "SELECT confirmed_flush_lsn FROM pg_replication_slots "
+                                            "WHERE slot_name = 'recap_fast'").strip()
+            if harness.lsn_value(confirmed) >= last:
+                break
+            time.sleep(0.1)
+        assert harness.lsn_value(confirmed) >= last, (confirmed, last)
+        t0 = time.monotonic()
+        stop = subprocess.run(pg._as_owner([f"{harness.PG_BIN}/pg_ctl", "-D", pg.data, "-m", "fast", "-w", "-t",
+                                            "30", "stop"]), capture_output=True, text=True)
+        took = time.monotonic() - t0
+        assert stop.returncode == 0 and took < 5, (took, stop.stdout, stop.stderr)
+        pg.running = False
+        r.stop()
+    finally:
+        app.stop()
+        pg.stop()

@@ -412,6 +412,26 @@ static void flush_on_shutdown(void **state)
     world_free(w);
 }
 
+/* A call that came while the stream was down was never admitted: its record says why, and it is counted. */
+static void unadmitted_calls_say_why(void **state)
+{
+    (void)state;
+    world_t *w = world(0, false);
+    recap_linker_stream_state(w->l, "connection lost: server closed the connection");
+    rcx_call_t *call = rcx_call_new(16);
+    recap_linker_unadmitted(w->l, call);
+    json_t *db = json_loads(call->db_json, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(db, "status")), "unavailable");
+    assert_string_equal(
+        json_string_value(json_object_get(db, "reason")),
+        "the replication stream was down when the call came: connection lost: server closed the "
+        "connection");
+    assert_int_equal(recap_linker_stats(w->l).records_unavailable, 1);
+    json_decref(db);
+    rcx_call_free(call);
+    world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +446,7 @@ int main(void)
         cmocka_unit_test(stream_failed_releases_held_ends),
         cmocka_unit_test(dropped_while_waiting_for_its_start),
         cmocka_unit_test(flush_on_shutdown),
+        cmocka_unit_test(unadmitted_calls_say_why),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
