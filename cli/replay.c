@@ -126,7 +126,8 @@ int cli_replay_main(int argc, char **argv)
     size_t orphans = 0;
     if (rt_load_calls(o.baseline, &base, &err) != 0 ||
         (o.noise_file && rt_load_noise(o.noise_file, &noise, &err) != 0) ||
-        rt_count_orphans(o.baseline, &orphans, &err) != 0 || rt_replay_run(&o.run, &base, &res, &err) != 0) {
+        rt_count_orphans(o.baseline, &orphans, &err) != 0 || rt_replay_check(&base, o.baseline, &err) != 0 ||
+        rt_replay_run(&o.run, &base, &res, &err) != 0) {
         code = cli_fail_err("replay", &err);
     } else {
         print_summary(&o, &res, orphans);

@@ -630,13 +630,18 @@ void recap_linker_tx(recap_linker_t *l, const recap_cdc_tx_t *tx)
     *e = (txent_t){.commit_lsn = tx->commit_lsn, .line = tx->line, .len = tx->len};
     e->id = idq_push(&l->txs, e);
     atomic_fetch_add(&l->held_bytes, e->len);
+    /* the call its recap.request tag names; two calls in flight with one id (a client's retry that reused its
+     * X-Request-Id) make the tag say nothing: the windows decide, ambiguous where they overlap */
     uint64_t tag_call = 0;
+    size_t named = 0;
     if (tx->tag != NULL)
-        for (uint64_t id = l->links.first; id < l->links.first + l->links.n && tag_call == 0; id++) {
+        for (uint64_t id = l->links.first; id < l->links.first + l->links.n; id++) {
             recap_link_t *k = idq_get(&l->links, id);
-            if (k != NULL && k->in_core && strcmp(k->req_id, tx->tag) == 0)
+            if (k != NULL && k->in_core && strcmp(k->req_id, tx->tag) == 0 && named++ == 0)
                 tag_call = k->id;
         }
+    if (named > 1)
+        tag_call = 0;
     free(tx->tag);
     core_attr_tx(&l->core, e->id, e->commit_lsn, tag_call);
 }

@@ -321,6 +321,59 @@ static int send_all(run_t *r, const rt_calls_t *base, rt_replay_result_t *res, r
     return 0;
 }
 
+/* Whether s holds a byte HTTP/1 would take for the end of a line or of the text. */
+static bool breaks_lines(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
+            return true;
+    return false;
+}
+
+static const char *unsendable(const json_t *call)
+{
+    const json_t *req = json_object_get(call, "request");
+    const char *method = json_string_value(json_object_get(req, "method"));
+    if (method == NULL || *method == '\0' ||
+        strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                       "0123456789!#$%&'*+-.^_`|~") != strlen(method))
+        return "its method is not an HTTP token";
+    static const char *const texts[] = {"path", "query"};
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *t = json_object_get(req, texts[i]);
+        if (json_is_string(t) && breaks_lines(json_string_value(t), json_string_length(t)))
+            return i == 0 ? "its path holds a line break" : "its query holds a line break";
+    }
+    const json_t *test = json_object_get(call, "test");
+    if (json_is_string(test) && breaks_lines(json_string_value(test), json_string_length(test)))
+        return "its test name holds a line break";
+    const char *name;
+    const json_t *v;
+    json_object_foreach((json_t *)json_object_get(req, "headers"), name, v)
+    {
+        if (breaks_lines(name, strlen(name)) || strpbrk(name, " :") != NULL ||
+            (json_is_string(v) && breaks_lines(json_string_value(v), json_string_length(v))))
+            return "a header name or value holds a line break";
+    }
+    return NULL;
+}
+
+int rt_replay_check(const rt_calls_t *base, const char *path, rcx_err_t *err)
+{
+    for (size_t i = 0; i < base->n; i++) {
+        const char *why = unsendable(base->v[i]);
+        if (why != NULL) {
+            rcx_err_set(err,
+                        "%s:%lu:1: call #%lld cannot be sent again: %s (it would inject headers or smuggle "
+                        "a request); nothing was sent",
+                        path, base->lines ? base->lines[i] : 0,
+                        (long long)json_integer_value(json_object_get(base->v[i], "seq")), why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int rt_replay_run(const rt_replay_opts_t *o, const rt_calls_t *base, rt_replay_result_t *res, rcx_err_t *err)
 {
     *res = (rt_replay_result_t){0};

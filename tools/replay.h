@@ -44,4 +44,11 @@ typedef struct rt_replay_result {
 
 int rt_replay_run(const rt_replay_opts_t *o, const rt_calls_t *base, rt_replay_result_t *res, rcx_err_t *err);
 
+/**
+ * Whether every call of a baseline read from path can be sent as it was recorded: a method that is a token, a
+ * path, query, header or test name with no line break or NUL (they would inject headers or smuggle a request
+ * into the target). -1 with "path:line:1: ..." on the first that cannot; rt_replay_run checks it first.
+ */
+int rt_replay_check(const rt_calls_t *base, const char *path, rcx_err_t *err);
+
 #endif

@@ -15,6 +15,7 @@ void rt_calls_free(rt_calls_t *c)
     for (size_t i = 0; i < c->n; i++)
         json_decref(c->v[i]);
     free(c->v);
+    free(c->lines);
     *c = (rt_calls_t){0};
 }
 
@@ -33,6 +34,8 @@ int rt_load_calls(const char *path, rt_calls_t *out, rcx_err_t *err)
         }
         if (rcx_rec_kind(rec) == RCX_REC_CALL) {
             out->v = rcx_xrealloc(out->v, sizeof(*out->v) * (out->n + 1));
+            out->lines = rcx_xrealloc(out->lines, sizeof(*out->lines) * (out->n + 1));
+            out->lines[out->n] = rcx_reader_line(r);
             out->v[out->n++] = rec;
         } else {
             json_decref(rec);

@@ -18,6 +18,7 @@
 
 typedef struct rt_calls {
     json_t **v;
+    unsigned long *lines; /* each call's line in its capture */
     size_t n;
 } rt_calls_t;
 

@@ -143,3 +143,28 @@ def test_calls_advance_the_slot_and_a_fast_shutdown_completes(recap_factory):
     finally:
         app.stop()
         pg.stop()
+
+
+def test_replay_refuses_a_capture_that_would_inject_headers(app, recap_factory, tmp_path):
+    """CR/LF in a recorded header value, method or test name would become extra headers or a smuggled request
+    at the target: refused with the line, before anything is sent."""
+    r = recap_factory(app.url)
+    httpx.get(r.url + "/api/v1/health", headers={"X-Recap-Test": "t"})
+    r.barrier()
+    assert r.stop() == 0
+    lines = open(r.capture).read().splitlines()
+    call = json.loads(lines[1])
+    for field, value in (("headers", {"x-evil": "a\r\nX-Injected: 1"}), ("method", "GET /x HTTP/1.1\r\n\r\nGET"),
+                         ("test", "t\r\nX-Injected: 1")):
+        bad = dict(call, request=dict(call["request"]))
+        if field == "test":
+            bad["test"] = value
+        else:
+            bad["request"][field] = value
+        path = tmp_path / f"{field}.jsonl"
+        path.write_text(lines[0] + "\n" + json.dumps(bad) + "\n")
+        out = subprocess.run([harness.RECAP, "replay", str(path), "--target", app.url, "--capture",
+                              str(tmp_path / "new.jsonl")], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 2, (field, out.stdout, out.stderr)
+        assert out.stderr.startswith(f"recap: replay: {path}:2:1: call #1 cannot be sent again"), out.stderr
+        assert len(out.stderr.splitlines()) == 1 and not os.path.exists(tmp_path / "new.jsonl")

@@ -412,6 +412,31 @@ static void flush_on_shutdown(void **state)
     world_free(w);
 }
 
+/* Two calls in flight with the same X-Request-Id (a retry): the tag cannot tell them apart, the windows do. */
+static void a_tag_two_calls_share_is_no_tag(void **state)
+{
+    (void)state;
+    world_t *w = world(0, false);
+    w->ctx[0] = (callctx_t){w, 0};
+    w->ctx[1] = (callctx_t){w, 1};
+    w->link[0] = recap_linker_admit(w->l, "retry-1", false, go, &w->ctx[0]);
+    w->link[1] = recap_linker_admit(w->l, "retry-1", false, go, &w->ctx[1]);
+    recap_linker_start_done(w->l, 2, true, 100);
+    tx(w, 150, 1, "retry-1");
+    end(w, 0);
+    end(w, 1);
+    finish(w, 0);
+    finish(w, 1);
+    recap_linker_fence_done(w->l, 1, true);
+    recap_linker_fence_arrived(w->l, 1, 200);
+    recap_linker_fence_done(w->l, 2, true);
+    recap_linker_fence_arrived(w->l, 2, 210);
+    assert_string_equal(db_str(w, 0, "attribution"), "ambiguous");
+    assert_string_equal(db_str(w, 1, "attribution"), "ambiguous");
+    assert_int_equal(recap_linker_stats(w->l).tx_tag, 0);
+    world_free(w);
+}
+
 /* A call that came while the stream was down was never admitted: its record says why, and it is counted. */
 static void unadmitted_calls_say_why(void **state)
 {
@@ -447,6 +472,7 @@ int main(void)
         cmocka_unit_test(dropped_while_waiting_for_its_start),
         cmocka_unit_test(flush_on_shutdown),
         cmocka_unit_test(unadmitted_calls_say_why),
+        cmocka_unit_test(a_tag_two_calls_share_is_no_tag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
