@@ -1,6 +1,8 @@
 /* common/capture_reader.c: see capture_reader.h. */
 #include "common/capture_reader.h"
 
+#include "common/codec.h"
+
 #include "common/buf.h"
 #include "common/capture.h"
 
@@ -20,30 +22,24 @@ struct rcx_reader {
     bool torn, eof;
 };
 
-/* Reads one line into r->line without its newline. 1 line, 0 eof, -1 too long. */
+/* Reads one line into r->line without its newline (NUL bytes and all: getdelim counts them, where fgets and
+ * strlen would stop at the first). 1 line, 0 eof, -1 too long. */
 static int read_line(rcx_reader_t *r, size_t *len, bool *newline)
 {
-    size_t n = 0;
+    ssize_t got = getdelim(&r->line, &r->cap, '\n', r->fp);
     *newline = false;
-    for (;;) {
-        if (n + 2 > r->cap) {
-            if (r->cap >= RCX_READER_MAX_LINE)
-                return -1;
-            r->cap = r->cap ? r->cap * 2 : 64 * 1024;
-            r->line = rcx_xrealloc(r->line, r->cap);
-        }
-        if (fgets(r->line + n, (int)(r->cap - n), r->fp) == NULL)
-            break;
-        size_t got = strlen(r->line + n);
-        n += got;
-        if (n > 0 && r->line[n - 1] == '\n') {
-            r->line[--n] = '\0';
-            *newline = true;
-            break;
-        }
+    *len = 0;
+    if (got <= 0)
+        return 0;
+    size_t n = (size_t)got;
+    if (n > RCX_READER_MAX_LINE)
+        return -1;
+    if (r->line[n - 1] == '\n') {
+        r->line[--n] = '\0';
+        *newline = true;
     }
     *len = n;
-    return (n > 0 || *newline) ? 1 : 0;
+    return 1;
 }
 
 int rcx_capture_check_header(const char *name, unsigned long lineno, const json_t *h, rcx_err_t *err)
@@ -69,6 +65,11 @@ static int check_header(rcx_reader_t *r, json_t *h, rcx_err_t *err)
 int rcx_capture_parse_line(const char *name, unsigned long lineno, const char *line, size_t len, bool newline,
                            json_t **out, rcx_err_t *err)
 {
+    const char *nul = memchr(line, '\0', len); /* a raw NUL would end the text for the JSON parser */
+    if (nul != NULL) {
+        rcx_err_set(err, "%s:%lu:%zu: a NUL byte in a capture line", name, lineno, (size_t)(nul - line) + 1);
+        return newline ? -1 : -2;
+    }
     json_error_t je;
     json_t *obj = json_loadb(line, len, JSON_ALLOW_NUL, &je); /* "\\u0000" is valid JSON */
     if (obj == NULL) {
@@ -83,6 +84,12 @@ int rcx_capture_parse_line(const char *name, unsigned long lineno, const char *l
     if (!json_is_string(json_object_get(obj, "type"))) {
         json_decref(obj);
         rcx_err_set(err, "%s:%lu:1: record has no \"type\"", name, lineno);
+        return -1;
+    }
+    const char *why = rcx_rec_malformed(obj);
+    if (why != NULL) {
+        json_decref(obj);
+        rcx_err_set(err, "%s:%lu:1: %s", name, lineno, why);
         return -1;
     }
     *out = obj;

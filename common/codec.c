@@ -65,6 +65,34 @@ rcx_rec_kind_t rcx_codec_peek(const char *line, size_t len)
                                             : RCX_REC_OTHER;
 }
 
+static bool is_count(const json_t *v, json_int_t max)
+{
+    return json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= max;
+}
+
+const char *rcx_rec_malformed(const json_t *rec)
+{
+    if (rcx_rec_kind(rec) != RCX_REC_CALL)
+        return NULL;
+    const json_t *req = json_object_get(rec, "request"), *res = json_object_get(rec, "response"),
+                 *seq = json_object_get(rec, "seq"), *db = json_object_get(rec, "db"),
+                 *test = json_object_get(rec, "test");
+    if (seq != NULL && !is_count(seq, INT64_MAX))
+        return "a call's \"seq\" is not a number";
+    const json_t *method = json_object_get(req, "method"), *path = json_object_get(req, "path"),
+                 *status = json_object_get(res, "status");
+    if (req != NULL && (!json_is_object(req) || (method != NULL && !json_is_string(method)) ||
+                        (path != NULL && !json_is_string(path))))
+        return "a call's \"request\" is not an object with a method and a path";
+    if (res != NULL && (!json_is_object(res) || (status != NULL && !is_count(status, 999))))
+        return "a call's \"response\" is not an object with a status from 0 to 999";
+    if (db != NULL && !json_is_object(db))
+        return "a call's \"db\" is not an object";
+    if (test != NULL && !json_is_string(test) && !json_is_null(test))
+        return "a call's \"test\" is not a name";
+    return NULL;
+}
+
 rcx_rec_kind_t rcx_rec_kind(const json_t *rec)
 {
     const char *t = json_string_value(json_object_get(rec, "type"));

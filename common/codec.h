@@ -49,6 +49,10 @@ rcx_rec_kind_t rcx_codec_peek(const char *line, size_t len);
 
 /* ---- reading (records parsed by capture_reader.h) ---- */
 
+/** What is wrong with a parsed record's shape (a call whose request is no object, a status out of range...),
+ * or NULL when every reader may take it as it is. */
+const char *rcx_rec_malformed(const json_t *rec);
+
 /** The kind of a parsed record. */
 rcx_rec_kind_t rcx_rec_kind(const json_t *rec);
 

@@ -103,7 +103,7 @@ void rv_report_note(rv_report_t *r, const char *msg)
 
 bool rv_report_ok(const rv_report_t *r)
 {
-    return r->failed == 0 && r->norphans == 0 && r->nspec_findings == 0 &&
+    return r->failed == 0 && r->norphans == 0 && r->nspec_findings == 0 && r->nnotes == 0 &&
            !(r->require_spec && r->unmatched > 0) && !(r->require_used && r->nunused > 0);
 }
 

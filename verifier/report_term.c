@@ -56,6 +56,8 @@ int rv_report_term(FILE *out, const rv_report_t *r, bool color, bool quiet)
         fprintf(out, ", %zu forbidden orphan transactions", r->norphans);
     if (r->nspec_findings)
         fprintf(out, ", %zu spec findings", r->nspec_findings);
+    if (r->nnotes)
+        fprintf(out, ", %zu bad input lines (not a whole run)", r->nnotes);
     if (r->nunused)
         fprintf(out, ", %zu specs no call matched%s", r->nunused,
                 r->require_used ? " (--require-used: failing)" : "");

@@ -113,6 +113,7 @@ def test_bad_input_is_reported_with_its_position_and_exit_2(record_demo, tmp_pat
     assert out.returncode == 2
     assert f"{torn}:{len(lines)}:" in out.stderr and "torn" in out.stderr
     assert "11 calls: 11 passed" in out.stdout  # the complete lines were still verified
+    assert out.stdout.splitlines()[-1].startswith("FAIL: 11 calls") and "1 bad input lines" in out.stdout
 
     foreign = tmp_path / "v9.jsonl"
     foreign.write_text(lines[0].replace('"recap":1', '"recap":9') + "".join(lines[1:]))

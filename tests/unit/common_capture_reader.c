@@ -106,6 +106,41 @@ static void bad_middle_line_names_its_position_and_reading_goes_on(void **state)
     unlink(path);
 }
 
+/* Raw NUL bytes and records of the wrong shape are bad lines, said with their place, never read as something
+ * else (a NUL once ended the line for the JSON parser: the rest was ignored, or the line vanished). */
+static void nul_bytes_and_wrong_shapes_are_bad_lines(void **state)
+{
+    (void)state;
+    char path[64], want[600];
+    static const char text[] = HEADER "{\"type\":\"call\",\"seq\":1}\0 trailing\n"
+                                      "\0{\"type\":\"call\",\"seq\":2}\n"
+                                      "{\"type\":\"call\",\"seq\":3,\"request\":\"GET /\"}\n"
+                                      "{\"type\":\"call\",\"seq\":4,\"response\":{\"status\":4294967497}}\n"
+                                      "{\"type\":\"call\",\"seq\":5,\"response\":{\"status\":201}}\n";
+    test_tmpfile(path);
+    FILE *f = fopen(path, "wb");
+    fwrite(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    rcx_err_t err;
+    rcx_reader_t *r = rcx_reader_open(path, &err);
+    assert_non_null(r);
+    json_t *rec;
+    const char *wants[] = {"2:24: a NUL byte in a capture line", "3:1: a NUL byte in a capture line",
+                           "4:1: a call's \"request\" is not an object with a method and a path",
+                           "5:1: a call's \"response\" is not an object with a status from 0 to 999"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(rcx_reader_next(r, &rec, &err), -1);
+        snprintf(want, sizeof(want), "%s:%s", path, wants[i]);
+        assert_string_equal(err.msg, want);
+    }
+    assert_int_equal(rcx_reader_next(r, &rec, &err), 1);
+    assert_int_equal(json_integer_value(json_object_get(rec, "seq")), 5);
+    json_decref(rec);
+    assert_int_equal(rcx_reader_next(r, &rec, &err), 0);
+    rcx_reader_close(r);
+    unlink(path);
+}
+
 static void long_lines_are_read_whole(void **state)
 {
     (void)state;
@@ -133,6 +168,7 @@ int main(void)
         cmocka_unit_test(rejects_what_is_not_a_capture),
         cmocka_unit_test(torn_last_line_is_reported_after_the_complete_ones),
         cmocka_unit_test(bad_middle_line_names_its_position_and_reading_goes_on),
+        cmocka_unit_test(nul_bytes_and_wrong_shapes_are_bad_lines),
         cmocka_unit_test(long_lines_are_read_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
