@@ -56,6 +56,7 @@ static const flag_t flags[] = {
     {"redact-header", V_HEADER, 0, NULL, 0},
     {"redact-field", V_FIELD, 0, NULL, 0},
     {"keep-test-header", V_ON, F(keep_test_header), NULL, 0},
+    {"no-default-redaction", V_ON, F(no_default_redaction), NULL, 0},
     {"serialize", V_ON, F(serialize), NULL, 0},
     {"log-level", V_STR, F(log_level), NULL, 0},
     {"database-url", V_STR, F(database_url), NULL, 0},
@@ -93,7 +94,11 @@ static void usage(FILE *out)
         "                          counted (default 256MiB)\n"
         "  --redact-header NAME    also redact this header (Authorization, Cookie, Set-Cookie and\n"
         "                          Proxy-Authorization always are); repeatable\n"
-        "  --redact-field NAME     redact this JSON field and query parameter; repeatable\n"
+        "  --redact-field NAME     also redact this JSON field, query or form parameter and row column\n"
+        "                          (any case); repeatable. By default every one whose name says secret\n"
+        "                          is (password, token, secret, api key, salt, hash, session...:\n"
+        "                          docs/operations.md)\n"
+        "  --no-default-redaction  redact only the names given with --redact-field\n"
         "  --keep-test-header      forward X-Recap-Test to the upstream instead of removing it\n"
         "  --log-level LEVEL       error, warn, info (default) or debug (env RECAP_LOG_LEVEL)\n"
         "\n"

@@ -4,11 +4,13 @@
 #include "common/capture.h"
 #include "common/jsonw.h"
 #include "common/lsn.h"
+#include "core/secret.h"
 #include "core/values.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void core_pg_time(int64_t pg_us, char out[32])
 {
@@ -107,8 +109,16 @@ static bool same_value(const core_pgo_col_t *a, const core_pgo_col_t *b)
 
 /* A row image; key_only keeps the replica identity columns (a 'K' tuple). 'u' columns come from
  * `old` when it holds them, else they are listed in *toast. */
-static void row_json(rcx_buf_t *b, const core_rel_t *rel, const core_pgo_tuple_t *t, bool key_only,
-                     const core_pgo_tuple_t *old, rcx_buf_t *toast)
+static bool secret_column(const core_txbuild_opts_t *o, const char *name)
+{
+    for (const char *const *c = o->redact_columns; c != NULL && *c != NULL; c++)
+        if (strcasecmp(*c, name) == 0)
+            return true;
+    return o->redact_defaults && core_secret_name(name, strlen(name));
+}
+
+static void row_json(rcx_buf_t *b, const core_txbuild_opts_t *o, const core_rel_t *rel, const core_pgo_tuple_t *t,
+                     bool key_only, const core_pgo_tuple_t *old, rcx_buf_t *toast)
 {
     rcx_buf_puts(b, "{");
     bool first = true;
@@ -133,6 +143,8 @@ static void row_json(rcx_buf_t *b, const core_rel_t *rel, const core_pgo_tuple_t
         rcx_buf_puts(b, ":");
         if (c->kind == CORE_PGO_COL_NULL)
             rcx_buf_puts(b, "null");
+        else if (secret_column(o, rel->cols[i].name))
+            rcx_buf_puts(b, "\"[REDACTED]\"");
         else if (c->kind == CORE_PGO_COL_BINARY)
             rcx_jw_base64(b, (const char *)c->data, c->len);
         else
@@ -201,11 +213,11 @@ int core_txbuild_change(core_txbuild_t *tb, const core_rel_t *rel, const core_pg
     bool full_old = m->u.change.old_kind == CORE_PGO_TUPLE_OLD;
     if (m->u.change.old_kind) {
         rcx_jw_key(b, full_old ? "old" : "key", false);
-        row_json(b, rel, ot, !full_old, NULL, toast);
+        row_json(b, &tb->opts, rel, ot, !full_old, NULL, toast);
     }
     if (m->type != CORE_PGO_DELETE) {
         rcx_jw_key(b, "new", false);
-        row_json(b, rel, nt, false, full_old ? ot : NULL, toast);
+        row_json(b, &tb->opts, rel, nt, false, full_old ? ot : NULL, toast);
     }
     if (m->type == CORE_PGO_UPDATE && full_old) {
         rcx_jw_key(b, "changed", false);

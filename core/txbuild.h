@@ -24,6 +24,10 @@
 typedef struct core_txbuild_opts {
     uint64_t max_rows; /* row images kept per transaction */
     size_t max_bytes;  /* JSON bytes of row images kept per transaction */
+    /* columns whose values are written "[REDACTED]" (a NULL stays null): those named here (any case,
+     * NULL-terminated, may be NULL) and, with redact_defaults, those core/secret.h takes for secrets */
+    const char *const *redact_columns;
+    bool redact_defaults;
 } core_txbuild_opts_t;
 
 typedef struct core_table_count {

@@ -30,6 +30,7 @@ typedef struct recap_proxy_config {
     const char **redact_fields;  /* JSON field / query parameter names, NULL-terminated */
     size_t n_redact_headers, n_redact_fields;
     int keep_test_header;     /* forward X-Recap-Test instead of removing it */
+    int no_default_redaction; /* redact only the names given, not every name that says secret */
     int serialize;            /* one call through to the upstream at a time (RECAP_SERIALIZE) */
     uint64_t settle_ms;       /* delay before the fence that closes a call's window (RECAP_SETTLE) */
     const char *database_url; /* PostgreSQL to stream changes from, or NULL (RECAP_DATABASE_URL) */

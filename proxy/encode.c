@@ -24,10 +24,14 @@ static bool is_form_type(const char *ct)
     return ct != NULL && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
 }
 
-/* A JSON body: embedded as sent when it is one line and holds nothing to redact, else re-encoded. */
+/* A JSON body: embedded as sent when it is one line and holds nothing to redact, else re-encoded. A number
+ * past 64 bits is valid JSON: kept with every digit when nothing is redacted. */
 static bool encode_json_body(rcx_buf_t *b, const char *p, size_t n, const recap_redact_t *r, size_t *redacted)
 {
-    json_t *v = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    json_error_t je;
+    json_t *v = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    if (v == NULL && strstr(je.text, "too big") != NULL)
+        v = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, NULL);
     if (v == NULL)
         return false;
     size_t k = recap_redact_may_hold_field(r, p, n) ? recap_redact_json(r, v) : 0;
@@ -58,6 +62,14 @@ static void encode_body(rcx_buf_t *b, const rcx_msg_t *msg, const recap_redact_t
     const char *ct = rcx_msg_find_header(msg, "content-type");
     if (!body->truncated && is_json_type(ct) && encode_json_body(b, body->base, body->len, r, redacted))
         return;
+    if (is_json_type(ct) && recap_redact_may_hold_field(r, body->base, body->len)) {
+        /* JSON that cannot be read whole (cut at --max-body, or malformed) and may name a secret: not written,
+         * since what follows a secret's name cannot be told apart */
+        rcx_jw_key(b, "body_text", false);
+        rcx_jw_string(b, RECAP_REDACTED, strlen(RECAP_REDACTED));
+        (*redacted)++;
+        return;
+    }
     size_t n = body->truncated ? rcx_utf8_complete_prefix(body->base, body->len) : body->len;
     if (n > 0 && rcx_utf8_valid(body->base, n)) {
         rcx_jw_key(b, "body_text", false);

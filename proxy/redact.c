@@ -1,6 +1,8 @@
 /* proxy/redact.c: see redact.h. */
 #include "proxy/redact.h"
 
+#include "core/secret.h"
+
 #include <string.h>
 #include <strings.h>
 
@@ -17,12 +19,31 @@ bool recap_redact_header(const recap_redact_t *r, const char *name, size_t len)
     return listed(r->headers, name, len);
 }
 
-bool recap_redact_may_hold_field(const recap_redact_t *r, const char *p, size_t n)
+bool recap_redact_field(const recap_redact_t *r, const char *name, size_t len)
 {
-    for (const char *const *f = r->fields; f != NULL && *f != NULL; f++)
-        if (memmem(p, n, *f, strlen(*f)) != NULL)
+    return listed(r->fields, name, len) || (r->defaults && core_secret_name(name, len));
+}
+
+static bool contains_ci(const char *p, size_t n, const char *s, size_t k)
+{
+    for (size_t i = 0; i + k <= n; i++)
+        if (strncasecmp(p + i, s, k) == 0)
             return true;
     return false;
+}
+
+bool recap_redact_may_hold_field(const recap_redact_t *r, const char *p, size_t n)
+{
+    if (r->defaults && core_secret_may_occur(p, n))
+        return true;
+    bool any = false;
+    for (const char *const *f = r->fields; f != NULL && *f != NULL; f++) {
+        any = true;
+        if (contains_ci(p, n, *f, strlen(*f)))
+            return true;
+    }
+    /* a name written with escapes (JSON's \u0077, a query's %77) is only known once decoded */
+    return any && (memchr(p, '\\', n) != NULL || memchr(p, '%', n) != NULL);
 }
 
 size_t recap_redact_json(const recap_redact_t *r, json_t *v)
@@ -33,7 +54,7 @@ size_t recap_redact_json(const recap_redact_t *r, json_t *v)
         json_t *child;
         json_object_foreach(v, key, child)
         {
-            if (listed(r->fields, key, strlen(key))) {
+            if (recap_redact_field(r, key, strlen(key))) {
                 json_object_set_new(v, key, json_string(RECAP_REDACTED)); /* replaces in place */
                 n++;
             } else {
@@ -48,6 +69,27 @@ size_t recap_redact_json(const recap_redact_t *r, json_t *v)
     return n;
 }
 
+static int hexval(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A parameter name as the application reads it: %XX and '+' decoded (cut at the buffer: a longer name is not
+ * on any list). */
+static size_t decoded_name(const char *p, size_t n, char *out, size_t outsz)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < outsz; i++) {
+        if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+            out[o++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+            i += 2;
+        } else {
+            out[o++] = p[i] == '+' ? ' ' : p[i];
+        }
+    }
+    return o;
+}
+
 size_t recap_redact_params(const recap_redact_t *r, const char *q, size_t qlen, rcx_buf_t *out)
 {
     size_t n = 0;
@@ -56,7 +98,9 @@ size_t recap_redact_params(const recap_redact_t *r, const char *q, size_t qlen, 
         const char *amp = memchr(p, '&', (size_t)(end - p));
         const char *stop = amp ? amp : end;
         const char *eq = memchr(p, '=', (size_t)(stop - p));
-        if (eq != NULL && listed(r->fields, p, (size_t)(eq - p))) {
+        char name[256];
+        size_t nlen = eq != NULL ? decoded_name(p, (size_t)(eq - p), name, sizeof(name)) : 0;
+        if (eq != NULL && recap_redact_field(r, name, nlen)) {
             rcx_buf_append(out, p, (size_t)(eq - p) + 1);
             rcx_buf_append(out, RECAP_REDACTED, strlen(RECAP_REDACTED));
             n++;

@@ -1,10 +1,12 @@
 /*
  * proxy/redact.h: which values are secrets, so the encoder never writes them.
  *
- * Contract: the values of the configured headers (case-insensitive), of JSON
- * fields with a configured name at any depth, and of query or form
- * parameters with a configured name become "[REDACTED]" in the record; what
- * is forwarded is never touched. Pure: no I/O, no global state; the name
+ * Contract: the values of the configured headers (case-insensitive), and of
+ * JSON fields at any depth, query and form parameters whose name is
+ * configured or, with `defaults`, says secret (core/secret.h) become
+ * "[REDACTED]" in the record, whatever the name's case or encoding (JSON
+ * escapes are decoded by the parser, parameter names are percent-decoded);
+ * what is forwarded is never touched. Pure: no I/O, no global state; the name
  * lists are borrowed and must outlive every call.
  */
 #ifndef RECAP_REDACT_H
@@ -21,12 +23,16 @@
 typedef struct recap_redact {
     const char *const *headers; /* NULL-terminated */
     const char *const *fields;  /* NULL-terminated; may be empty */
+    bool defaults;              /* also every name the default rule takes for a secret */
 } recap_redact_t;
+
+/** True when a field, parameter or column named name[0..len) must not be recorded. */
+bool recap_redact_field(const recap_redact_t *r, const char *name, size_t len);
 
 /** True when the header's value must not be recorded. */
 bool recap_redact_header(const recap_redact_t *r, const char *name, size_t len);
 
-/** True when fields are configured and one of their names occurs in p[0..n) (a cheap pre-check). */
+/** False only when no name to redact can occur in p[0..n), written plainly or escaped (a cheap pre-check). */
 bool recap_redact_may_hold_field(const recap_redact_t *r, const char *p, size_t n);
 
 /** Replaces configured fields at any depth of a JSON value; returns how many. */

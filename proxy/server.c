@@ -396,7 +396,8 @@ static int open_capture(server_t *s, rcx_err_t *err)
     if (cfg->database_url != NULL)
         recap_cdc_redact_url(cfg->database_url, database, sizeof(database));
     json_t *header = rcx_capture_header_json(cfg->upstream, cfg->database_url ? database : NULL, &started);
-    s->redact = (recap_redact_t){.headers = cfg->redact_headers, .fields = cfg->redact_fields};
+    s->redact = (recap_redact_t){
+        .headers = cfg->redact_headers, .fields = cfg->redact_fields, .defaults = !cfg->no_default_redaction};
     s->ring = recap_ring_new(cfg->ring_size, RING_MAX_BYTES);
     recap_writer_opts_t wopts = {.path = cfg->capture,
                                  .header = header,
@@ -513,7 +514,10 @@ static int start_database(server_t *s, rcx_err_t *err)
     recap_cdc_opts_t copts = {.database_url = cfg->database_url,
                               .slot = cfg->slot,
                               .publication = cfg->publication,
-                              .tx = {.max_rows = cfg->max_tx_rows, .max_bytes = cfg->max_tx_bytes},
+                              .tx = {.max_rows = cfg->max_tx_rows,
+                                     .max_bytes = cfg->max_tx_bytes,
+                                     .redact_columns = cfg->redact_fields,
+                                     .redact_defaults = !cfg->no_default_redaction},
                               .resume_after = recap_writer_durable_lsn(s->writer)};
     recap_cdc_callbacks_t cb = {
         .on_tx = cdc_tx_ready, .on_message = cdc_message, .on_state = cdc_state, .arg = s};

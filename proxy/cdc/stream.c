@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,23 +67,63 @@ static const char *pq_error(PGconn *conn)
     return msg;
 }
 
+/* A key=value conninfo again, every setting but the password, values quoted as libpq reads them. */
+static void conninfo_without_password(PQconninfoOption *opts, char *out, size_t outsz)
+{
+    rcx_buf_t b;
+    rcx_buf_init(&b, outsz > 0 ? outsz - 1 : 0);
+    for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+        if (o->val == NULL || strcmp(o->keyword, "password") == 0)
+            continue;
+        rcx_buf_printf(&b, "%s%s='", b.len ? " " : "", o->keyword);
+        for (const char *c = o->val; *c; c++) {
+            if (*c == '\'' || *c == '\\')
+                rcx_buf_puts(&b, "\\");
+            rcx_buf_append(&b, c, 1);
+        }
+        rcx_buf_puts(&b, "'");
+    }
+    snprintf(out, outsz, "%.*s", (int)b.len, b.base ? b.base : "");
+    rcx_buf_free(&b);
+}
+
 void recap_cdc_redact_url(const char *url, char *out, size_t outsz)
 {
-    /* postgresql://user:secret@host/db -> postgresql://user@host/db; key=value: password=... dropped */
+    /* postgresql://user:secret@host/db?password=x -> postgresql://user@host/db; key=value: no password */
     const char *scheme = strstr(url, "://");
-    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
-    const char *colon = (scheme && at) ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    if (scheme == NULL) {
+        PQconninfoOption *opts = PQconninfoParse(url, NULL);
+        if (opts == NULL) {
+            snprintf(out, outsz, "(a connection string recap could not read)");
+            return;
+        }
+        conninfo_without_password(opts, out, outsz);
+        PQconninfoFree(opts);
+        return;
+    }
+    const char *at = strchr(scheme + 3, '@');
+    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    rcx_buf_t b;
+    rcx_buf_init(&b, SIZE_MAX);
     if (colon != NULL) {
-        snprintf(out, outsz, "%.*s%s", (int)(colon - url), url, at);
-        return;
+        rcx_buf_append(&b, url, (size_t)(colon - url));
+        rcx_buf_puts(&b, at);
+    } else {
+        rcx_buf_puts(&b, url);
     }
-    const char *pw = strstr(url, "password=");
-    if (pw != NULL) {
-        const char *end = strchr(pw, ' ');
-        snprintf(out, outsz, "%.*s%s", (int)(pw - url), url, end ? end + 1 : "");
-        return;
+    char *q = strchr(rcx_buf_cstr(&b), '?');
+    if (q != NULL) { /* query parameters: every one but password */
+        rcx_buf_t kept;
+        rcx_buf_init(&kept, SIZE_MAX);
+        for (char *save = NULL, *kv = strtok_r(q + 1, "&", &save); kv != NULL; kv = strtok_r(NULL, "&", &save))
+            if (strncasecmp(kv, "password=", 9) != 0)
+                rcx_buf_printf(&kept, "%c%s", kept.len ? '&' : '?', kv);
+        rcx_buf_truncate(&b, (size_t)(q - b.base));
+        rcx_buf_append(&b, kept.base, kept.len);
+        rcx_buf_free(&kept);
     }
-    snprintf(out, outsz, "%s", url);
+    snprintf(out, outsz, "%s", rcx_buf_cstr(&b));
+    rcx_buf_free(&b);
 }
 
 /* Says when streaming starts, and each new reason it stopped (not every retry of the same one). */

@@ -55,9 +55,54 @@ static void pre_check(void **state)
     json_decref(v);
 }
 
+static const recap_redact_t defaults = {.headers = headers, .fields = none, .defaults = true};
+
+/* Names that say secret, whatever their case, spelling or encoding; and ones that do not. */
+static void the_default_rule(void **state)
+{
+    (void)state;
+    static const char *const secret[] = {"password", "Password", "PASSWORD", "password_hash", "passwordHash",
+                                         "passwd", "new-password", "access_token", "refreshToken", "csrftoken",
+                                         "client_secret", "X-Api-Key", "apikey", "api_key", "private_key",
+                                         "salt", "user_salt", "hash", "session", "sessionId", "otp"};
+    static const char *const plain[] = {"name", "hashtags", "email", "key", "monkey", "tokens_left_count_x",
+                                        "passage", "id", "status", "saltwater"};
+    for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+        if (!recap_redact_field(&defaults, secret[i], strlen(secret[i])))
+            fail_msg("%s is a secret", secret[i]);
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+        if (recap_redact_field(&defaults, plain[i], strlen(plain[i])))
+            fail_msg("%s is not a secret", plain[i]);
+    const recap_redact_t off = {.headers = headers, .fields = none};
+    assert_false(recap_redact_field(&off, "password", 8)); /* switched off */
+    assert_true(recap_redact_field(&r, "PASSWORD", 8));    /* a configured name, any case */
+}
+
+/* The pre-check never says "cannot hold" for a name written in another case or with escapes. */
+static void the_pre_check_sees_through_case_and_escapes(void **state)
+{
+    (void)state;
+    const char *escaped = "{\"pass\\u0077ord\":\"x\"}";
+    assert_true(recap_redact_may_hold_field(&r, escaped, strlen(escaped)));
+    assert_true(recap_redact_may_hold_field(&r, "{\"PASSWORD\":1}", 14));
+    assert_true(recap_redact_may_hold_field(&r, "pass%77ord=x", 12));
+    assert_false(recap_redact_may_hold_field(&r, "{\"name\":\"x\"}", 12));
+    json_t *v = json_loads(escaped, 0, NULL); /* the parser decodes the key: it is redacted by name */
+    assert_int_equal(recap_redact_json(&r, v), 1);
+    json_decref(v);
+    rcx_buf_t out;
+    rcx_buf_init(&out, SIZE_MAX);
+    const char *q = "Pass%77ord=x&PASSWORD=y&user+name=z";
+    assert_int_equal(recap_redact_params(&r, q, strlen(q), &out), 2);
+    assert_memory_equal(out.base, "Pass%77ord=[REDACTED]&PASSWORD=[REDACTED]&user+name=z", out.len);
+    rcx_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_default_rule),
+        cmocka_unit_test(the_pre_check_sees_through_case_and_escapes),
         cmocka_unit_test(headers_by_name_case_insensitive),
         cmocka_unit_test(json_fields_at_any_depth),
         cmocka_unit_test(parameters),
