@@ -5,11 +5,11 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const words[] = {"password", "passwd", "pwd",        "secret",      "token", "salt",
-                                    "hash",     "session", "apikey",    "credential",  "credentials",
-                                    "otp"};
+static const char *const words[] = {"password", "passwd",  "pwd",    "secret",     "token",       "salt",
+                                    "hash",     "session", "apikey", "credential", "credentials", "otp"};
 static const char *const endings[] = {"password", "secret", "token"};
-static const char *const pairs[][2] = {{"api", "key"}, {"private", "key"}, {"secret", "key"}, {"access", "key"}};
+static const char *const pairs[][2] = {
+    {"api", "key"}, {"private", "key"}, {"secret", "key"}, {"access", "key"}};
 
 #define NWORDS (sizeof(words) / sizeof(words[0]))
 
@@ -80,8 +80,8 @@ static bool contains_ci(const char *p, size_t n, const char *s)
 
 bool core_secret_may_occur(const char *p, size_t n)
 {
-    static const char *const parts[] = {"pass", "pwd", "secret", "token", "salt", "hash", "session",
-                                        "key",  "credential", "otp", "\\u"};
+    static const char *const parts[] = {"pass",    "pwd", "secret",     "token", "salt", "hash",
+                                        "session", "key", "credential", "otp",   "\\u"};
     for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
         if (contains_ci(p, n, parts[i]))
             return true;

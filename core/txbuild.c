@@ -117,8 +117,8 @@ static bool secret_column(const core_txbuild_opts_t *o, const char *name)
     return o->redact_defaults && core_secret_name(name, strlen(name));
 }
 
-static void row_json(rcx_buf_t *b, const core_txbuild_opts_t *o, const core_rel_t *rel, const core_pgo_tuple_t *t,
-                     bool key_only, const core_pgo_tuple_t *old, rcx_buf_t *toast)
+static void row_json(rcx_buf_t *b, const core_txbuild_opts_t *o, const core_rel_t *rel,
+                     const core_pgo_tuple_t *t, bool key_only, const core_pgo_tuple_t *old, rcx_buf_t *toast)
 {
     rcx_buf_puts(b, "{");
     bool first = true;

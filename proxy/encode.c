@@ -63,8 +63,8 @@ static void encode_body(rcx_buf_t *b, const rcx_msg_t *msg, const recap_redact_t
     if (!body->truncated && is_json_type(ct) && encode_json_body(b, body->base, body->len, r, redacted))
         return;
     if (is_json_type(ct) && recap_redact_may_hold_field(r, body->base, body->len)) {
-        /* JSON that cannot be read whole (cut at --max-body, or malformed) and may name a secret: not written,
-         * since what follows a secret's name cannot be told apart */
+        /* JSON that cannot be read whole (cut at --max-body, or malformed) and may name a secret: not
+         * written, since what follows a secret's name cannot be told apart */
         rcx_jw_key(b, "body_text", false);
         rcx_jw_string(b, RECAP_REDACTED, strlen(RECAP_REDACTED));
         (*redacted)++;

@@ -21,6 +21,7 @@ typedef struct call_state {
     /* --serialize */
     struct call_state *next_waiting;
     bool waiting, gated;
+    bool refused; /* answered by recap itself, never forwarded (a protocol upgrade) */
 } call_state_t;
 
 /* The prefilter is how the filter and the logger find the state from a request. */
@@ -188,7 +189,8 @@ static void finish(call_state_t *st, h2o_req_t *req)
     if (call->status == 0) /* torn down before any response: the client went away */
         call->aborted = true;
     call->duration_ms = ms_since(&st->t0);
-    call->db_status = rec->linker == NULL ? "disabled" : "unavailable";
+    if (!st->refused)
+        call->db_status = rec->linker == NULL ? "disabled" : "unavailable";
     if (req != NULL) {
         const h2o_iovec_t *err = proxy_error(req);
         if (err != NULL && call->error == NULL)
@@ -207,7 +209,7 @@ static void finish(call_state_t *st, h2o_req_t *req)
         recap_linker_finish(rec->linker, link, call, &st->node);
         return;
     }
-    if (rec->linker != NULL) /* never admitted: the stream was down */
+    if (rec->linker != NULL && !st->refused) /* never admitted: the stream was down */
         recap_linker_unadmitted(rec->linker, call);
     recap_inflight_remove(&rec->inflight, &st->node);
     recap_writer_push(rec->writer, call, 0, false);
@@ -264,6 +266,28 @@ static void split_path(rcx_call_t *call, h2o_iovec_t path)
     call->query = q ? rcx_call_strdup(call, q + 1, path.len - plen - 1) : rcx_call_strdup(call, "", 0);
 }
 
+/* An HTTP/1 protocol upgrade (WebSocket...): h2o 2.2.5's proxy would answer the client 101 with
+ * "Connection: close" and no Upgrade, and the client would hang. Refused at once, clearly, and recorded. */
+static bool refuse_upgrade(call_state_t *st)
+{
+    h2o_req_t *req = st->req;
+    if (req->version >= 0x200 || req->upgrade.base == NULL) /* h2o keeps Upgrade out of req->headers */
+        return false;
+    static const char msg[] =
+        "recap does not proxy protocol upgrades (Upgrade: WebSocket and the like); send "
+        "this request to the API directly\n";
+    st->refused = true;
+    st->call->error = rcx_call_strdup(st->call, "a protocol upgrade, refused by recap", 36);
+    st->call->db_json =
+        rcx_xstrdup("{\"status\":\"unavailable\",\"reason\":\"not forwarded: a protocol upgrade, "
+                    "refused by recap\"}");
+    req->res.status = 501;
+    req->res.reason = "Not Implemented";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("text/plain"));
+    h2o_send_inline(req, msg, sizeof(msg) - 1);
+    return true;
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     recap_recorder_t *rec = ((recorder_handler_t *)self)->rec;
@@ -317,6 +341,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     st->req = req;
     st->handler = self;
     recap_inflight_add(&rec->inflight, &st->node);
+    if (refuse_upgrade(st))
+        return 0;
     if (rec->cfg->serialize) { /* one call at a time through to the upstream */
         if (rec->gate_busy) {
             call_state_t **tail = &rec->gate_waiting;

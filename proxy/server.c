@@ -12,6 +12,7 @@
 #include "proxy/ring.h"
 #include "proxy/writer.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -563,6 +564,28 @@ static void shut_down(server_t *s)
                  (unsigned long long)(atomic_load(&st->dropped) + atomic_load(&st->write_errors)));
 }
 
+/* The address a listener got ("127.0.0.1:8080", "[::1]:43121"): port 0 asks the kernel for one. */
+static void bound_address(int fd, char *out, size_t n)
+{
+    struct sockaddr_storage a;
+    socklen_t len = sizeof(a);
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (getsockname(fd, (struct sockaddr *)&a, &len) == 0 && a.ss_family == AF_INET6) {
+        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a;
+        inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof(host));
+        port = ntohs(v6->sin6_port);
+        snprintf(out, n, "[%s]:%u", host, port);
+        return;
+    }
+    if (a.ss_family == AF_INET) {
+        struct sockaddr_in *v4 = (struct sockaddr_in *)&a;
+        inet_ntop(AF_INET, &v4->sin_addr, host, sizeof(host));
+        port = ntohs(v4->sin_port);
+    }
+    snprintf(out, n, "%s:%u", host, port);
+}
+
 static int serve(server_t *s, rcx_err_t *err)
 {
     const recap_proxy_config_t *cfg = &s->cfg;
@@ -596,8 +619,11 @@ static int serve(server_t *s, rcx_err_t *err)
 
     s->proxy_listener = start_listener(s, proxy_fd, &s->proxy_accept);
     s->control_listener = start_listener(s, control_fd, &s->control_accept);
-    rcx_log_info("proxying %s%s -> %s; control API on %s%s; capture %s", cfg->listen, ssl ? " (TLS)" : "",
-                 cfg->upstream, cfg->control_listen, cfg->control_token ? " (token)" : "", cfg->capture);
+    char listen[80], control[80];
+    bound_address(proxy_fd, listen, sizeof(listen));
+    bound_address(control_fd, control, sizeof(control));
+    rcx_log_info("proxying %s%s -> %s; control API on %s%s; capture %s", listen, ssl ? " (TLS)" : "",
+                 cfg->upstream, control, cfg->control_token ? " (token)" : "", cfg->capture);
     probe_upstream(&upstream);
 
     while (!s->stopping)

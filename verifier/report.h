@@ -74,8 +74,8 @@ void rv_report_add_orphan(rv_report_t *r, const char *capture, unsigned long lin
 
 void rv_report_note(rv_report_t *r, const char *msg);
 
-/** True when nothing failed and the input was whole (unmatched calls fail only with require_spec, unused specs
- * with require_used): a run with a bad line is never reported PASS. */
+/** True when nothing failed and the input was whole (unmatched calls fail only with require_spec, unused
+ * specs with require_used): a run with a bad line is never reported PASS. */
 bool rv_report_ok(const rv_report_t *r);
 
 /** One finding as its one-line form (caller frees). */

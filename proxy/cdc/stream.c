@@ -115,7 +115,8 @@ void recap_cdc_redact_url(const char *url, char *out, size_t outsz)
     if (q != NULL) { /* query parameters: every one but password */
         rcx_buf_t kept;
         rcx_buf_init(&kept, SIZE_MAX);
-        for (char *save = NULL, *kv = strtok_r(q + 1, "&", &save); kv != NULL; kv = strtok_r(NULL, "&", &save))
+        for (char *save = NULL, *kv = strtok_r(q + 1, "&", &save); kv != NULL;
+             kv = strtok_r(NULL, "&", &save))
             if (strncasecmp(kv, "password=", 9) != 0)
                 rcx_buf_printf(&kept, "%c%s", kept.len ? '&' : '?', kv);
         rcx_buf_truncate(&b, (size_t)(q - b.base));

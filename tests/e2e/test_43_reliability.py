@@ -217,3 +217,33 @@ def check_no_secret_is_written(db, app, recap_factory, tmp_path):
     for where, text in texts.items():
         for secret in secrets:
             assert secret not in text, f"{secret} in the {where}"
+
+
+def test_a_protocol_upgrade_is_refused_clearly_not_left_hanging(recap):
+    import socket
+    s = socket.create_connection(("127.0.0.1", recap.port), timeout=10)
+    s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+              b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    head = s.recv(4096).decode()
+    s.close()
+    assert head.startswith("HTTP/1.1 501"), head
+    assert "does not proxy protocol upgrades" in head
+    recap.barrier()
+    (call,) = recap.records()
+    assert call["response"]["status"] == 501 and call["error"] == "a protocol upgrade, refused by recap"
+
+
+def test_ports_the_kernel_picked_are_logged(app, tmp_path):
+    import re
+    proc = subprocess.Popen([harness.RECAP, "proxy", "--upstream", app.url, "--listen", "127.0.0.1:0",
+                             "--control-listen", "127.0.0.1:0", "--capture", str(tmp_path / "c.jsonl")],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        m = re.search(r"proxying 127\.0\.0\.1:(\d+) -> .*control API on 127\.0\.0\.1:(\d+);", line)
+        assert m and int(m.group(1)) > 0 and int(m.group(2)) > 0, line
+        assert httpx.get(f"http://127.0.0.1:{m.group(2)}/healthz").status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{m.group(1)}/api/v1/health").status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)

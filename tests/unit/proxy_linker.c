@@ -412,7 +412,8 @@ static void flush_on_shutdown(void **state)
     world_free(w);
 }
 
-/* Two calls in flight with the same X-Request-Id (a retry): the tag cannot tell them apart, the windows do. */
+/* Two calls in flight with the same X-Request-Id (a retry): the tag cannot tell them apart, the windows do.
+ */
 static void a_tag_two_calls_share_is_no_tag(void **state)
 {
     (void)state;

@@ -61,12 +61,14 @@ static const recap_redact_t defaults = {.headers = headers, .fields = none, .def
 static void the_default_rule(void **state)
 {
     (void)state;
-    static const char *const secret[] = {"password", "Password", "PASSWORD", "password_hash", "passwordHash",
-                                         "passwd", "new-password", "access_token", "refreshToken", "csrftoken",
-                                         "client_secret", "X-Api-Key", "apikey", "api_key", "private_key",
-                                         "salt", "user_salt", "hash", "session", "sessionId", "otp"};
-    static const char *const plain[] = {"name", "hashtags", "email", "key", "monkey", "tokens_left_count_x",
-                                        "passage", "id", "status", "saltwater"};
+    static const char *const secret[] = {
+        "password",     "Password",     "PASSWORD",     "password_hash", "passwordHash",  "passwd",
+        "new-password", "access_token", "refreshToken", "csrftoken",     "client_secret", "X-Api-Key",
+        "apikey",       "api_key",      "private_key",  "salt",          "user_salt",     "hash",
+        "session",      "sessionId",    "otp"};
+    static const char *const plain[] = {
+        "name",    "hashtags", "email",  "key",      "monkey", "tokens_left_count_x",
+        "passage", "id",       "status", "saltwater"};
     for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
         if (!recap_redact_field(&defaults, secret[i], strlen(secret[i])))
             fail_msg("%s is a secret", secret[i]);
