@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
@@ -58,6 +59,7 @@ typedef struct server {
     recap_linker_t *linker;
     h2o_timeout_t settle; /* --settle: one timeout, every call's timer on it */
     char nonce[20];       /* "<hex>:" in every fence this process emits */
+    char run_slot[64];    /* the slot of this run when no --slot is given (the stream borrows it) */
     h2o_multithread_receiver_t db_receiver;
     _Atomic size_t cdc_posted_bytes; /* transactions posted to the loop, not yet with the linker */
     _Atomic int cdc_stopping;
@@ -482,6 +484,21 @@ static void settle_cancel(void *arg, void *handle)
     free(t);
 }
 
+/* "recap_run_<16 hex>": a hash (FNV-1a) of the capture's full path and the database, so the same capture on
+ * the same database finds its slot again after a crash, and two runs never share one. */
+static void run_slot_name(const recap_proxy_config_t *cfg, char *out, size_t n)
+{
+    char path[PATH_MAX];
+    const char *parts[2] = {realpath(cfg->capture, path) != NULL ? path : cfg->capture, cfg->database_url};
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < 2; i++) {
+        for (const char *p = parts[i]; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        h = (h ^ '\n') * 1099511628211ull;
+    }
+    snprintf(out, n, "recap_run_%016llx", (unsigned long long)h);
+}
+
 /* The linker, the two query workers (window starts, fences) and the replication stream. */
 static int start_database(server_t *s, rcx_err_t *err)
 {
@@ -512,8 +529,13 @@ static int start_database(server_t *s, rcx_err_t *err)
     s->fences = recap_batchq_start(cfg->database_url, "fence", fence_sql, fence_done, s, err);
     if (s->fences == NULL)
         return -1;
+    /* without --slot, a persistent slot of this run's own (named after the capture and the database): a
+     * reconnect loses nothing and a restart on the same capture resumes from it; a clean stop drops it */
+    if (cfg->slot == NULL)
+        run_slot_name(cfg, s->run_slot, sizeof(s->run_slot));
     recap_cdc_opts_t copts = {.database_url = cfg->database_url,
-                              .slot = cfg->slot,
+                              .slot = cfg->slot != NULL ? cfg->slot : s->run_slot,
+                              .drop_slot = cfg->slot == NULL,
                               .publication = cfg->publication,
                               .tx = {.max_rows = cfg->max_tx_rows,
                                      .max_bytes = cfg->max_tx_bytes,

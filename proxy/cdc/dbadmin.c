@@ -132,7 +132,8 @@ static int setup_slot(db_t *d)
                 o->slot, PQntuples(r) ? "created" : "exists", o->slot);
         PQclear(r);
     } else {
-        fprintf(d->out, "slot: none made here; recap proxy creates a temporary one each time it starts\n");
+        fprintf(d->out,
+                "slot: none made here; recap proxy makes one for each run and drops it when it stops\n");
     }
     return 0;
 }
@@ -268,11 +269,12 @@ static int status(db_t *d)
                             : "nothing");
     }
     PQclear(r);
-    r = run(d,
-            "SELECT slot_name, temporary, active, coalesce(confirmed_flush_lsn::text, '-'), "
-            "coalesce(pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)), '-') "
-            "FROM pg_replication_slots WHERE plugin = 'pgoutput' ORDER BY 1",
-            PGRES_TUPLES_OK);
+    r = run(
+        d,
+        "SELECT slot_name, temporary, active, coalesce(confirmed_flush_lsn::text, '-'), "
+        "coalesce(pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)), '-') "
+        "FROM pg_replication_slots WHERE plugin = 'pgoutput' AND database = current_database() ORDER BY 1",
+        PGRES_TUPLES_OK);
     if (r == NULL)
         return -1;
     fprintf(d->out, "slots: %d\n", PQntuples(r));
@@ -309,6 +311,18 @@ static int teardown(db_t *d)
         fprintf(d->out, "slot %s: %s\n", o->slot, PQntuples(r) ? "dropped" : "did not exist");
         PQclear(r);
     }
+    /* the slots recap proxy makes for a run and drops when it stops cleanly: one left is a crash's */
+    r = run(d,
+            "SELECT slot_name, pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name "
+            "LIKE "
+            "'recap\\_run\\_%' AND NOT active AND database = current_database() ORDER BY 1",
+            PGRES_TUPLES_OK);
+    if (r == NULL)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++)
+        fprintf(d->out, "slot %s: dropped (left by a recap proxy that did not stop cleanly)\n",
+                PQgetvalue(r, i, 0));
+    PQclear(r);
     fprintf(d->out, "replica identities are left as they are\n");
     return 0;
 }

@@ -475,6 +475,35 @@ recap_cdc_stats_t *recap_cdc_stats(recap_cdc_t *c)
     return &c->stats;
 }
 
+/* A clean stop: the run's own slot goes (a crash leaves it, and the next run on the same capture resumes from
+ * it; `recap db status` lists it, `recap db teardown` removes it). Waits for the walsender to let it go. */
+static void drop_run_slot(recap_cdc_t *c)
+{
+    const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
+    const char *vals[] = {c->opts.database_url, "recap", "5", NULL};
+    PGconn *conn = PQconnectdbParams(keys, vals, 1);
+    bool dropped = false;
+    char *lit =
+        PQstatus(conn) == CONNECTION_OK ? PQescapeLiteral(conn, c->opts.slot, strlen(c->opts.slot)) : NULL;
+    for (int i = 0; lit != NULL && i < 50 && !dropped; i++) {
+        char sql[300];
+        snprintf(sql, sizeof(sql),
+                 "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = %s "
+                 "AND NOT active",
+                 lit);
+        PGresult *r = PQexec(conn, sql);
+        dropped = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+        PQclear(r);
+        if (!dropped)
+            nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL); /* the walsender is still letting go */
+    }
+    if (!dropped)
+        rcx_log_warn("cdc: the run's slot %s could not be dropped: `recap db teardown` removes it",
+                     c->opts.slot);
+    PQfreemem(lit);
+    PQfinish(conn);
+}
+
 void recap_cdc_stop(recap_cdc_t *c)
 {
     if (c == NULL)
@@ -485,6 +514,8 @@ void recap_cdc_stop(recap_cdc_t *c)
         ssize_t w = write(c->wake, &one, sizeof(one));
         (void)w;
         pthread_join(c->thread, NULL);
+        if (c->opts.drop_slot && c->opts.slot != NULL)
+            drop_run_slot(c);
     }
     if (c->wake >= 0)
         close(c->wake);

@@ -47,6 +47,7 @@ typedef struct recap_cdc_callbacks {
 typedef struct recap_cdc_opts {
     const char *database_url; /* libpq URL or key=value conninfo */
     const char *slot;         /* persistent slot name, or NULL for a temporary one */
+    bool drop_slot;           /* drop the slot on a clean stop (a slot of this run, not the user's) */
     const char *publication;  /* "recap" */
     core_txbuild_opts_t tx;
     uint64_t resume_after; /* persistent slot: end LSN of the last transaction already in the capture */
