@@ -227,14 +227,14 @@ static void post(server_t *s, db_event_t proto, const char *why)
 static void cdc_tx_ready(void *arg, const recap_cdc_tx_t *tx)
 {
     server_t *s = arg;
-    /* Backpressure: while what waits (for the linker or the disk) is over --queue-bytes, stop reading
-     * the stream. PostgreSQL keeps the WAL in the slot meanwhile; no change is dropped and memory stays
-     * bounded. */
+    /* Backpressure: while what waits for the disk (posted to the loop, queued for the writer) is over
+     * --queue-bytes, stop reading the stream. PostgreSQL keeps the WAL in the slot meanwhile; no change is
+     * dropped. What the linker holds for calls whose windows are open is not waited on: only the stream can
+     * release it (the fence that closes a window comes through it), so waiting on it could never end; it is
+     * bounded by --max-tx-bytes per transaction still undecided. */
     recap_writer_stats_t *st = recap_writer_stats(s->writer);
     bool waited = false;
-    while (atomic_load(&s->cdc_posted_bytes) + atomic_load(&st->queued_bytes) +
-                   recap_linker_held_bytes(s->linker) >
-               s->cfg.queue_bytes &&
+    while (atomic_load(&s->cdc_posted_bytes) + atomic_load(&st->queued_bytes) > s->cfg.queue_bytes &&
            !atomic_load(&s->cdc_stopping)) {
         waited = true;
         nanosleep(&(struct timespec){0, 2 * 1000 * 1000}, NULL);
@@ -294,7 +294,8 @@ static uint64_t request_fence(void *arg)
 static void write_call(void *arg, rcx_call_t *call, uint64_t resume_lsn, bool has_rows)
 {
     server_t *s = arg;
-    recap_writer_push(s->writer, call, resume_lsn, has_rows);
+    /* a record with rows is never dropped, nor any record once stopping: shutdown loses nothing */
+    recap_writer_push(s->writer, call, resume_lsn, has_rows || s->stopping);
     recap_recorder_poll_barriers(&s->rec);
 }
 

@@ -397,3 +397,26 @@ def test_the_default_configuration_loses_and_repeats_nothing(app, recap_factory,
         pg.running = False
     finally:
         pg.stop()
+
+
+def test_a_window_holding_more_than_the_queue_never_stalls_the_stream(db, app, recap_factory):
+    """A slow call's window holds a 3 MB row, more than --queue-bytes 1MiB: the stream goes on reading (the
+    fence that closes the window comes through it), the call is recorded complete with the row, later
+    transactions arrive, and a stop drops nothing."""
+    r = cdc_recap(recap_factory, app, db, "--queue-bytes", "1MiB")
+    slow = threading.Thread(target=lambda: httpx.get(f"{r.url}/api/v1/slow?ms=2500", timeout=30))
+    slow.start()
+    time.sleep(0.5)
+    db.psql("app", "INSERT INTO event_log (message) VALUES (repeat('x', 3000000))")
+    for i in range(20):
+        db.psql("app", f"INSERT INTO event_log (message) VALUES ('after{i}')")
+    slow.join(30)
+    txs = wait_for_marker(r, db, marker="stall-end")
+    got = [c["new"]["message"] for c in changes(txs, "event_log", "insert")]
+    assert [m for m in got if m.startswith("after")] == [f"after{i}" for i in range(20)]
+    r.barrier()
+    (call,) = [c for c in r.records() if c["request"]["path"] == "/api/v1/slow"]
+    assert call["db"]["status"] == "complete"
+    assert any(len(ch["new"]["message"]) == 3000000 for t in call["db"]["transactions"] for ch in t["changes"])
+    assert r.stop() == 0
+    assert "records dropped" not in r.stderr() and ", 0 dropped" in r.stderr()
