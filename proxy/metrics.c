@@ -104,6 +104,9 @@ void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, reca
            m->truncated_bodies);
     metric(out, "recap_control_unauthorized_total", "counter", "Control API requests refused with 401.", NULL,
            m->control_unauthorized);
+    metric(out, "recap_accept_paused_total", "counter",
+           "Times accepting connections paused for 100 ms: no file descriptor was left.", NULL,
+           m->accept_paused);
     if (writer != NULL)
         render_writer(recap_writer_stats(writer), out);
     if (attr != NULL)

@@ -36,7 +36,18 @@
 
 #define RING_MAX_BYTES (64u * 1024 * 1024)
 
-typedef struct server {
+typedef struct server server_t;
+
+/* A listening socket and what accepting on it needs. */
+typedef struct listener {
+    server_t *s;
+    h2o_socket_t *sock;
+    h2o_accept_ctx_t *actx;
+    bool control;
+    h2o_timeout_entry_t resume; /* accepting paused: no descriptor left */
+} listener_t;
+
+struct server {
     recap_proxy_config_t cfg;
     recap_redact_t redact;
     h2o_globalconf_t conf;
@@ -45,6 +56,9 @@ typedef struct server {
     h2o_hostconf_t *proxy_hosts[2], *control_hosts[2];
     h2o_accept_ctx_t proxy_accept, control_accept;
     h2o_socket_t *proxy_listener, *control_listener, *signals;
+    listener_t proxy_l, control_l;
+    h2o_timeout_t accept_pause;
+    int spare_fd;
     recap_recorder_t rec;
     recap_control_t control;
     recap_ring_t *ring;
@@ -63,7 +77,7 @@ typedef struct server {
     h2o_multithread_receiver_t db_receiver;
     _Atomic size_t cdc_posted_bytes; /* transactions posted to the loop, not yet with the linker */
     _Atomic int cdc_stopping;
-} server_t;
+};
 
 /* What the database threads tell the loop, in the order they told it. */
 typedef enum { DB_TX, DB_FENCE_ARRIVED, DB_STREAM_STATE, DB_START_DONE, DB_FENCE_DONE } db_event_kind_t;
@@ -113,23 +127,57 @@ static int open_listener(const char *addr, rcx_err_t *err)
     return fd;
 }
 
-static void on_accept(h2o_socket_t *listener, const char *err)
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+static void resume_accepting(h2o_timeout_entry_t *entry)
+{
+    listener_t *l = H2O_STRUCT_FROM_MEMBER(listener_t, resume, entry);
+    if (l->sock != NULL)
+        h2o_socket_read_start(l->sock, on_accept);
+}
+
+/* No file descriptor left (EMFILE, ENFILE): accepting would fail at once, and the listener stays readable, so
+ * the loop would spin. The proxy stops accepting for 100 ms (its clients wait in the backlog); the control
+ * API takes the one descriptor kept in reserve for it, so /healthz and /metrics still answer. */
+static void out_of_descriptors(listener_t *l)
+{
+    server_t *s = l->s;
+    if (l->control && s->spare_fd >= 0) {
+        close(s->spare_fd);
+        h2o_socket_t *sock = h2o_evloop_socket_accept(l->sock);
+        if (sock != NULL)
+            h2o_accept(l->actx, sock);
+        s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        return;
+    }
+    if (s->rec.metrics.accept_paused++ == 0)
+        rcx_log_warn("no file descriptor left: accepting paused for 100 ms at a time (raise `ulimit -n`)");
+    h2o_socket_read_stop(l->sock);
+    h2o_timeout_link(s->loop, &s->accept_pause, &l->resume);
+}
+
+static void on_accept(h2o_socket_t *sock, const char *err)
 {
     if (err != NULL)
         return;
-    h2o_accept_ctx_t *actx = listener->data;
+    listener_t *l = sock->data;
     for (int i = 0; i < 16; i++) {
-        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (sock == NULL)
+        h2o_socket_t *conn = h2o_evloop_socket_accept(sock);
+        if (conn == NULL) {
+            if (errno == EMFILE || errno == ENFILE)
+                out_of_descriptors(l);
             return;
-        h2o_accept(actx, sock);
+        }
+        h2o_accept(l->actx, conn);
     }
 }
 
-static h2o_socket_t *start_listener(server_t *s, int fd, h2o_accept_ctx_t *actx)
+static h2o_socket_t *start_listener(server_t *s, int fd, listener_t *l, h2o_accept_ctx_t *actx, bool control)
 {
     h2o_socket_t *sock = h2o_evloop_socket_create(s->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-    sock->data = actx;
+    *l = (listener_t){
+        .s = s, .sock = sock, .actx = actx, .control = control, .resume = {.cb = resume_accepting}};
+    sock->data = l;
     h2o_socket_read_start(sock, on_accept);
     return sock;
 }
@@ -138,6 +186,10 @@ static void close_listener(h2o_socket_t **sock)
 {
     if (*sock == NULL)
         return;
+    listener_t *l = (*sock)->data;
+    l->sock = NULL;
+    if (h2o_timeout_is_linked(&l->resume))
+        h2o_timeout_unlink(&l->resume);
     h2o_socket_read_stop(*sock);
     h2o_socket_close(*sock);
     *sock = NULL;
@@ -640,8 +692,11 @@ static int serve(server_t *s, rcx_err_t *err)
     s->signals->data = s;
     h2o_socket_read_start(s->signals, on_signal);
 
-    s->proxy_listener = start_listener(s, proxy_fd, &s->proxy_accept);
-    s->control_listener = start_listener(s, control_fd, &s->control_accept);
+    s->spare_fd =
+        open("/dev/null", O_RDONLY | O_CLOEXEC); /* the control API's reserve (out_of_descriptors) */
+    h2o_timeout_init(s->loop, &s->accept_pause, 100);
+    s->proxy_listener = start_listener(s, proxy_fd, &s->proxy_l, &s->proxy_accept, false);
+    s->control_listener = start_listener(s, control_fd, &s->control_l, &s->control_accept, true);
     char listen[80], control[80];
     bound_address(proxy_fd, listen, sizeof(listen));
     bound_address(control_fd, control, sizeof(control));

@@ -247,3 +247,47 @@ def test_ports_the_kernel_picked_are_logged(app, tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=20)
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_file_descriptors_pauses_accepting_instead_of_spinning(app, tmp_path):
+    """`ulimit -n 64` and 200 idle clients: the proxy stops accepting for a moment at a time instead of
+    spinning on accept at 100 % of a core, /healthz still answers, the pauses are counted, and once the clients
+    leave, calls go through again."""
+    import socket
+    port, cport = harness.free_port(), harness.free_port()
+    proc = subprocess.Popen([harness.RECAP, "proxy", "--upstream", app.url, "--listen", f"127.0.0.1:{port}",
+                             "--control-listen", f"127.0.0.1:{cport}", "--capture", str(tmp_path / "c.jsonl")],
+                            stderr=subprocess.DEVNULL,
+                            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64)))
+    clients = []
+    try:
+        harness.wait_http(f"http://127.0.0.1:{cport}/healthz", proc=proc)
+        for _ in range(200):
+            s = socket.socket()
+            s.settimeout(5)
+            s.connect(("127.0.0.1", port))  # the kernel's backlog takes what recap cannot
+            clients.append(s)
+        time.sleep(0.5)
+        before = cpu_seconds(proc.pid)
+        time.sleep(2)
+        assert cpu_seconds(proc.pid) - before < 0.5  # not spinning
+        assert httpx.get(f"http://127.0.0.1:{cport}/healthz", timeout=5).status_code == 200
+        body = httpx.get(f"http://127.0.0.1:{cport}/metrics", timeout=5).text
+        paused = [line for line in body.splitlines() if line.startswith("recap_accept_paused_total")]
+        assert paused and float(paused[0].split()[1]) > 0
+        for s in clients:
+            s.close()
+        clients = []
+        time.sleep(0.5)
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=10).status_code == 200
+    finally:
+        for s in clients:
+            s.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
