@@ -36,7 +36,7 @@ static int load_noise(const char *const *files, size_t n, const char *const lear
     if (learn[0] == NULL)
         return 0;
     rt_calls_t x = {0}, y = {0};
-    int bad = rt_load_calls(learn[0], &x, &err) || rt_load_calls(learn[1], &y, &err);
+    int bad = rt_load_calls_to_compare(learn[0], &x, &err) || rt_load_calls_to_compare(learn[1], &y, &err);
     if (!bad)
         rt_diff_learn(x.v, x.n, y.v, y.n, noise);
     rt_calls_free(&x);
@@ -51,7 +51,7 @@ static int run(const char *const *noise_files, size_t nnoise, const char *const 
     rt_calls_t a = {0}, b = {0};
     rcx_err_t err;
     int code = load_noise(noise_files, nnoise, learn, &noise);
-    if (code == 0 && (rt_load_calls(pa, &a, &err) != 0 || rt_load_calls(pb, &b, &err) != 0))
+    if (code == 0 && (rt_load_calls_to_compare(pa, &a, &err) != 0 || rt_load_calls_to_compare(pb, &b, &err) != 0))
         code = cli_fail_err("diff", &err);
     if (code == 0) {
         rt_diff_t d;

@@ -131,7 +131,7 @@ int cli_replay_main(int argc, char **argv)
         code = cli_fail_err("replay", &err);
     } else {
         print_summary(&o, &res, orphans);
-        if (rt_load_calls(o.run.capture, &now, &err) != 0) {
+        if (rt_load_calls_to_compare(o.run.capture, &now, &err) != 0) {
             code = cli_fail_err("replay", &err);
         } else {
             rt_diff_t d;

@@ -19,8 +19,53 @@ void rt_calls_free(rt_calls_t *c)
     *c = (rt_calls_t){0};
 }
 
-/* A diff of part of a run would mislead: any bad line is an error. */
+/* What diff reads of a call, copied into a new record (the parsed whole is freed at once, so its memory is used
+ * again for the next line: the kept copies are all that grows): the request's method, path and query; the
+ * response's status, content type and body; the row changes. */
+static json_t *to_compare(const json_t *call)
+{
+    json_t *c = json_object();
+    static const char *const top[] = {"type", "seq", "test", "db"};
+    for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
+        json_t *v = json_object_get(call, top[i]);
+        if (v != NULL)
+            json_object_set_new(c, top[i], json_deep_copy(v));
+    }
+    const json_t *req = json_object_get(call, "request"), *res = json_object_get(call, "response");
+    json_t *r = json_object();
+    static const char *const req_keep[] = {"method", "path", "query"};
+    for (size_t i = 0; i < sizeof(req_keep) / sizeof(req_keep[0]); i++)
+        if (json_object_get(req, req_keep[i]) != NULL)
+            json_object_set_new(r, req_keep[i], json_deep_copy(json_object_get(req, req_keep[i])));
+    json_object_set_new(c, "request", r);
+    if (json_is_object(res)) {
+        json_t *o = json_object();
+        static const char *const res_keep[] = {"status", "body", "body_text", "body_b64", "truncated"};
+        for (size_t i = 0; i < sizeof(res_keep) / sizeof(res_keep[0]); i++)
+            if (json_object_get(res, res_keep[i]) != NULL)
+                json_object_set_new(o, res_keep[i], json_deep_copy(json_object_get(res, res_keep[i])));
+        const json_t *ct = json_object_get(json_object_get(res, "headers"), "content-type");
+        if (ct != NULL)
+            json_object_set_new(o, "headers", json_pack("{s:O}", "content-type", ct));
+        json_object_set_new(c, "response", o);
+    }
+    return c;
+}
+
+static int load(const char *path, rt_calls_t *out, bool compare_only, rcx_err_t *err);
+
 int rt_load_calls(const char *path, rt_calls_t *out, rcx_err_t *err)
+{
+    return load(path, out, false, err);
+}
+
+int rt_load_calls_to_compare(const char *path, rt_calls_t *out, rcx_err_t *err)
+{
+    return load(path, out, true, err);
+}
+
+/* A diff of part of a run would mislead: any bad line is an error. */
+static int load(const char *path, rt_calls_t *out, bool compare_only, rcx_err_t *err)
 {
     rcx_reader_t *r = rcx_reader_open(path, err);
     if (r == NULL)
@@ -33,6 +78,11 @@ int rt_load_calls(const char *path, rt_calls_t *out, rcx_err_t *err)
             return -1;
         }
         if (rcx_rec_kind(rec) == RCX_REC_CALL) {
+            if (compare_only) {
+                json_t *small = to_compare(rec);
+                json_decref(rec);
+                rec = small;
+            }
             out->v = rcx_xrealloc(out->v, sizeof(*out->v) * (out->n + 1));
             out->lines = rcx_xrealloc(out->lines, sizeof(*out->lines) * (out->n + 1));
             out->lines[out->n] = rcx_reader_line(r);

@@ -24,6 +24,13 @@ typedef struct rt_calls {
 
 /** Every call record of a capture, appended to out; -1 with err on any bad input. */
 int rt_load_calls(const char *path, rt_calls_t *out, rcx_err_t *err);
+
+/**
+ * The same, each call kept only with what a diff compares (the request's method, path and query; the
+ * response's status, content type and body; the row changes): a diff of two large runs holds a fraction of
+ * their size.
+ */
+int rt_load_calls_to_compare(const char *path, rt_calls_t *out, rcx_err_t *err);
 void rt_calls_free(rt_calls_t *c);
 
 /** How many orphan transactions a capture holds; -1 with err on any bad input. */
