@@ -1,5 +1,6 @@
 /* cli/db.c: `recap db setup | status | teardown`: flags in, proxy/cdc/dbadmin.h does the work. */
 #include "cli/cli.h"
+#include "common/num.h"
 #include "proxy/cdc/dbadmin.h"
 
 #include <getopt.h>
@@ -24,23 +25,30 @@ static void usage(FILE *out)
           "  --slot NAME              a persistent slot to create (setup) or drop (teardown)\n"
           "  --publication NAME       default recap\n"
           "  --replica-identity-full  give every published table REPLICA IDENTITY FULL, so updates\n"
-          "                           and deletes carry the whole old row\n",
+          "                           and deletes carry the whole old row\n"
+          "  --wait DUR               wait this long for the server to accept connections (default 30s)\n"
+          "\n"
+          "setup works on an empty database: tables created later (the app's start-up, migrations) are\n"
+          "published as they are created, keyless ones with REPLICA IDENTITY FULL (an event trigger:\n"
+          "needs a superuser; otherwise run setup again after migrating). status lists the tables\n"
+          "that are not watched.\n",
           out);
 }
 
 int cli_db_main(int argc, char **argv)
 {
-    enum { O_URL = 256, O_TABLES, O_SLOT, O_PUB, O_FULL, O_HELP };
+    enum { O_URL = 256, O_TABLES, O_SLOT, O_PUB, O_FULL, O_WAIT, O_HELP };
     static const struct option options[] = {
         {"database-url", required_argument, NULL, O_URL},
         {"tables", required_argument, NULL, O_TABLES},
         {"slot", required_argument, NULL, O_SLOT},
         {"publication", required_argument, NULL, O_PUB},
         {"replica-identity-full", no_argument, NULL, O_FULL},
+        {"wait", required_argument, NULL, O_WAIT},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
-    recap_db_opts_t o = {.url = getenv("RECAP_DATABASE_URL"), .publication = "recap"};
+    recap_db_opts_t o = {.url = getenv("RECAP_DATABASE_URL"), .publication = "recap", .wait_ms = 30000};
     optind = 1;
     opterr = 0;
     int c;
@@ -60,6 +68,10 @@ int cli_db_main(int argc, char **argv)
             break;
         case O_FULL:
             o.replica_identity_full = true;
+            break;
+        case O_WAIT:
+            if (rcx_parse_duration_ms(optarg, &o.wait_ms) != 0)
+                return cli_fail("db", "--wait: '%s' is not a duration (e.g. 30s)", optarg);
             break;
         case O_HELP:
             usage(stdout);

@@ -51,7 +51,8 @@ static int run(const char *const *noise_files, size_t nnoise, const char *const 
     rt_calls_t a = {0}, b = {0};
     rcx_err_t err;
     int code = load_noise(noise_files, nnoise, learn, &noise);
-    if (code == 0 && (rt_load_calls_to_compare(pa, &a, &err) != 0 || rt_load_calls_to_compare(pb, &b, &err) != 0))
+    if (code == 0 &&
+        (rt_load_calls_to_compare(pa, &a, &err) != 0 || rt_load_calls_to_compare(pb, &b, &err) != 0))
         code = cli_fail_err("diff", &err);
     if (code == 0) {
         rt_diff_t d;

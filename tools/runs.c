@@ -19,9 +19,9 @@ void rt_calls_free(rt_calls_t *c)
     *c = (rt_calls_t){0};
 }
 
-/* What diff reads of a call, copied into a new record (the parsed whole is freed at once, so its memory is used
- * again for the next line: the kept copies are all that grows): the request's method, path and query; the
- * response's status, content type and body; the row changes. */
+/* What diff reads of a call, copied into a new record (the parsed whole is freed at once, so its memory is
+ * used again for the next line: the kept copies are all that grows): the request's method, path and query;
+ * the response's status, content type and body; the row changes. */
 static json_t *to_compare(const json_t *call)
 {
     json_t *c = json_object();

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* One run of setup, status or teardown: where it reports, where its error goes. */
 typedef struct db {
@@ -199,6 +200,79 @@ static int publish(db_t *d, const char *list, int ntables)
     return 0;
 }
 
+/* An empty database (the app makes its tables when it starts, or in migrations): the publication, with none.
+ */
+static int publish_nothing_yet(db_t *d)
+{
+    const char *pub = d->o->publication;
+    char *lit = PQescapeLiteral(d->conn, pub, strlen(pub)),
+         *id = PQescapeIdentifier(d->conn, pub, strlen(pub));
+    char sql[600];
+    snprintf(sql, sizeof(sql),
+             "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = %s) THEN "
+             "CREATE PUBLICATION %s; END IF; END $$",
+             lit, id);
+    PQfreemem(lit);
+    PQfreemem(id);
+    PGresult *r = run(d, sql, PGRES_COMMAND_OK);
+    if (r == NULL)
+        return -1;
+    PQclear(r);
+    fprintf(d->out, "publication %s: no tables yet\n", pub);
+    return 0;
+}
+
+/*
+ * Tables created later (by the app at start-up, by a migration while recap runs) are published as they are
+ * created, and a keyless one gets REPLICA IDENTITY FULL first, so the app's UPDATE and DELETE on it keep
+ * working: an event trigger. It needs a superuser; without one, setup says so (run it again after migrating).
+ * Temporary and unlogged tables cannot be published and are left alone.
+ */
+static int publish_tables_to_come(db_t *d)
+{
+    PGresult *r = run(d, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user", PGRES_TUPLES_OK);
+    if (r == NULL)
+        return -1;
+    bool super = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    if (!super) {
+        fprintf(d->out,
+                "tables created later: not watched until `recap db setup` runs again (publishing them as "
+                "they are created needs an event trigger, which needs a superuser)\n");
+        return 0;
+    }
+    const char *pub = d->o->publication;
+    char *lit = PQescapeLiteral(d->conn, pub, strlen(pub));
+    rcx_buf_t sql;
+    rcx_buf_init(&sql, SIZE_MAX);
+    rcx_buf_printf(
+        &sql,
+        "CREATE OR REPLACE FUNCTION recap_publish_new_tables() RETURNS event_trigger LANGUAGE plpgsql "
+        "AS $f$ DECLARE t record; BEGIN FOR t IN SELECT DISTINCT c.oid, c.oid::regclass AS name FROM "
+        "pg_event_trigger_ddl_commands() e JOIN pg_class c ON c.oid = e.objid WHERE e.object_type = "
+        "'table' AND c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND NOT c.relispartition LOOP "
+        "IF NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = t.oid AND i.indisprimary) THEN "
+        "EXECUTE format('ALTER TABLE %%s REPLICA IDENTITY FULL', t.name); END IF; "
+        "IF EXISTS (SELECT 1 FROM pg_publication p WHERE p.pubname = %s AND NOT p.puballtables AND NOT "
+        "EXISTS "
+        "(SELECT 1 FROM pg_publication_rel r WHERE r.prpubid = p.oid AND r.prrelid = t.oid)) THEN "
+        "EXECUTE format('ALTER PUBLICATION %%I ADD TABLE %%s', %s, t.name); END IF; END LOOP; END $f$; "
+        "DROP EVENT TRIGGER IF EXISTS recap_publish_new_tables; "
+        "CREATE EVENT TRIGGER recap_publish_new_tables ON ddl_command_end WHEN TAG IN ('CREATE TABLE', "
+        "'CREATE TABLE AS', 'SELECT INTO') EXECUTE FUNCTION recap_publish_new_tables()",
+        lit, lit);
+    PQfreemem(lit);
+    r = run(d, rcx_buf_cstr(&sql), PGRES_COMMAND_OK);
+    rcx_buf_free(&sql);
+    if (r == NULL)
+        return -1;
+    PQclear(r);
+    fprintf(d->out,
+            "tables created later: published as they are created (event trigger recap_publish_new_tables; "
+            "keyless ones get REPLICA IDENTITY FULL)\n");
+    return 0;
+}
+
 static int setup(db_t *d)
 {
     const recap_db_opts_t *o = d->o;
@@ -209,20 +283,45 @@ static int setup(db_t *d)
     PGresult *t = list_tables(d, o->tables);
     if (t == NULL)
         return -1;
-    if (PQntuples(t) == 0) {
-        rcx_err_set(d->err, "no tables to publish");
-        PQclear(t);
-        return -1;
-    }
     rcx_buf_t list;
     rcx_buf_init(&list, SIZE_MAX);
     int rc = fix_identities(d, t, &list);
     int ntables = PQntuples(t);
     PQclear(t);
     if (rc == 0)
-        rc = publish(d, rcx_buf_cstr(&list), ntables);
+        rc = ntables > 0 ? publish(d, rcx_buf_cstr(&list), ntables) : publish_nothing_yet(d);
     rcx_buf_free(&list);
+    if (rc == 0 && o->tables == NULL)
+        rc = publish_tables_to_come(d);
     return rc == 0 ? setup_slot(d) : -1;
+}
+
+/* User tables the publication does not list: their changes are never seen (say so, never silently). */
+static int list_unwatched(db_t *d)
+{
+    char *lit = PQescapeLiteral(d->conn, d->o->publication, strlen(d->o->publication));
+    rcx_buf_t sql;
+    rcx_buf_init(&sql, SIZE_MAX);
+    rcx_buf_printf(
+        &sql,
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relpersistence FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND NOT "
+        "c.relispartition AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT "
+        "LIKE 'pg\\_%%' AND NOT EXISTS (SELECT 1 FROM pg_publication_tables t WHERE t.pubname = %s AND "
+        "t.schemaname = n.nspname AND t.tablename = c.relname) ORDER BY 1",
+        lit);
+    PQfreemem(lit);
+    PGresult *r = run(d, rcx_buf_cstr(&sql), PGRES_TUPLES_OK);
+    rcx_buf_free(&sql);
+    if (r == NULL)
+        return -1;
+    fprintf(d->out, "not watched: %d tables%s\n", PQntuples(r),
+            PQntuples(r) ? " (their changes are not recorded: run `recap db setup` again)" : "");
+    for (int i = 0; i < PQntuples(r); i++)
+        fprintf(d->out, "  %s%s\n", PQgetvalue(r, i, 0),
+                PQgetvalue(r, i, 1)[0] == 'u' ? "  (unlogged: logical replication cannot see it)" : "");
+    PQclear(r);
+    return 0;
 }
 
 static int status(db_t *d)
@@ -269,6 +368,8 @@ static int status(db_t *d)
                             : "nothing");
     }
     PQclear(r);
+    if (list_unwatched(d) != 0)
+        return -1;
     r = run(
         d,
         "SELECT slot_name, temporary, active, coalesce(confirmed_flush_lsn::text, '-'), "
@@ -311,6 +412,21 @@ static int teardown(db_t *d)
         fprintf(d->out, "slot %s: %s\n", o->slot, PQntuples(r) ? "dropped" : "did not exist");
         PQclear(r);
     }
+    r = run(d, "SELECT 1 FROM pg_event_trigger WHERE evtname = 'recap_publish_new_tables'", PGRES_TUPLES_OK);
+    if (r == NULL)
+        return -1;
+    bool trigger = PQntuples(r) > 0;
+    PQclear(r);
+    if (trigger) {
+        r = run(
+            d,
+            "DROP EVENT TRIGGER recap_publish_new_tables; DROP FUNCTION IF EXISTS recap_publish_new_tables()",
+            PGRES_COMMAND_OK);
+        if (r == NULL)
+            return -1;
+        PQclear(r);
+        fprintf(d->out, "event trigger recap_publish_new_tables: dropped\n");
+    }
     /* the slots recap proxy makes for a run and drops when it stops cleanly: one left is a crash's */
     r = run(d,
             "SELECT slot_name, pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name "
@@ -327,9 +443,31 @@ static int teardown(db_t *d)
     return 0;
 }
 
+/* Waits (bounded by o->wait_ms) until the server answers and accepts connections: in compose, setup may start
+ * while PostgreSQL is still initialising its data directory. */
+static void wait_for_server(const recap_db_opts_t *o)
+{
+    const char *keys[] = {"dbname", "connect_timeout", NULL};
+    const char *vals[] = {o->url, "2", NULL};
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        PGPing ping = PQpingParams(keys, vals, 1);
+        if (ping == PQPING_OK || ping == PQPING_NO_ATTEMPT)
+            return;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t waited =
+            (int64_t)(now.tv_sec - t0.tv_sec) * 1000 + (int64_t)(now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (waited >= (int64_t)o->wait_ms)
+            return; /* the connection that follows says why */
+        nanosleep(&(struct timespec){0, 250 * 1000 * 1000}, NULL);
+    }
+}
+
 /* Connects, runs one action, disconnects. */
 static int with_connection(const recap_db_opts_t *o, FILE *out, rcx_err_t *err, int (*fn)(db_t *))
 {
+    wait_for_server(o);
     const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
     const char *vals[] = {o->url, "recap db", "10", NULL};
     db_t d = {.conn = PQconnectdbParams(keys, vals, 1), .o = o, .out = out, .err = err};
@@ -337,7 +475,8 @@ static int with_connection(const recap_db_opts_t *o, FILE *out, rcx_err_t *err, 
         char msg[512];
         snprintf(msg, sizeof(msg), "%s", PQerrorMessage(d.conn));
         msg[strcspn(msg, "\n")] = '\0';
-        rcx_err_set(err, "cannot connect to the database: %s", msg);
+        rcx_err_set(err, "cannot connect to the database%s: %s",
+                    o->wait_ms > 0 ? " (after waiting for it)" : "", msg);
         PQfinish(d.conn);
         return -1;
     }

@@ -20,6 +20,7 @@
 #include "common/err.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef struct recap_db_opts {
@@ -28,6 +29,7 @@ typedef struct recap_db_opts {
     const char *slot;   /* a persistent slot to make (setup) or drop (teardown), or NULL */
     const char *publication;
     bool replica_identity_full; /* on every published table, not only those without a key */
+    uint64_t wait_ms;           /* how long to wait for the server to answer before giving up */
 } recap_db_opts_t;
 
 int recap_db_setup(const recap_db_opts_t *o, FILE *out, rcx_err_t *err);

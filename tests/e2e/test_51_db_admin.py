@@ -1,6 +1,9 @@
 """recap db setup | status | teardown against a real PostgreSQL."""
 import os
 import subprocess
+import time
+
+import httpx
 
 import psycopg2
 import pytest
@@ -66,8 +69,8 @@ def test_clear_errors(clean):
     pg = clean
     r = db("setup", "--tables", "campaigns,nope", url=pg.url)
     assert r.returncode == 2 and r.stderr == "recap: db: --tables: no such table: nope\n"
-    r = db("setup", url=f"postgresql://postgres@127.0.0.1:{harness.free_port()}/app")
-    assert r.returncode == 2 and r.stderr.startswith("recap: db: cannot connect to the database:")
+    r = db("setup", "--wait", "0", url=f"postgresql://postgres@127.0.0.1:{harness.free_port()}/app")
+    assert r.returncode == 2 and r.stderr.startswith("recap: db: cannot connect to the database")
     assert r.stderr.count("\n") == 1
     assert db("frobnicate", url=pg.url).returncode == 2
     assert db("setup").stderr == "recap: db: no database: give --database-url URL or set RECAP_DATABASE_URL\n"
@@ -88,3 +91,61 @@ def test_wal_level_replica_is_refused(tmp_path):
         assert r.stderr.startswith("recap: db: wal_level is replica; recap needs wal_level=logical")
     finally:
         other.stop()
+
+
+def test_tables_made_after_setup_and_after_recap_started_are_watched(recap_factory):
+    """An app that makes its schema when it starts and adds a table in a later migration: `recap db setup` run
+    on the empty database, recap started before the app; calls after each step show their rows, also in a
+    keyless table made later (whose UPDATE and DELETE keep working for the app); `db status` names what is
+    not watched."""
+    pg = harness.Postgres("late")
+    pg.start()
+    try:
+        pg.psql("postgres", "CREATE DATABASE empty")
+        url = pg.url.rsplit("/", 1)[0] + "/empty"
+        setup = subprocess.run([harness.RECAP, "db", "setup", "--database-url", url], capture_output=True, text=True)
+        assert setup.returncode == 0, setup.stderr
+        assert "publication recap: no tables yet" in setup.stdout and "published as they are created" in setup.stdout
+        app = harness.App(url)
+        r = recap_factory(app.url, args=["--database-url", url])
+        harness.wait_http(f"{r.control}/readyz", timeout=15)
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(pg.port), "-U",
+                        "postgres", "-d", "empty", "-f", os.path.join(harness.ROOT, "tests", "app", "schema.sql")],
+                       check=True, capture_output=True)  # the app's schema, made as it starts
+        app.start()
+        try:
+            c = httpx.Client(base_url=r.url)
+            assert c.post("/api/v1/organizations", json={"name": "early"}).status_code == 201
+            pg.psql("empty", """
+                CREATE TABLE task_events (org_id integer, note text);
+                CREATE FUNCTION note_org() RETURNS trigger LANGUAGE plpgsql AS $$
+                  BEGIN INSERT INTO task_events VALUES (NEW.id, 'created'); RETURN NEW; END $$;
+                CREATE TRIGGER note_org AFTER INSERT ON organizations FOR EACH ROW EXECUTE FUNCTION note_org();
+                """)  # a later migration: a keyless table, filled by a trigger
+            assert c.post("/api/v1/organizations", json={"name": "late"}).status_code == 201
+            pg.psql("empty", "UPDATE task_events SET note = 'seen'; DELETE FROM task_events WHERE org_id = 1")
+            r.barrier()
+        finally:
+            app.stop()
+        calls = r.records()
+        tables = [[f"{ch['table']}:{ch['op']}" for t in call["db"]["transactions"] for ch in t["changes"]]
+                  for call in calls]
+        assert tables == [["organizations:insert"], ["organizations:insert", "task_events:insert"]], tables
+        pg.psql("empty", "CREATE UNLOGGED TABLE scratch (id int)")
+        status = subprocess.run([harness.RECAP, "db", "status", "--database-url", url], capture_output=True,
+                                text=True)
+        assert "not watched: 1 tables" in status.stdout and "public.scratch  (unlogged" in status.stdout, status.stdout
+        r.stop()
+    finally:
+        pg.stop()
+
+
+def test_setup_waits_for_a_server_that_is_starting(tmp_path):
+    """In compose, setup may start before PostgreSQL accepts connections: it waits (bounded), then says why."""
+    port = harness.free_port()
+    url = f"postgresql://postgres@127.0.0.1:{port}/app"
+    t0 = time.monotonic()
+    out = subprocess.run([harness.RECAP, "db", "setup", "--database-url", url, "--wait", "1500ms"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 2 and time.monotonic() - t0 >= 1.4
+    assert out.stderr.startswith("recap: db: cannot connect to the database (after waiting for it):")
