@@ -72,11 +72,26 @@ def test_every_env_var_flag_and_command_exists():
     exposed = sorted(int(p) for p in re.search(r"^EXPOSE (.*)$", d, re.M).group(1).split())
     assert exposed == sorted([port_of(env["RECAP_LISTEN"]), port_of(env["RECAP_CONTROL_LISTEN"])])
     svc = c["services"]["recap"]["environment"]
-    published = {int(p.split(":")[1]) for p in c["services"]["recap"]["ports"]}
-    assert published == {port_of(svc["RECAP_LISTEN"]), port_of(svc["RECAP_CONTROL_LISTEN"])} == set(exposed)
+    assert {port_of(svc["RECAP_LISTEN"]), port_of(svc["RECAP_CONTROL_LISTEN"])} == set(exposed)
+    published = {int(str(p).split("#")[0].split(":")[1]) for p in c["services"]["recap"]["ports"]}
+    assert published == {port_of(svc["RECAP_LISTEN"])}  # the control API has no token here: not published
+    # healthy = ready: streaming row changes (the image and the compose service alike)
     health = re.search(r"HEALTHCHECK .*CMD (.*)$", d, re.M).group(1)
-    assert f"http://127.0.0.1:{port_of(env['RECAP_CONTROL_LISTEN'])}/healthz" in health
-    assert "/healthz" in help_of("proxy")
+    assert f"http://127.0.0.1:{port_of(env['RECAP_CONTROL_LISTEN'])}/readyz" in health
+    assert f"http://127.0.0.1:{port_of(svc['RECAP_CONTROL_LISTEN'])}/readyz" in c["services"]["recap"]["healthcheck"]["test"]
+    assert "/readyz" in help_of("proxy")
+    # the postgres healthcheck asks over TCP (-h): the unix socket alone answers during the image's first init
+    pg_health = c["services"]["postgres"]["healthcheck"]["test"]
+    assert "pg_isready" in pg_health and pg_health[pg_health.index("-h") + 1] == "127.0.0.1"
+    # setup waits for the server; the specs are mounted, not only baked in; host builds stay out of the image
+    assert "--wait" in c["services"]["recap-setup"]["command"]
+    assert any(str(v).startswith("../specs:/specs") for v in c["services"]["verify"]["volumes"])
+    ignored = open(os.path.join(harness.ROOT, ".dockerignore")).read().split()
+    assert "build*/" in ignored and ".demo/" in ignored
+    # verify runs whether the suite passed or not: it waits for the suite's container to complete, and the
+    # suite's own status is kept for it, never returned
+    assert c["services"]["verify"]["depends_on"]["tests"]["condition"] == "service_completed_successfully"
+    assert "tests.exit" in c["services"]["tests"]["entrypoint"][2]
     # the upstream is the api service, on the port its image serves
     api_cmd = open(os.path.join(DOCKER, "api.Dockerfile")).read()
     api_port = int(re.search(r'"--port", "(\d+)"', api_cmd).group(1))
@@ -104,6 +119,32 @@ def free(port):
 
 
 def test_the_same_wiring_without_containers_passes_the_demo(tmp_path):
+    verify = run_the_wiring(tmp_path)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "PASS: 12 calls: 12 passed, 0 failed, 0 without a spec" in verify.stdout
+    assert "suite exited 0, recap verify 0" in verify.stdout
+
+
+def test_a_failing_suite_still_gets_its_reports_and_fails_the_stack(tmp_path):
+    """A suite that makes its calls and then fails (exit 1): verify still runs and writes its reports, and the
+    stack's exit status is non-zero."""
+    verify = run_the_wiring(tmp_path, failing=True)
+    assert verify.returncode != 0, verify.stdout
+    assert "suite exited 1" in verify.stdout
+    assert (tmp_path / "junit.xml").exists() and (tmp_path / "report.html").exists()
+
+
+def entrypoint(service, command, env, cwd=None):
+    """A service's entrypoint (`sh -c SCRIPT NAME`) with its command as the script's arguments."""
+    ep = service["entrypoint"]
+    assert ep[:2] == ["sh", "-c"]
+    path = os.path.dirname(harness.RECAP) + os.pathsep + env.get("PATH", "")
+    return subprocess.run([*ep, *command], env=dict(env, PATH=path), cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def run_the_wiring(tmp_path, failing=False):
+    """The compose services started in compose's order from the file's own values; returns verify's run."""
     c = compose()
     svc = c["services"]
     for port in (8000, 8080, 9090):
@@ -115,8 +156,9 @@ def test_the_same_wiring_without_containers_passes_the_demo(tmp_path):
         pg.psql("app", "DROP PUBLICATION IF EXISTS recap")
 
         def local(value):
-            """A compose value on this machine: service hosts are 127.0.0.1, volumes are directories."""
-            value = value.replace("app:app@postgres:5432", f"postgres@127.0.0.1:{pg.port}")
+            """A compose value on this machine: service hosts are 127.0.0.1, volumes are directories, compose's
+            `$$` is the shell's `$`."""
+            value = value.replace("$$", "$").replace("app:app@postgres:5432", f"postgres@127.0.0.1:{pg.port}")
             value = re.sub(r"\b(api|recap):", "127.0.0.1:", value)
             value = value.replace("/capture/", f"{tmp_path}/").replace("/specs", os.path.join(harness.ROOT, "specs"))
             return value
@@ -139,21 +181,22 @@ def test_the_same_wiring_without_containers_passes_the_demo(tmp_path):
         control = f"http://127.0.0.1:{port_of(recap_env['RECAP_CONTROL_LISTEN'])}"
         harness.wait_http(f"{control}/readyz", timeout=20, proc=recap)
 
-        cmd = svc["tests"]["command"]
-        run = subprocess.run(cmd, env=env_of("tests"), cwd=harness.ROOT, capture_output=True, text=True,
-                             timeout=120)
-        assert run.returncode == 0, run.stdout + run.stderr
-        assert '"calls": 12' in run.stdout
+        tests = svc["tests"]
+        script = [local(tests["entrypoint"][2]), tests["entrypoint"][3]]
+        command = tests["command"] if not failing else ["sh", "-c", " ".join(tests["command"]) + "; exit 1"]
+        run = entrypoint({"entrypoint": tests["entrypoint"][:2] + script}, command, env_of("tests"), cwd=harness.ROOT)
+        assert run.returncode == 0, run.stdout + run.stderr  # the suite's own status is kept, not returned
+        assert (tmp_path / "tests.exit").read_text().strip() == ("1" if failing else "0")
 
-        verify = subprocess.run([harness.RECAP, *[local(a) for a in svc["verify"]["command"]]],
-                                capture_output=True, text=True, timeout=120)
-        assert verify.returncode == 0, verify.stdout + verify.stderr
-        assert "PASS: 12 calls: 12 passed, 0 failed, 0 without a spec" in verify.stdout
+        verify_svc = dict(svc["verify"], entrypoint=svc["verify"]["entrypoint"][:2] +
+                          [local(svc["verify"]["entrypoint"][2]), svc["verify"]["entrypoint"][3]])
+        verify = entrypoint(verify_svc, [local(a) for a in svc["verify"]["command"]], dict(os.environ))
         assert (tmp_path / "junit.xml").exists() and (tmp_path / "report.html").exists()
 
         recap.send_signal(signal.SIGTERM)
         assert recap.wait(20) == 0
         assert recap_env["RECAP_CAPTURE"] == f"{tmp_path}/recap.jsonl"
+        return verify
     finally:
         for p in procs:
             p.stop()
@@ -165,7 +208,7 @@ def test_the_same_wiring_without_containers_passes_the_demo(tmp_path):
 def test_the_ci_workflow_runs_what_compose_defines():
     wf = yaml.safe_load(open(os.path.join(harness.ROOT, "integrations", "ci", "github-actions.yml")))
     steps = [s.get("run", "") for job in wf["jobs"].values() for s in job["steps"]]
-    assert any("docker compose -f docker/compose.yml up" in s and "--exit-code-from verify" in s for s in steps)
+    assert any("docker compose -f docker/compose.yml run --rm --build verify" in s for s in steps)
     uploads = [s for job in wf["jobs"].values() for s in job["steps"] if "upload-artifact" in s.get("uses", "")]
     paths = " ".join(str(u["with"]["path"]) for u in uploads)
     assert "junit.xml" in paths and "report.html" in paths
