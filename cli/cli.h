@@ -28,5 +28,6 @@ int cli_diff_main(int argc, char **argv);
 int cli_replay_main(int argc, char **argv);
 int cli_specgen_main(int argc, char **argv);
 int cli_show_main(int argc, char **argv);
+int cli_run_main(int argc, char **argv);
 
 #endif

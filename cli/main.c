@@ -38,6 +38,7 @@ static const subcommand_t subcommands[] = {
     {"replay", cli_replay_main, "send a recorded run to a new build, record it, and diff"},
     {"specgen", cli_specgen_main, "draft specs from recorded calls"},
     {"show", cli_show_main, "print recorded calls and the rows they changed"},
+    {"run", cli_run_main, "put a proxy in front of the API, run a suite through it, verify"},
     {"version", version_main, "print the version"},
 };
 

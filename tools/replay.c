@@ -6,6 +6,7 @@
 #include "common/net.h"
 #include "core/remap.h"
 #include "core/shape.h"
+#include "tools/proxyproc.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -25,25 +26,9 @@ typedef struct run {
     const char *target, *database_url, *capture, *self;
     const char *const *extra_headers;
     size_t nextra;
-    char proxy[64], control[64];
     char tmp_capture[4096];
-    pid_t child;
-    CURL *curl;
+    rt_proxyproc_t proc; /* the proxy the calls go through */
 } run_t;
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
 
 /* The target must answer a TCP connect: a replay against nothing would record only 502s. */
 static int check_target(const char *url, rcx_err_t *err)
@@ -67,107 +52,6 @@ static int check_target(const char *url, rcx_err_t *err)
     return 0;
 }
 
-static size_t collect(char *p, size_t size, size_t n, void *arg)
-{
-    rcx_buf_append(arg, p, size * n);
-    return size * n;
-}
-
-/* One request to url; status (0 on failure) and the body into out. */
-static long http(run_t *r, const char *method, const char *url, struct curl_slist *headers, const char *body,
-                 size_t blen, rcx_buf_t *out)
-{
-    CURL *c = r->curl;
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    if (strcmp(method, "HEAD") == 0)
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    if (body != NULL) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
-    }
-    long status = 0;
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    return status;
-}
-
-static int start_proxy(run_t *r, rcx_err_t *err)
-{
-    int p = free_port(), cp = free_port();
-    if (p < 0 || cp < 0) {
-        rcx_err_set(err, "no free port for the proxy");
-        return -1;
-    }
-    snprintf(r->proxy, sizeof(r->proxy), "127.0.0.1:%d", p);
-    snprintf(r->control, sizeof(r->control), "127.0.0.1:%d", cp);
-    const char *argv[20];
-    int n = 0;
-    argv[n++] = "recap";
-    argv[n++] = "proxy";
-    argv[n++] = "--upstream";
-    argv[n++] = r->target;
-    argv[n++] = "--listen";
-    argv[n++] = r->proxy;
-    argv[n++] = "--control-listen";
-    argv[n++] = r->control;
-    argv[n++] = "--capture";
-    argv[n++] = r->tmp_capture;
-    argv[n++] = "--log-level";
-    argv[n++] = "warn";
-    if (r->database_url) {
-        argv[n++] = "--database-url";
-        argv[n++] = r->database_url;
-    }
-    argv[n] = NULL;
-    r->child = fork();
-    if (r->child < 0) {
-        rcx_err_set(err, "cannot start the proxy: %s", strerror(errno));
-        return -1;
-    }
-    if (r->child == 0) {
-        execv(r->self, (char *const *)argv);
-        _exit(127);
-    }
-    char url[128];
-    snprintf(url, sizeof(url), "http://%s/readyz", r->control);
-    for (int i = 0; i < 200; i++) { /* up to 20 s: the replication stream needs a moment */
-        int st;
-        if (waitpid(r->child, &st, WNOHANG) == r->child) {
-            r->child = 0;
-            rcx_err_set(err, "the proxy exited at start (status %d): its message is above",
-                        WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-            return -1;
-        }
-        rcx_buf_t body;
-        rcx_buf_init(&body, 4096);
-        long s = http(r, "GET", url, NULL, NULL, 0, &body);
-        rcx_buf_free(&body);
-        if (s == 200)
-            return 0;
-        nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
-    }
-    rcx_err_set(err, "the proxy did not become ready in 20 s (is the database set up? recap db setup)");
-    return -1;
-}
-
-static int stop_proxy(run_t *r)
-{
-    if (r->child <= 0)
-        return -1;
-    kill(r->child, SIGTERM);
-    int st = 0;
-    waitpid(r->child, &st, 0);
-    r->child = 0;
-    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
-}
-
 static bool hop_by_hop(const char *name)
 {
     static const char *const skip[] = {
@@ -186,7 +70,7 @@ static char *call_url(const run_t *r, const core_remap_t *m, const json_t *req)
     char *query = core_remap_text(m, json_string_value(json_object_get(req, "query")), '&');
     rcx_buf_t url;
     rcx_buf_init(&url, SIZE_MAX);
-    rcx_buf_printf(&url, "http://%s%s%s%s", r->proxy, path, *query ? "?" : "", query);
+    rcx_buf_printf(&url, "http://%s%s%s%s", r->proc.listen, path, *query ? "?" : "", query);
     free(path);
     free(query);
     return rcx_buf_take(&url);
@@ -283,7 +167,7 @@ static long replay_call(run_t *r, core_remap_t *m, const json_t *call, size_t *d
     char *body = call_body(m, req, &blen);
     rcx_buf_t res;
     rcx_buf_init(&res, 64u * 1024 * 1024);
-    long status = http(r, method ? method : "GET", url, headers, body, blen, &res);
+    long status = rt_proxyproc_http(&r->proc, method ? method : "GET", url, headers, body, blen, &res);
     learn_from(m, call, &res);
     rcx_buf_free(&res);
     free(body);
@@ -306,13 +190,8 @@ static int send_all(run_t *r, const rt_calls_t *base, rt_replay_result_t *res, r
     core_remap_free(&m);
     res->calls = base->n;
     res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    char url[128];
-    snprintf(url, sizeof(url), "http://%s/barrier?timeout_ms=60000", r->control);
-    rcx_buf_t ignore;
-    rcx_buf_init(&ignore, 4096);
-    long barrier = http(r, "POST", url, NULL, "", 0, &ignore);
-    rcx_buf_free(&ignore);
-    int stopped = stop_proxy(r);
+    long barrier = rt_proxyproc_control(&r->proc, "POST", "/barrier?timeout_ms=60000");
+    int stopped = rt_proxyproc_stop(&r->proc);
     if (barrier != 200 || stopped != 0 || failed > 0) {
         rcx_err_set(err, "the replay did not complete (%zu requests got no answer%s); nothing kept", failed,
                     barrier != 200 ? ", the proxy's barrier failed" : "");
@@ -387,12 +266,10 @@ int rt_replay_run(const rt_replay_opts_t *o, const rt_calls_t *base, rt_replay_r
                .nextra = o->nextra};
     snprintf(r.tmp_capture, sizeof(r.tmp_capture), "%s.tmp.%d", r.capture, (int)getpid());
     unlink(r.tmp_capture);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    r.curl = curl_easy_init();
-    int rc = start_proxy(&r, err);
-    if (rc != 0)
-        stop_proxy(&r);
-    else
+    const char *args[] = {"--upstream",  r.target, "--capture",      r.tmp_capture,
+                          "--log-level", "warn",   "--database-url", r.database_url};
+    int rc = rt_proxyproc_start(&r.proc, r.self, args, r.database_url ? 8 : 6, NULL, NULL, 20000, err);
+    if (rc == 0)
         rc = send_all(&r, base, res, err);
     if (rc == 0 && rename(r.tmp_capture, r.capture) != 0) {
         rcx_err_set(err, "cannot write %s: %s", r.capture, strerror(errno));
@@ -400,7 +277,6 @@ int rt_replay_run(const rt_replay_opts_t *o, const rt_calls_t *base, rt_replay_r
     }
     if (rc != 0)
         unlink(r.tmp_capture);
-    curl_easy_cleanup(r.curl);
-    curl_global_cleanup();
+    rt_proxyproc_stop(&r.proc);
     return rc;
 }
