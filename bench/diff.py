@@ -51,13 +51,7 @@ def main():
              "  runs: " + ", ".join(f"{t:.2f}s" for t, _ in runs),
              f"  best: {2 * ncalls / best:,.0f} calls/s; peak RSS {rss:.0f} MiB "
              f"({rss * 1024 * 1024 / size:.2f} x the captures' size)"]
-    text = "\n".join(lines)
-    print(text)
-    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
-    out = os.path.join(ROOT, "bench", "results", f"diff-{datetime.datetime.now():%Y%m%d-%H%M%S}.txt")
-    with open(out, "w") as f:
-        f.write(text + "\n")
-    print(f"written to {os.path.relpath(out, ROOT)}")
+    verify.save_results("diff", lines)
     subprocess.run(["rm", "-rf", work])
 
 

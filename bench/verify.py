@@ -117,14 +117,19 @@ def main():
              "  runs: " + ", ".join(f"{t:.2f}s" for t, _ in runs),
              f"  best: {ncalls / best:,.0f} calls/s ({size / 1e6 / best:.0f} MB/s), peak RSS {rss / 1024:.1f} MiB",
              f"  target >= 100,000 calls/s: {'met' if ncalls / best >= 100000 else 'NOT met'} on this 2-core box"]
+    save_results("verify", lines)
+    subprocess.run(["rm", "-rf", work])
+
+
+def save_results(name, lines):
+    """Prints the lines and keeps them in bench/results/NAME-<date>.txt."""
     text = "\n".join(lines)
     print(text)
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
-    out = os.path.join(ROOT, "bench", "results", f"verify-{datetime.datetime.now():%Y%m%d-%H%M%S}.txt")
+    out = os.path.join(ROOT, "bench", "results", f"{name}-{datetime.datetime.now():%Y%m%d-%H%M%S}.txt")
     with open(out, "w") as f:
         f.write(text + "\n")
     print(f"written to {os.path.relpath(out, ROOT)}")
-    subprocess.run(["rm", "-rf", work])
 
 
 if __name__ == "__main__":

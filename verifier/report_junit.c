@@ -59,6 +59,43 @@ static void specs_suite(FILE *out, const rv_report_t *r)
     fputs("  </testsuite>\n", out);
 }
 
+/* One call as a testcase of its suite. */
+static void testcase(FILE *out, const rv_report_t *r, const char *suite, const rv_item_t *it)
+{
+    fputs("    <testcase classname=\"", out);
+    xml(out, suite);
+    fprintf(out, "\" name=\"#%llu ", (unsigned long long)it->seq);
+    xml(out, it->method);
+    fputc(' ', out);
+    xml(out, it->path);
+    fprintf(out, " -> %d\" time=\"%.6f\" file=\"", it->status, (double)it->duration_us / 1e6);
+    xml(out, it->capture);
+    fprintf(out, ":%lu\"", it->line);
+    if (!failing(r, it)) {
+        fputs(it->spec == NULL
+                  ? ">\n      <skipped message=\"no spec matches this call\"/>\n    </testcase>\n"
+                  : "/>\n",
+              out);
+        return;
+    }
+    fputs(">\n      <failure type=\"recap.verify\" message=\"", out);
+    if (it->nf > 0) {
+        char *first = rv_finding_line(it, &it->f[0]);
+        xml(out, first);
+        free(first);
+        fputs("\">", out);
+        for (size_t k = 0; k < it->nf; k++) {
+            char *line = rv_finding_line(it, &it->f[k]);
+            xml(out, line);
+            fputc('\n', out);
+            free(line);
+        }
+    } else {
+        fputs("no spec matches this call (--require-spec)\">", out);
+    }
+    fputs("</failure>\n    </testcase>\n", out);
+}
+
 int rv_report_junit(FILE *out, const rv_report_t *r)
 {
     size_t *idx = rcx_xmalloc(sizeof(*idx) * (r->n + 1));
@@ -85,41 +122,8 @@ int rv_report_junit(FILE *out, const rv_report_t *r)
         fputs("  <testsuite name=\"", out);
         xml(out, suite);
         fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" time=\"%.6f\">\n", j - i, fails, secs);
-        for (; i < j; i++) {
-            const rv_item_t *it = &r->items[idx[i]];
-            fputs("    <testcase classname=\"", out);
-            xml(out, suite);
-            fprintf(out, "\" name=\"#%llu ", (unsigned long long)it->seq);
-            xml(out, it->method);
-            fputc(' ', out);
-            xml(out, it->path);
-            fprintf(out, " -> %d\" time=\"%.6f\" file=\"", it->status, (double)it->duration_us / 1e6);
-            xml(out, it->capture);
-            fprintf(out, ":%lu\"", it->line);
-            if (!failing(r, it)) {
-                fputs(it->spec == NULL
-                          ? ">\n      <skipped message=\"no spec matches this call\"/>\n    </testcase>\n"
-                          : "/>\n",
-                      out);
-                continue;
-            }
-            fputs(">\n      <failure type=\"recap.verify\" message=\"", out);
-            if (it->nf > 0) {
-                char *first = rv_finding_line(it, &it->f[0]);
-                xml(out, first);
-                free(first);
-                fputs("\">", out);
-                for (size_t k = 0; k < it->nf; k++) {
-                    char *line = rv_finding_line(it, &it->f[k]);
-                    xml(out, line);
-                    fputc('\n', out);
-                    free(line);
-                }
-            } else {
-                fputs("no spec matches this call (--require-spec)\">", out);
-            }
-            fputs("</failure>\n    </testcase>\n", out);
-        }
+        for (; i < j; i++)
+            testcase(out, r, suite, &r->items[idx[i]]);
         fputs("  </testsuite>\n", out);
     }
     if (r->norphans > 0) {

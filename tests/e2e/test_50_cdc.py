@@ -187,6 +187,31 @@ def test_walsender_killed_persistent_slot_loses_nothing(db, app, recap_factory):
                        "WHERE slot_name = 'recap_e2e'")
 
 
+def rows_writer(url):
+    """A thread committing 500 transactions of 10 rows each, going on through outages (the row set in the table
+    decides what was committed); (thread, event set when done)."""
+    done = threading.Event()
+
+    def writer():
+        conn, i = None, 0
+        while i < 500:
+            try:
+                if conn is None or conn.closed:
+                    conn = psycopg2.connect(url, connect_timeout=2)
+                with conn, conn.cursor() as cur:
+                    cur.execute("INSERT INTO event_log (message) SELECT %s || '-' || g "
+                                "FROM generate_series(1, 10) g", (f"t{i}",))
+                i += 1
+            except psycopg2.Error:  # the server went away
+                conn = None
+                time.sleep(0.05)
+        done.set()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    return t, done
+
+
 def test_faults_5000_changes_10_kills_and_a_crash_lose_nothing(app, recap_factory):
     """A persistent slot; the walsender killed 10 times and PostgreSQL crashed and restarted once while
     5,000 rows are committed: afterwards the capture holds every committed row exactly once, checked
@@ -198,28 +223,7 @@ def test_faults_5000_changes_10_kills_and_a_crash_lose_nothing(app, recap_factor
                               capture_output=True).returncode == 0
         r = recap_factory(app.url, args=["--database-url", pg.url, "--slot", "recap_faults"])
         harness.wait_http(f"{r.control}/readyz", timeout=15)
-        done = threading.Event()
-        committed_errors = []
-
-        def writer():
-            conn = None
-            i = 0
-            while i < 500:  # 500 transactions x 10 rows
-                try:
-                    if conn is None or conn.closed:
-                        conn = psycopg2.connect(pg.url, connect_timeout=2)
-                    with conn, conn.cursor() as cur:
-                        cur.execute("INSERT INTO event_log (message) SELECT %s || '-' || g "
-                                    "FROM generate_series(1, 10) g", (f"t{i}",))
-                    i += 1
-                except psycopg2.Error as e:  # the server went away: the row set in the table decides
-                    committed_errors.append(str(e))
-                    conn = None
-                    time.sleep(0.05)
-            done.set()
-
-        t = threading.Thread(target=writer)
-        t.start()
+        t, done = rows_writer(pg.url)
         kills = 0
         while kills < 10:
             before = reconnects(r)
@@ -345,25 +349,7 @@ def test_the_default_configuration_loses_and_repeats_nothing(app, recap_factory,
                               capture_output=True).returncode == 0
         r = recap_factory(app.url, capture=cap, args=["--database-url", pg.url])
         harness.wait_http(f"{r.control}/readyz", timeout=15)
-        done = threading.Event()
-
-        def writer():
-            conn, i = None, 0
-            while i < 500:  # 500 transactions x 10 rows
-                try:
-                    if conn is None or conn.closed:
-                        conn = psycopg2.connect(pg.url, connect_timeout=2)
-                    with conn, conn.cursor() as cur:
-                        cur.execute("INSERT INTO event_log (message) SELECT %s || '-' || g "
-                                    "FROM generate_series(1, 10) g", (f"t{i}",))
-                    i += 1
-                except psycopg2.Error:  # the server went away: the row set in the table decides
-                    conn = None
-                    time.sleep(0.05)
-            done.set()
-
-        t = threading.Thread(target=writer)
-        t.start()
+        t, done = rows_writer(pg.url)
         for kill in range(1, 11):
             pg.psql("dfaults", "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots "
                                "WHERE slot_name LIKE 'recap_run_%' AND active_pid IS NOT NULL")
