@@ -147,7 +147,7 @@ static void out_of_descriptors(listener_t *l)
         h2o_socket_t *sock = h2o_evloop_socket_accept(l->sock);
         if (sock != NULL)
             h2o_accept(l->actx, sock);
-        s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* fails while that call is open */
         return;
     }
     if (s->rec.metrics.accept_paused++ == 0)
@@ -162,6 +162,8 @@ static void on_accept(h2o_socket_t *sock, const char *err)
         return;
     listener_t *l = sock->data;
     for (int i = 0; i < 16; i++) {
+        if (l->s->spare_fd < 0) /* the control API's reserve was spent: take it back before any new client */
+            l->s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         h2o_socket_t *conn = h2o_evloop_socket_accept(sock);
         if (conn == NULL) {
             if (errno == EMFILE || errno == ENFILE)
