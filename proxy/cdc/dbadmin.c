@@ -296,20 +296,25 @@ static int setup(db_t *d)
     return rc == 0 ? setup_slot(d) : -1;
 }
 
+void recap_db_unwatched_sql(rcx_buf_t *sql, const char *publication_literal)
+{
+    rcx_buf_printf(
+        sql,
+        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relpersistence FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND NOT "
+        "c.relispartition AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT "
+        "LIKE 'pg\\_%%' AND NOT EXISTS (SELECT 1 FROM pg_publication_tables t WHERE t.pubname = %s AND "
+        "t.schemaname = n.nspname AND t.tablename = c.relname) ORDER BY 1",
+        publication_literal);
+}
+
 /* User tables the publication does not list: their changes are never seen (say so, never silently). */
 static int list_unwatched(db_t *d)
 {
     char *lit = PQescapeLiteral(d->conn, d->o->publication, strlen(d->o->publication));
     rcx_buf_t sql;
     rcx_buf_init(&sql, SIZE_MAX);
-    rcx_buf_printf(
-        &sql,
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relpersistence FROM pg_class c "
-        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND NOT "
-        "c.relispartition AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT "
-        "LIKE 'pg\\_%%' AND NOT EXISTS (SELECT 1 FROM pg_publication_tables t WHERE t.pubname = %s AND "
-        "t.schemaname = n.nspname AND t.tablename = c.relname) ORDER BY 1",
-        lit);
+    recap_db_unwatched_sql(&sql, lit);
     PQfreemem(lit);
     PGresult *r = run(d, rcx_buf_cstr(&sql), PGRES_TUPLES_OK);
     rcx_buf_free(&sql);

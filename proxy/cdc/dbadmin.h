@@ -7,7 +7,10 @@
  * UPDATE or DELETE: a table with neither a primary key nor a replica identity
  * gets REPLICA IDENTITY FULL, and setup says so. The publication lists the
  * tables explicitly (FOR ALL TABLES needs a superuser and would publish future
- * tables that may have no key); run setup again after adding tables.
+ * tables that may have no key). With a superuser, an event trigger publishes
+ * tables created later (made safe the same way first); without one, setup
+ * says to run it again after migrating, and status and the proxy (at each
+ * connect) name the tables that are not watched.
  *
  * Contract: each call connects, writes what it did or found to out (one fact
  * a line) and disconnects; 0, or -1 with one line in err (a refused
@@ -17,6 +20,7 @@
 #ifndef RECAP_CDC_DBADMIN_H
 #define RECAP_CDC_DBADMIN_H
 
+#include "common/buf.h"
 #include "common/err.h"
 
 #include <stdbool.h>
@@ -35,5 +39,9 @@ typedef struct recap_db_opts {
 int recap_db_setup(const recap_db_opts_t *o, FILE *out, rcx_err_t *err);
 int recap_db_status(const recap_db_opts_t *o, FILE *out, rcx_err_t *err);
 int recap_db_teardown(const recap_db_opts_t *o, FILE *out, rcx_err_t *err);
+
+/** Appends to sql the query listing the user tables publication_literal (already quoted) does not list:
+ *  their quoted name and relpersistence, in name order. Shared by `db status` and the stream's check. */
+void recap_db_unwatched_sql(rcx_buf_t *sql, const char *publication_literal);
 
 #endif

@@ -5,6 +5,7 @@
 #include "common/buf.h"
 #include "common/lsn.h"
 #include "core/pgoutput.h"
+#include "proxy/cdc/dbadmin.h"
 #include "core/relcache.h"
 
 #include <errno.h>
@@ -198,6 +199,35 @@ static int check_server(recap_cdc_t *c, char *why, size_t whysz)
     return 0;
 }
 
+/* User tables the publication does not list, counted in the stats and named in a warning at each connect:
+ * their changes never reach recap. A failed check is only logged (it never stops the stream). */
+static void check_unwatched(recap_cdc_t *c)
+{
+    char *pub = PQescapeLiteral(c->conn, c->opts.publication, strlen(c->opts.publication));
+    rcx_buf_t sql, names;
+    rcx_buf_init(&sql, SIZE_MAX);
+    rcx_buf_init(&names, 4096);
+    recap_db_unwatched_sql(&sql, pub);
+    PQfreemem(pub);
+    char why[256];
+    PGresult *r = query(c, rcx_buf_cstr(&sql), PGRES_TUPLES_OK, why, sizeof(why));
+    rcx_buf_free(&sql);
+    if (r == NULL) {
+        rcx_log_warn("cdc: cannot list the tables that are not watched: %s", why);
+        return;
+    }
+    int n = PQntuples(r);
+    for (int i = 0; i < n; i++)
+        rcx_buf_printf(&names, "%s%s", i ? ", " : "", PQgetvalue(r, i, 0));
+    if (n > 0)
+        rcx_log_warn("cdc: %d table%s not watched (their changes are not recorded; run `recap db setup` "
+                     "again): %s",
+                     n, n == 1 ? " is" : "s are", rcx_buf_cstr(&names)); /* names past 4 KiB are cut */
+    atomic_store(&c->stats.unwatched_tables, (uint64_t)n);
+    rcx_buf_free(&names);
+    PQclear(r);
+}
+
 /* A temporary slot of this session (its start in *start), or the named one, made if missing. */
 static int open_slot(recap_cdc_t *c, uint64_t *start, char *why, size_t whysz)
 {
@@ -263,7 +293,10 @@ static int connect_and_start(recap_cdc_t *c, char *why, size_t whysz)
         return -1;
     }
     uint64_t start = 0;
-    if (check_server(c, why, whysz) != 0 || open_slot(c, &start, why, whysz) != 0 ||
+    if (check_server(c, why, whysz) != 0)
+        return -1;
+    check_unwatched(c);
+    if (open_slot(c, &start, why, whysz) != 0 ||
         (c->opts.slot != NULL && c->delivered > 0 && check_watermark(c, why, whysz) != 0))
         return -1;
     /* resume after what was delivered: never from the slot's position alone, which goes back after a

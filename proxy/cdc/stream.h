@@ -58,6 +58,7 @@ typedef struct recap_cdc_stats {
     _Atomic int64_t lag_us; /* receipt time - commit time of the last transaction */
     _Atomic int streaming;
     _Atomic uint64_t backpressure_waits; /* counted by the owner: times on_tx waited for the writer */
+    _Atomic uint64_t unwatched_tables;   /* user tables not in the publication, at the last connect */
 } recap_cdc_stats_t;
 
 typedef struct recap_cdc recap_cdc_t;

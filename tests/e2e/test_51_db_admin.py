@@ -136,6 +136,14 @@ def test_tables_made_after_setup_and_after_recap_started_are_watched(recap_facto
                                 text=True)
         assert "not watched: 1 tables" in status.stdout and "public.scratch  (unlogged" in status.stdout, status.stdout
         r.stop()
+        again = recap_factory(app.url, args=["--database-url", url])  # the proxy says so too, when it connects
+        harness.wait_http(f"{again.control}/readyz", timeout=15)
+        assert "cdc: 1 table is not watched (their changes are not recorded; run `recap db setup` again): " \
+               "public.scratch" in again.stderr(), again.stderr()
+        metrics = httpx.get(f"{again.control}/metrics").text
+        assert "recap_cdc_unwatched_tables 1" in metrics.splitlines(), metrics
+        assert "not watched" not in r.stderr()  # everything was watched when the first one connected
+        again.stop()
     finally:
         pg.stop()
 
