@@ -199,8 +199,9 @@ static int check_server(recap_cdc_t *c, char *why, size_t whysz)
     return 0;
 }
 
-/* User tables the publication does not list, counted in the stats and named in a warning at each connect:
- * their changes never reach recap. A failed check is only logged (it never stops the stream). */
+/* User tables the publication does not list, counted in the stats and named in a warning at each connect
+ * where their number changed: their changes never reach recap. A failed check is only logged (it never
+ * stops the stream). */
 static void check_unwatched(recap_cdc_t *c)
 {
     char *pub = PQescapeLiteral(c->conn, c->opts.publication, strlen(c->opts.publication));
@@ -219,7 +220,7 @@ static void check_unwatched(recap_cdc_t *c)
     int n = PQntuples(r);
     for (int i = 0; i < n; i++)
         rcx_buf_printf(&names, "%s%s", i ? ", " : "", PQgetvalue(r, i, 0));
-    if (n > 0)
+    if (n > 0 && (uint64_t)n != atomic_exchange(&c->stats.unwatched_tables, (uint64_t)n)) /* not each retry */
         rcx_log_warn("cdc: %d table%s not watched (their changes are not recorded; run `recap db setup` "
                      "again): %s",
                      n, n == 1 ? " is" : "s are", rcx_buf_cstr(&names)); /* names past 4 KiB are cut */

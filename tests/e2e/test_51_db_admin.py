@@ -140,8 +140,15 @@ def test_tables_made_after_setup_and_after_recap_started_are_watched(recap_facto
         harness.wait_http(f"{again.control}/readyz", timeout=15)
         assert "cdc: 1 table is not watched (their changes are not recorded; run `recap db setup` again): " \
                "public.scratch" in again.stderr(), again.stderr()
-        metrics = httpx.get(f"{again.control}/metrics").text
+        pg.psql("empty", "SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = 'recap'")
+        for _ in range(100):  # reconnected
+            metrics = httpx.get(f"{again.control}/metrics").text
+            if "recap_cdc_reconnects_total 1" in metrics.splitlines() and "recap_cdc_streaming 1" in metrics:
+                break
+            time.sleep(0.1)
+        assert "recap_cdc_reconnects_total 1" in metrics.splitlines(), metrics
         assert "recap_cdc_unwatched_tables 1" in metrics.splitlines(), metrics
+        assert again.stderr().count("not watched") == 1, again.stderr()  # said once, not at every reconnect
         assert "not watched" not in r.stderr()  # everything was watched when the first one connected
         again.stop()
     finally:
