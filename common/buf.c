@@ -52,6 +52,14 @@ char *rcx_xstrdup(const char *s)
     return rcx_xstrndup(s, strlen(s));
 }
 
+char *rcx_xvasprintf(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        out_of_memory(strlen(fmt));
+    return s;
+}
+
 void rcx_buf_init(rcx_buf_t *b, size_t max)
 {
     *b = (rcx_buf_t){.max = max};

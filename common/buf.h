@@ -9,6 +9,7 @@
 #ifndef RCX_BUF_H
 #define RCX_BUF_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,6 +75,9 @@ void *rcx_xrealloc(void *p, size_t n);
 void *rcx_xcalloc(size_t count, size_t size);
 char *rcx_xstrndup(const char *p, size_t n);
 char *rcx_xstrdup(const char *s);
+
+/** printf into a new string (the caller's to free); aborts with a message when out of memory. */
+char *rcx_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 static inline void rcx_buf_append(rcx_buf_t *b, const void *p, size_t n)
 {

@@ -19,9 +19,7 @@ static void add(rv_outcome_t *out, rv_pos_t pos, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        abort();
+    char *msg = rcx_xvasprintf(fmt, ap);
     va_end(ap);
     out->f = rcx_xrealloc(out->f, sizeof(*out->f) * (out->nf + 1));
     out->f[out->nf++] = (rv_finding_t){pos, msg, out->origin};

@@ -164,9 +164,7 @@ static void spec_finding(rv_report_t *r, const rv_spec_t *s, rv_pos_t pos, const
 {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = NULL;
-    if (vasprintf(&msg, fmt, ap) < 0)
-        abort();
+    char *msg = rcx_xvasprintf(fmt, ap);
     va_end(ap);
     r->spec_findings = rcx_xrealloc(r->spec_findings, sizeof(*r->spec_findings) * (r->nspec_findings + 1));
     r->spec_findings[r->nspec_findings++] = (rv_spec_finding_t){s, pos, msg};

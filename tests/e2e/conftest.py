@@ -64,20 +64,29 @@ def db(pg):
 
 
 @pytest.fixture
-def record_demo(db, recap_factory):
-    """record_demo(bugs=()) -> a capture of the demo scenario through recap, with row changes, against a
+def record_app(db, recap_factory):
+    """record_app(drive, bugs=()) -> a capture of drive(recap) through recap, with row changes, against a
     fresh example API (with those RECAP_APP_BUG switches on) and emptied tables."""
-    def record(bugs=()):
+    def record(drive, bugs=()):
         db.psql("app", "TRUNCATE organizations, campaigns, jobs, campaign_audit, event_log CASCADE")
         app = harness.App(db.url, env={"RECAP_APP_BUG": ",".join(bugs)})
         app.start()
         try:
             r = recap_factory(app.url, args=["--database-url", db.url])
             harness.wait_http(f"{r.control}/readyz", timeout=15)
-            scenario.run(r.url, lambda name: r.control_request("PUT", "/test", (name or "").encode()))
+            drive(r)
             r.barrier()
             assert r.stop() == 0  # later writes (another recording, a replay) are not this capture's
             return r.capture
         finally:
             app.stop()
     return record
+
+
+@pytest.fixture
+def record_demo(record_app):
+    """record_demo(bugs=()) -> a capture of the demo scenario (record_app)."""
+    def demo(r):
+        scenario.run(r.url, lambda name: r.control_request("PUT", "/test", (name or "").encode()))
+
+    return lambda bugs=(): record_app(demo, bugs)

@@ -38,6 +38,19 @@ def changes(txs, table=None, op=None):
             if (table is None or c["table"] == table) and (op is None or c["op"] == op)]
 
 
+def messages_after_a_marker(r, pg, dbname):
+    """Writes a 'final' row and waits (30 s at most) until recap captured it: (every event_log message recap
+    captured, every message in the table)."""
+    pg.psql(dbname, "INSERT INTO event_log (message) VALUES ('final')")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        got = [c["new"]["message"] for c in changes(r.transactions(), "event_log", "insert")]
+        if "final" in got:
+            break
+        time.sleep(0.1)
+    return got, pg.psql(dbname, "SELECT message FROM event_log").split()
+
+
 def test_capture_holds_exactly_what_postgres_committed(db, app, recap_factory):
     r = cdc_recap(recap_factory, app, db)
     seen = scenario.run(r.url)
@@ -241,14 +254,7 @@ def test_faults_5000_changes_10_kills_and_a_crash_lose_nothing(app, recap_factor
             time.sleep(0.1)
         t.join(120)
         assert done.is_set()
-        pg.psql("faults", "INSERT INTO event_log (message) VALUES ('final')")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            got = [c["new"]["message"] for c in changes(r.transactions(), "event_log", "insert")]
-            if "final" in got:
-                break
-            time.sleep(0.1)
-        in_db = pg.psql("faults", "SELECT message FROM event_log").split()
+        got, in_db = messages_after_a_marker(r, pg, "faults")
         assert len(in_db) >= 5001
         assert sorted(got) == sorted(in_db)  # 0 lost, 0 duplicated
         assert reconnects(r) >= 11
@@ -366,14 +372,7 @@ def test_the_default_configuration_loses_and_repeats_nothing(app, recap_factory,
             time.sleep(0.2)
         t.join(180)
         assert done.is_set()
-        pg.psql("dfaults", "INSERT INTO event_log (message) VALUES ('final')")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            got = [c["new"]["message"] for c in changes(r.transactions(), "event_log", "insert")]
-            if "final" in got:
-                break
-            time.sleep(0.1)
-        in_db = pg.psql("dfaults", "SELECT message FROM event_log").split()
+        got, in_db = messages_after_a_marker(r, pg, "dfaults")
         assert len(in_db) == 5001
         assert sorted(got) == sorted(in_db)  # 0 lost, 0 duplicated
         t0 = time.monotonic()

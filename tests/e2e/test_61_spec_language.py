@@ -51,22 +51,13 @@ def verify(*args):
 
 
 @pytest.fixture
-def run_app(db, recap_factory):
-    """run_app(drive, bugs=()) -> a capture of drive(client) through recap, against a fresh example API."""
+def run_app(record_app):
+    """run_app(drive, bugs=()) -> a capture of drive(client), an httpx client of recap's URL (record_app)."""
     def run(drive, bugs=()):
-        db.psql("app", "TRUNCATE organizations, campaigns, jobs, campaign_audit, event_log CASCADE")
-        app = harness.App(db.url, env={"RECAP_APP_BUG": ",".join(bugs)})
-        app.start()
-        try:
-            r = recap_factory(app.url, args=["--database-url", db.url])
-            harness.wait_http(f"{r.control}/readyz", timeout=15)
+        def through(r):
             with httpx.Client(base_url=r.url, timeout=10) as client:
                 drive(client)
-            r.barrier()
-            assert r.stop() == 0
-            return r.capture
-        finally:
-            app.stop()
+        return record_app(through, bugs)
     return run
 
 
