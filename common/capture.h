@@ -35,6 +35,7 @@ typedef struct rcx_msg {
 
 typedef struct rcx_call {
     uint64_t seq;                /* order in the capture file, assigned when finalised */
+    uint64_t arrival;            /* order the requests arrived in (0: not known) */
     char id[96];                 /* X-Request-Id as forwarded */
     char *test;                  /* test label or NULL */
     struct timespec started_at;  /* wall clock at arrival */

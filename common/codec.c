@@ -108,6 +108,15 @@ const char *rcx_rec_str(const json_t *rec, const char *a, const char *b)
     return json_string_value(json_object_get(json_object_get(rec, a), b));
 }
 
+uint64_t rcx_rec_arrival(const json_t *call)
+{
+    const json_t *a = json_object_get(call, "arrival");
+    if (!json_is_integer(a))
+        a = json_object_get(call, "seq");
+    json_int_t v = json_integer_value(a);
+    return v > 0 ? (uint64_t)v : 0;
+}
+
 int rcx_rec_status(const json_t *call)
 {
     json_t *s = json_object_get(json_object_get(call, "response"), "status");
@@ -136,6 +145,8 @@ int rcx_rec_change(const json_t *ch, rcx_change_t *out)
     const json_t *old = json_object_get(ch, "old");
     if (out->op == RCX_OP_INSERT || out->op == RCX_OP_UPDATE)
         out->row = json_object_get(ch, "new");
+    if (out->op == RCX_OP_INSERT && json_is_array(json_object_get(ch, "identity")))
+        out->identity = json_object_get(ch, "identity");
     else if (out->op == RCX_OP_DELETE)
         out->row = old != NULL ? old : json_object_get(ch, "key");
     return 0;

@@ -59,6 +59,12 @@ rcx_rec_kind_t rcx_rec_kind(const json_t *rec);
 /** rec[a][b] as a string, or NULL: rcx_rec_str(call, "request", "method"). */
 const char *rcx_rec_str(const json_t *rec, const char *a, const char *b);
 
+/**
+ * The order a call's request arrived in: its "arrival", or its "seq" in captures written before
+ * arrivals were (records are written as calls finish, so file order is not arrival order).
+ */
+uint64_t rcx_rec_arrival(const json_t *call);
+
 /** The response status of a call, 0 if none. */
 int rcx_rec_status(const json_t *call);
 
@@ -73,6 +79,7 @@ typedef struct rcx_change {
     const char *op_name, *schema, *table;
     const json_t *row; /* the row it leaves (insert, update: "new") or removes (delete: "old", or "key" when
                           only the key was captured); NULL for a truncate */
+    const json_t *identity; /* an insert's replica identity columns (an array of names), or NULL */
 } rcx_change_t;
 
 /** Reads a change (borrowing from it); -1 when it has no op, schema or table. */

@@ -34,6 +34,11 @@ static void unique_name(const core_pathtpl_t *t, char *name, size_t namesz)
 
 void core_pathtpl_make(core_pathtpl_t *t, const char *path)
 {
+    core_pathtpl_make_with(t, path, NULL, NULL);
+}
+
+void core_pathtpl_make_with(core_pathtpl_t *t, const char *path, core_pathtpl_param_fn is_param, void *arg)
+{
     rcx_buf_t b;
     rcx_buf_init(&b, SIZE_MAX);
     const char *prev = "p";
@@ -46,7 +51,7 @@ void core_pathtpl_make(core_pathtpl_t *t, const char *path)
         }
         size_t n = strcspn(p, "/");
         rcx_buf_puts(&b, "/");
-        if (core_is_id_segment(p, n)) {
+        if (core_is_id_segment(p, n) || (is_param != NULL && is_param(arg, p, n))) {
             char name[64];
             core_pathtpl_singular(prev, prevn, name, sizeof(name));
             unique_name(t, name, sizeof(name));

@@ -164,6 +164,24 @@ static bool keep_image(core_txbuild_t *tb)
     return true;
 }
 
+/* The replica identity's columns (the primary key, as Postgres says): where the tools learn which values an
+ * insert made, rather than guessing from names. Nothing when the table has none. */
+static void identity_json(rcx_buf_t *b, const core_rel_t *rel)
+{
+    bool first = true;
+    for (uint16_t i = 0; i < rel->ncols; i++) {
+        if (!rel->cols[i].key)
+            continue;
+        if (first)
+            rcx_jw_key(b, "identity", false);
+        rcx_buf_puts(b, first ? "[" : ",");
+        first = false;
+        rcx_jw_string_lenient(b, rel->cols[i].name, strlen(rel->cols[i].name));
+    }
+    if (!first)
+        rcx_buf_puts(b, "]");
+}
+
 static void change_head(core_txbuild_t *tb, const char *op, const core_rel_t *rel)
 {
     rcx_buf_t *b = &tb->changes;
@@ -219,6 +237,8 @@ int core_txbuild_change(core_txbuild_t *tb, const core_rel_t *rel, const core_pg
         rcx_jw_key(b, "new", false);
         row_json(b, &tb->opts, rel, nt, false, full_old ? ot : NULL, toast);
     }
+    if (m->type == CORE_PGO_INSERT)
+        identity_json(b, rel);
     if (m->type == CORE_PGO_UPDATE && full_old) {
         rcx_jw_key(b, "changed", false);
         rcx_buf_puts(b, "[");

@@ -169,6 +169,10 @@ size_t recap_encode_call(const rcx_call_t *c, const recap_redact_t *r, rcx_buf_t
     rcx_codec_call_open(b);
     rcx_jw_key(b, "seq", false);
     rcx_jw_int(b, (int64_t)c->seq);
+    if (c->arrival != 0) {
+        rcx_jw_key(b, "arrival", false);
+        rcx_jw_int(b, (int64_t)c->arrival);
+    }
     key_str(b, "id", c->id);
     rcx_jw_key(b, "test", false);
     if (c->test != NULL)

@@ -99,7 +99,8 @@ static void make_uuid(recap_recorder_t *rec, char out[37])
 
 void recap_recorder_init(recap_recorder_t *rec, const recap_proxy_config_t *cfg, recap_writer_t *writer)
 {
-    *rec = (recap_recorder_t){.cfg = cfg, .writer = writer};
+    *rec = (recap_recorder_t){
+        .cfg = cfg, .writer = writer, .arrivals = writer ? recap_writer_last_seq(writer) : 0};
     recap_inflight_init(&rec->inflight);
     if (getrandom(rec->rng, sizeof(rec->rng), 0) != (ssize_t)sizeof(rec->rng)) {
         struct timespec ts;
@@ -300,6 +301,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 
     rcx_call_t *call = rcx_call_new(rec->cfg->max_body);
     clock_gettime(CLOCK_REALTIME, &call->started_at);
+    call->arrival = ++rec->arrivals;
     call->http_version = req->version;
     call->method = rcx_call_strdup(call, req->input.method.base, req->input.method.len);
     split_path(call, req->input.path);

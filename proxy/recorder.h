@@ -41,6 +41,7 @@ typedef struct recap_recorder {
     recap_barriers_t barriers;
     char *current_test;              /* set by PUT /test; owned */
     uint64_t rng[2];                 /* request-id generator state */
+    uint64_t arrivals;               /* requests received, counted on from the capture's last seq */
     recap_linker_t *linker;          /* NULL: no database configured */
     bool gate_busy;                  /* --serialize: a call holds the gate */
     struct call_state *gate_waiting; /* --serialize: calls waiting for it (FIFO) */

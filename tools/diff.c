@@ -2,7 +2,9 @@
 #include "tools/diff.h"
 
 #include "common/codec.h"
+#include "core/flow.h"
 #include "core/pathtpl.h"
+#include "core/shape.h"
 
 #include "common/buf.h"
 #include "verifier/match.h"
@@ -15,23 +17,22 @@
 
 char *rt_call_key(const json_t *call)
 {
-    const char *method = rcx_rec_str(call, "request", "method");
-    core_pathtpl_t t;
-    core_pathtpl_make(&t, rcx_rec_str(call, "request", "path"));
-    rcx_buf_t b;
-    rcx_buf_init(&b, SIZE_MAX);
-    rcx_buf_printf(&b, "%s %s", method ? method : "?", t.tmpl);
-    core_pathtpl_free(&t);
-    return rcx_buf_take(&b);
+    return rt_call_key_flow(NULL, call, 0);
 }
 
 /* ---- comparing ---- */
 
+#define MAX_ORIGINS 64
+#define MAX_MATCHED_ROWS 256 /* past this many rows of one kind in one call, rows are paired in order */
+
 typedef struct ctx {
-    json_t *a2b, *b2a; /* ids and uuids seen in the same role: "i:5" -> "i:7" */
+    const core_flow_t *fa, *fb; /* each run's value flow */
+    const size_t *a2b;          /* aligned call of B (+1) per call of A; 0: none yet */
+    size_t ia, jb;              /* the pair being compared */
     const rt_noise_t *noise;
     const char *key;
     rt_diff_pair_t *pair;
+    size_t dry; /* > 0: count differences without recording them (rows being matched) */
 } ctx_t;
 
 static void show(rcx_buf_t *b, const json_t *v)
@@ -62,6 +63,10 @@ static void delta(ctx_t *c, const char *where, const json_t *a, const json_t *b)
 {
     if (noisy(c, where))
         return;
+    if (c->dry > 0) {
+        c->dry++;
+        return;
+    }
     rcx_buf_t x, y;
     rcx_buf_init(&x, SIZE_MAX);
     rcx_buf_init(&y, SIZE_MAX);
@@ -72,48 +77,121 @@ static void delta(ctx_t *c, const char *where, const json_t *a, const json_t *b)
     p->d[p->nd++] = (rt_delta_t){rcx_xstrndup(where, strlen(where)), rcx_buf_take(&x), rcx_buf_take(&y)};
 }
 
-/* A value in its role as a map key: "<role>|i:5", "<role>|s:abc". The role is where the value sits (the
- * call's key and the field's path, or a table's column), so ids of different things never collide. */
-static void idkey(const char *role, const json_t *v, char *out, size_t n)
+static core_flow_phase_t phase_of(const char *where)
 {
-    if (json_is_integer(v))
-        snprintf(out, n, "%s|i:%lld", role, (long long)json_integer_value(v));
-    else
-        snprintf(out, n, "%s|s:%s", role, json_string_value(v));
+    return strncmp(where, "db", 2) == 0        ? CORE_FLOW_ROWS
+           : strncmp(where, "request", 7) == 0 ? CORE_FLOW_REQUEST
+                                               : CORE_FLOW_RESPONSE;
 }
 
-/* Whether a pairs with b as ids of the same role; learns the pair when both are new. */
-static bool same_role(ctx_t *c, const char *role, const json_t *a, const json_t *b)
+/* What the flow knows of one side's value: its origins, and whether it is new here (no earlier call made
+ * it), was sent by its own call's request, or was made by its own call's rows. */
+typedef struct side {
+    core_flow_origin_t o[MAX_ORIGINS];
+    size_t n;
+    bool self, self_made, earlier, own_request, own_made;
+} side_t;
+
+static void look_up(const core_flow_t *f, size_t call, const char *text, size_t len, core_flow_phase_t phase,
+                    const char *where, side_t *s)
 {
-    char ka[1024], kb[1024];
-    idkey(role, a, ka, sizeof(ka));
-    idkey(role, b, kb, sizeof(kb));
-    const char *ma = json_string_value(json_object_get(c->a2b, ka));
-    const char *mb = json_string_value(json_object_get(c->b2a, kb));
-    if (ma == NULL && mb == NULL) {
-        json_object_set_new(c->a2b, ka, json_string(kb));
-        json_object_set_new(c->b2a, kb, json_string(ka));
-        return true;
+    *s = (side_t){0};
+    s->n = core_flow_origins(f, text, len, call, phase, s->o, MAX_ORIGINS);
+    for (size_t k = 0; k < s->n; k++) {
+        const core_flow_origin_t *o = &s->o[k];
+        if (o->call < call)
+            s->earlier = true;
+        else if (o->phase == CORE_FLOW_REQUEST)
+            s->own_request = true;
+        else if (o->phase == CORE_FLOW_ROWS && o->made)
+            s->own_made = true;
+        if (o->call == call && o->phase == phase && strcmp(core_flow_place(f, o->place), where) == 0) {
+            s->self = true;
+            s->self_made |= o->made;
+        }
     }
-    return ma != NULL && mb != NULL && strcmp(ma, kb) == 0 && strcmp(mb, ka) == 0;
 }
 
-static bool id_name(const char *where)
+/* Whether an origin of A and one of B are the same place of aligned calls (not the value's own place). Values
+ * the client sent may differ anywhere (names a suite makes up per run); values the app made only where they
+ * look made (made_like: ids, slugs, tokens): "acme" becoming "ACME" is a difference wherever it shows. */
+static bool corresponds(const ctx_t *c, const side_t *x, const side_t *y, const char *where,
+                        core_flow_phase_t phase, bool made_like)
 {
-    const char *last = strrchr(where, '.');
-    last = last ? last + 1 : where;
-    size_t n = strcspn(last, "[");
-    return (n == 2 && strncmp(last, "id", 2) == 0) || (n > 3 && strncmp(last + n - 3, "_id", 3) == 0);
+    for (size_t i = 0; i < x->n; i++) {
+        const core_flow_origin_t *p = &x->o[i];
+        const char *pp = core_flow_place(c->fa, p->place);
+        if ((p->call == c->ia && p->phase == phase && strcmp(pp, where) == 0) ||
+            (p->phase != CORE_FLOW_REQUEST && !made_like))
+            continue;
+        if (c->a2b[p->call] == 0)
+            continue;
+        for (size_t j = 0; j < y->n; j++) {
+            const core_flow_origin_t *q = &y->o[j];
+            if (q->call + 1 == c->a2b[p->call] && q->phase == p->phase &&
+                strcmp(core_flow_place(c->fb, q->place), pp) == 0)
+                return true;
+        }
+    }
+    return false;
 }
 
-/* The role of an id at where: a row's column is one role across calls; elsewhere, the place in this kind of
- * call. */
-static void role_of(const ctx_t *c, const char *where, char *out, size_t n)
+/* Two different values at one place: the same when they come from the same place of aligned calls, or
+ * when both were made here by the run (new on at least one side, not sent by the client) and look alike. */
+static bool same_by_flow(const ctx_t *c, const char *where, const char *ta, size_t la, const char *tb,
+                         size_t lb, bool integers)
 {
-    if (strncmp(where, "db.", 3) == 0)
-        snprintf(out, n, "%s", where);
-    else
-        snprintf(out, n, "%s %s", c->key, where);
+    core_flow_phase_t phase = phase_of(where);
+    side_t x, y;
+    look_up(c->fa, c->ia, ta, la, phase, where, &x);
+    look_up(c->fb, c->jb, tb, lb, phase, where, &y);
+    bool made_like = integers || (core_is_digits(ta, la) && core_is_digits(tb, lb)) ||
+                     (core_flow_volatile(ta, la) && core_flow_volatile(tb, lb));
+    if (corresponds(c, &x, &y, where, phase, made_like))
+        return true;
+    if (integers) /* ids an insert made here (its identity), or the response's echo of them */
+        return (x.self_made && y.self_made) || (phase == CORE_FLOW_RESPONSE && x.own_made && y.own_made);
+    if (!x.self || !y.self || (x.earlier && y.earlier) || x.own_request || y.own_request)
+        return false;
+    if (!core_flow_volatile(ta, la) || !core_flow_volatile(tb, lb))
+        return false;
+    char sa[128], sb[128];
+    core_flow_shape(ta, la, sa, sizeof(sa));
+    core_flow_shape(tb, lb, sb, sizeof(sb));
+    return strcmp(sa, sb) == 0;
+}
+
+/* Two sentences ("project 64 not found"): the same words, and where a word differs, a value that comes
+ * from the same place (the ids and slugs inside messages). */
+static bool same_tokens(const ctx_t *c, const char *where, const char *a, size_t la, const char *b, size_t lb)
+{
+    size_t pa = 0, pb = 0, oa, na, ob, nb, ea = 0, eb = 0, words = 0;
+    for (;;) {
+        bool ha = core_flow_token(a, la, &pa, &oa, &na), hb = core_flow_token(b, lb, &pb, &ob, &nb);
+        if (!ha || !hb)
+            return !ha && !hb && words > 0 && la - ea == lb - eb && memcmp(a + ea, b + eb, la - ea) == 0;
+        if (oa - ea != ob - eb || memcmp(a + ea, b + eb, oa - ea) != 0)
+            return false; /* what lies between the words differs */
+        words++;
+        if ((na != nb || memcmp(a + oa, b + ob, na) != 0) &&
+            !same_by_flow(c, where, a + oa, na, b + ob, nb, false))
+            return false;
+        ea = oa + na;
+        eb = ob + nb;
+    }
+}
+
+static bool same_scalar(const ctx_t *c, const char *where, const json_t *a, const json_t *b)
+{
+    char na[32], nb[32];
+    const char *ta, *tb;
+    size_t la, lb;
+    if (json_is_integer(a) != json_is_integer(b) || !core_flow_text(a, na, sizeof(na), &ta, &la) ||
+        !core_flow_text(b, nb, sizeof(nb), &tb, &lb))
+        return false;
+    if (same_by_flow(c, where, ta, la, tb, lb, json_is_integer(a)))
+        return true;
+    return json_is_string(a) && same_tokens(c, where, ta, la, tb, lb);
 }
 
 static void compare(ctx_t *c, rcx_buf_t *where, const json_t *a, const json_t *b)
@@ -164,53 +242,26 @@ static void compare(ctx_t *c, rcx_buf_t *where, const json_t *a, const json_t *b
         }
         return;
     }
-    char role[1024];
-    role_of(c, w, role, sizeof(role));
-    if (json_equal((json_t *)a, (json_t *)b)) {
-        if ((json_is_integer(a) && id_name(w)) ||
-            (json_is_string(a) && core_is_uuid(json_string_value(a), json_string_length(a))))
-            if (!same_role(c, role, a, b))
-                delta(c, w, a, b); /* the same value, but it stands for a different thing than before */
-        return;
-    }
-    if (json_is_string(a) && json_is_string(b)) {
-        const char *x = json_string_value(a), *y = json_string_value(b);
-        if (core_is_timestamp(x) && core_is_timestamp(y))
-            return; /* volatile */
-        if (core_is_uuid(x, json_string_length(a)) && core_is_uuid(y, json_string_length(b))) {
-            if (!same_role(c, role, a, b))
-                delta(c, w, a, b);
-            return;
-        }
-    }
-    if (json_is_integer(a) && json_is_integer(b) && id_name(w)) {
-        if (!same_role(c, role, a, b))
-            delta(c, w, a, b);
-        return;
-    }
-    delta(c, w, a, b);
+    if (!json_equal((json_t *)a, (json_t *)b) && !same_scalar(c, w, a, b))
+        delta(c, w, a, b);
 }
 
-/* Path segments that the template makes parameters: ids of the same role on both sides. */
+/* The path's segments: where they differ, each must come from the same place of aligned calls. */
 static void compare_paths(ctx_t *c, const json_t *a, const json_t *b)
 {
     const char *pa = rcx_rec_str(a, "request", "path"), *pb = rcx_rec_str(b, "request", "path");
     if (pa == NULL || pb == NULL)
         return;
-    for (int seg = 0; *pa && *pb; seg++) {
+    char where[64];
+    for (int seg = 0; *pa || *pb;) {
         size_t na = strcspn(pa, "/"), nb = strcspn(pb, "/");
-        char role[600];
-        snprintf(role, sizeof(role), "%s path[%d]", c->key, seg);
-        bool ids = (core_is_digits(pa, na) && core_is_digits(pb, nb)) ||
-                   (core_is_uuid(pa, na) && core_is_uuid(pb, nb));
-        if (ids) {
-            json_t *x = core_is_digits(pa, na) ? json_integer(strtoll(pa, NULL, 10)) : json_stringn(pa, na);
-            json_t *y = core_is_digits(pb, nb) ? json_integer(strtoll(pb, NULL, 10)) : json_stringn(pb, nb);
-            if (!same_role(c, role, x, y))
+        if (na > 0 || nb > 0) {
+            snprintf(where, sizeof(where), "request.path[%d]", seg++);
+            if ((na != nb || memcmp(pa, pb, na) != 0) && !same_by_flow(c, where, pa, na, pb, nb, false)) {
                 delta(c, "request.path", json_object_get(json_object_get(a, "request"), "path"),
                       json_object_get(json_object_get(b, "request"), "path"));
-            json_decref(x);
-            json_decref(y);
+                return;
+            }
         }
         pa += na + (pa[na] == '/');
         pb += nb + (pb[nb] == '/');
@@ -260,6 +311,48 @@ static json_t *rows_of(const json_t *call, json_t **counts)
     return rows;
 }
 
+static void row_where(rcx_buf_t *where, const char *k)
+{
+    rcx_buf_reset(where);
+    rcx_buf_puts(where, "db.");
+    rcx_buf_puts(where, k);
+    rcx_buf_puts(where, "[]");
+}
+
+/* One table's rows of one operation, as multisets: each row of A is paired with a row of B that does not
+ * differ from it, whatever order the app flushed them in; the rows left over are paired in order and their
+ * differences reported. */
+static void compare_rows(ctx_t *c, rcx_buf_t *where, const char *k, const json_t *v, const json_t *w)
+{
+    size_t n = json_array_size(v);
+    size_t *to = rcx_xcalloc(n + 1, sizeof(*to)); /* B's row + 1 per row of A */
+    bool *used = rcx_xcalloc(n + 1, sizeof(*used));
+    for (size_t i = 0; i < n && n <= MAX_MATCHED_ROWS; i++)
+        for (size_t j = 0; j < n && to[i] == 0; j++) {
+            if (used[j])
+                continue;
+            row_where(where, k);
+            c->dry = 1;
+            compare(c, where, json_array_get(v, i), json_array_get(w, j));
+            if (c->dry == 1) {
+                to[i] = j + 1;
+                used[j] = true;
+            }
+            c->dry = 0;
+        }
+    for (size_t i = 0, j = 0; i < n; i++) {
+        if (to[i] != 0)
+            continue;
+        while (used[j])
+            j++;
+        used[j] = true;
+        row_where(where, k);
+        compare(c, where, json_array_get(v, i), json_array_get(w, j));
+    }
+    free(to);
+    free(used);
+}
+
 static void compare_pair(ctx_t *c, const json_t *a, const json_t *b)
 {
     compare_paths(c, a, b);
@@ -292,15 +385,8 @@ static void compare_pair(ctx_t *c, const json_t *a, const json_t *b)
     json_object_foreach(rowsa, k, v)
     {
         json_t *w = json_object_get(rowsb, k);
-        if (w == NULL || json_array_size(v) != json_array_size(w))
-            continue; /* the counts already differ */
-        for (size_t i = 0; i < json_array_size(v); i++) {
-            rcx_buf_reset(&where);
-            rcx_buf_puts(&where, "db.");
-            rcx_buf_append(&where, k, strlen(k));
-            rcx_buf_puts(&where, "[]");
-            compare(c, &where, json_array_get(v, i), json_array_get(w, i));
-        }
+        if (w != NULL && json_array_size(v) == json_array_size(w)) /* else the counts already differ */
+            compare_rows(c, &where, k, v, w);
     }
     json_decref(ca);
     json_decref(cb);
@@ -309,26 +395,75 @@ static void compare_pair(ctx_t *c, const json_t *a, const json_t *b)
     rcx_buf_free(&where);
 }
 
-static void add_pair(rt_diff_t *d, const json_t *a, const json_t *b, char *key)
+/* The flow's answer for a path segment of call i, for the template. */
+typedef struct key_arg {
+    const core_flow_t *f;
+    size_t call;
+} key_arg_t;
+
+static bool flow_param(void *arg, const char *s, size_t n)
+{
+    const key_arg_t *k = arg;
+    return core_flow_path_param(k->f, s, n, k->call);
+}
+
+char *rt_call_key_flow(const core_flow_t *f, const json_t *call, size_t i)
+{
+    const char *method = rcx_rec_str(call, "request", "method");
+    key_arg_t arg = {f, i};
+    core_pathtpl_t t;
+    core_pathtpl_make_with(&t, rcx_rec_str(call, "request", "path"), f ? flow_param : NULL, &arg);
+    rcx_buf_t b;
+    rcx_buf_init(&b, SIZE_MAX);
+    rcx_buf_printf(&b, "%s %s", method ? method : "?", t.tmpl);
+    core_pathtpl_free(&t);
+    return rcx_buf_take(&b);
+}
+
+static void add_pair(rt_diff_t *d, const json_t *a, const json_t *b, const char *key)
 {
     d->pairs = rcx_xrealloc(d->pairs, sizeof(*d->pairs) * (d->n + 1));
-    d->pairs[d->n++] = (rt_diff_pair_t){.a = a, .b = b, .key = key};
+    d->pairs[d->n++] = (rt_diff_pair_t){.a = a, .b = b, .key = rcx_xstrndup(key, strlen(key))};
+}
+
+/* How far to skip in A (or B) to meet the other run again within the window; both 1 when nothing is close. */
+static void resync(char *const *ka, size_t i, size_t na, char *const *kb, size_t j, size_t nb, size_t *skip_a,
+                   size_t *skip_b)
+{
+    *skip_a = *skip_b = 0;
+    for (size_t d = 1; d <= WINDOW; d++) {
+        if (i + d < na && j < nb && strcmp(ka[i + d], kb[j]) == 0) {
+            *skip_a = d;
+            return;
+        }
+        if (j + d < nb && i < na && strcmp(ka[i], kb[j + d]) == 0) {
+            *skip_b = d;
+            return;
+        }
+    }
+    *skip_a = i < na;
+    *skip_b = j < nb;
 }
 
 void rt_diff_run(json_t *const *a, size_t na, json_t *const *b, size_t nb, const rt_noise_t *noise,
                  rt_diff_t *out)
 {
     *out = (rt_diff_t){0};
+    core_flow_t *fa = core_flow_build(a, na), *fb = core_flow_build(b, nb);
     char **ka = rcx_xcalloc(na + 1, sizeof(*ka)), **kb = rcx_xcalloc(nb + 1, sizeof(*kb));
     for (size_t i = 0; i < na; i++)
-        ka[i] = rt_call_key(a[i]);
+        ka[i] = rt_call_key_flow(fa, a[i], i);
     for (size_t j = 0; j < nb; j++)
-        kb[j] = rt_call_key(b[j]);
-    ctx_t c = {.a2b = json_object(), .b2a = json_object(), .noise = noise};
+        kb[j] = rt_call_key_flow(fb, b[j], j);
+    size_t *a2b = rcx_xcalloc(na + 1, sizeof(*a2b));
+    ctx_t c = {.fa = fa, .fb = fb, .a2b = a2b, .noise = noise};
     size_t i = 0, j = 0;
     while (i < na || j < nb) {
         if (i < na && j < nb && strcmp(ka[i], kb[j]) == 0) {
-            add_pair(out, a[i], b[j], rcx_xstrndup(ka[i], strlen(ka[i])));
+            add_pair(out, a[i], b[j], ka[i]);
+            a2b[i] = j + 1;
+            c.ia = i;
+            c.jb = j;
             c.key = out->pairs[out->n - 1].key;
             c.pair = &out->pairs[out->n - 1];
             compare_pair(&c, a[i], b[j]);
@@ -337,28 +472,14 @@ void rt_diff_run(json_t *const *a, size_t na, json_t *const *b, size_t nb, const
             j++;
             continue;
         }
-        /* the nearest place the runs meet again: skip what is only in one of them */
-        size_t skip_a = 0, skip_b = 0;
-        bool found = false;
-        for (size_t d = 1; d <= WINDOW && !found; d++) {
-            if (i + d < na && j < nb && strcmp(ka[i + d], kb[j]) == 0) {
-                skip_a = d;
-                found = true;
-            } else if (j + d < nb && i < na && strcmp(ka[i], kb[j + d]) == 0) {
-                skip_b = d;
-                found = true;
-            }
-        }
-        if (!found) { /* nothing close: both calls stand alone */
-            skip_a = i < na;
-            skip_b = j < nb;
-        }
+        size_t skip_a, skip_b;
+        resync(ka, i, na, kb, j, nb, &skip_a, &skip_b);
         for (size_t s = 0; s < skip_a; s++, i++) {
-            add_pair(out, a[i], NULL, rcx_xstrndup(ka[i], strlen(ka[i])));
+            add_pair(out, a[i], NULL, ka[i]);
             out->only_a++;
         }
         for (size_t s = 0; s < skip_b; s++, j++) {
-            add_pair(out, NULL, b[j], rcx_xstrndup(kb[j], strlen(kb[j])));
+            add_pair(out, NULL, b[j], kb[j]);
             out->only_b++;
         }
     }
@@ -368,8 +489,9 @@ void rt_diff_run(json_t *const *a, size_t na, json_t *const *b, size_t nb, const
         free(kb[x]);
     free(ka);
     free(kb);
-    json_decref(c.a2b);
-    json_decref(c.b2a);
+    free(a2b);
+    core_flow_free(fa);
+    core_flow_free(fb);
 }
 
 void rt_noise_add(rt_noise_t *noise, const char *where)

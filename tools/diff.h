@@ -1,28 +1,40 @@
 /*
- * tools/diff.h: two recorded runs compared call by call.
+ * tools/diff.h: two recorded runs compared call by call, on their value flow
+ * (core/flow.h).
  *
- * Alignment: calls are keyed by method and path template (numeric and uuid
- * segments become {n} and {uuid}) and aligned in order; where keys differ,
- * the nearest match within a window of 64 calls on either side is taken and
- * what was skipped is reported as only in one run, so an inserted or missing
- * call does not shift everything after it.
+ * Alignment: calls are taken in arrival order and keyed by method and path
+ * template, whose parameters are generated ids and the segments the flow
+ * shows came from somewhere (a slug from a response, a tag the client named
+ * in a body); where keys differ, the nearest match within a window of 64
+ * calls on either side is taken and what was skipped is reported as only in
+ * one run, so an inserted or missing call does not shift everything after it.
  *
- * Comparison of an aligned pair: status, content-type, response body (JSON,
- * every leaf), and row changes per table and operation (counts, then rows in
- * order) when both runs captured them (db status complete on both sides). Noise, never reported: timestamps
- * on both sides; generated ids and uuids that play the same role: at the same place (the same field of the
- * same kind of call, the same column of a table's rows, the same path
- * segment), a value of A always pairs with the same value of B (a bijection
- * learned in call order; a break in it is a difference); explicit noise paths;
- * and, learned the way Diffy does, whatever differs between two runs of the
- * same build (rt_diff_learn).
+ * Comparison of an aligned pair: path, status, content-type, response body
+ * (JSON, every leaf), and row changes per table and operation (counts, then
+ * rows as multisets: each row of A pairs with a row of B that does not differ,
+ * whatever order they were flushed in) when both runs captured them (db
+ * status complete on both sides). Two values that differ are the same when:
+ * - they come from the same place of aligned calls (a path's slug from the
+ *   same response field, an e-mail the suite made up and sent in the same
+ *   request field, a polymorphic column's id from whichever table made it);
+ * - or both were made at this very place by the run (new on at least one
+ *   side, not sent by the client) and look alike: an integer a row's insert
+ *   made (or its echo in the response), or a machine-made string of the
+ *   same shape (uuid, timestamp, JWT, slug: core_flow_shape), so a change of
+ *   type or format still shows;
+ * - or they are sentences whose differing words are such values ("project
+ *   64 not found").
+ * Explicit noise paths and, learned the way Diffy does, whatever differs
+ * between two runs of the same build (rt_diff_learn) are never reported.
  *
- * Contract: pure (no I/O): records in (borrowed), a result out that owns its
- * strings. Paths name places as response.body.items[].id and
+ * Contract: pure (no I/O): records in (borrowed, in arrival order), a result
+ * out that owns its strings. Paths name places as response.body.items[].id and
  * db.public.campaigns.update[].status (indexes normalised to []).
  */
 #ifndef RT_DIFF_H
 #define RT_DIFF_H
+
+#include "core/flow.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -35,7 +47,7 @@ typedef struct rt_delta {
 
 typedef struct rt_diff_pair {
     const json_t *a, *b; /* NULL: the call is only in the other run */
-    char *key;           /* "POST /api/v1/organizations/{n}/campaigns" */
+    char *key;           /* "POST /api/v1/organizations/{organization}/campaigns" */
     rt_delta_t *d;
     size_t nd;
 } rt_diff_pair_t;
@@ -64,7 +76,10 @@ void rt_noise_add(rt_noise_t *noise, const char *where);
 void rt_noise_free(rt_noise_t *noise);
 void rt_diff_free(rt_diff_t *d);
 
-/** The method and path template of a call record ("GET /orgs/{n}"); caller frees. */
+/** The method and path template of a call record ("GET /orgs/{org}"), ids only; caller frees. */
 char *rt_call_key(const json_t *call);
+
+/** The same, with the parameters call i of a run's flow shows (slugs, names); f may be NULL. */
+char *rt_call_key_flow(const core_flow_t *f, const json_t *call, size_t i);
 
 #endif

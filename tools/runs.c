@@ -25,7 +25,7 @@ void rt_calls_free(rt_calls_t *c)
 static json_t *to_compare(const json_t *call)
 {
     json_t *c = json_object();
-    static const char *const top[] = {"type", "seq", "test", "db"};
+    static const char *const top[] = {"type", "seq", "arrival", "test", "db"};
     for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
         json_t *v = json_object_get(call, top[i]);
         if (v != NULL)
@@ -54,6 +54,36 @@ static json_t *to_compare(const json_t *call)
 
 static int load(const char *path, rt_calls_t *out, bool compare_only, rcx_err_t *err);
 
+typedef struct order {
+    uint64_t arrival;
+    size_t at; /* place in the file: keeps the sort stable */
+    json_t *call;
+    unsigned long line;
+} order_t;
+
+static int by_arrival(const void *x, const void *y)
+{
+    const order_t *a = x, *b = y;
+    if (a->arrival != b->arrival)
+        return a->arrival < b->arrival ? -1 : 1;
+    return a->at < b->at ? -1 : a->at > b->at;
+}
+
+/* The calls from `from` on, in the order their requests arrived (a capture holds them as they finished). */
+static void sort_by_arrival(rt_calls_t *c, size_t from)
+{
+    size_t n = c->n - from;
+    order_t *o = rcx_xcalloc(n + 1, sizeof(*o));
+    for (size_t i = 0; i < n; i++)
+        o[i] = (order_t){rcx_rec_arrival(c->v[from + i]), i, c->v[from + i], c->lines[from + i]};
+    qsort(o, n, sizeof(*o), by_arrival);
+    for (size_t i = 0; i < n; i++) {
+        c->v[from + i] = o[i].call;
+        c->lines[from + i] = o[i].line;
+    }
+    free(o);
+}
+
 int rt_load_calls(const char *path, rt_calls_t *out, rcx_err_t *err)
 {
     return load(path, out, false, err);
@@ -72,6 +102,7 @@ static int load(const char *path, rt_calls_t *out, bool compare_only, rcx_err_t 
         return -1;
     json_t *rec;
     int rc;
+    size_t from = out->n;
     while ((rc = rcx_reader_next(r, &rec, err)) != 0) {
         if (rc < 0) {
             rcx_reader_close(r);
@@ -92,6 +123,7 @@ static int load(const char *path, rt_calls_t *out, bool compare_only, rcx_err_t 
         }
     }
     rcx_reader_close(r);
+    sort_by_arrival(out, from);
     return 0;
 }
 

@@ -2,6 +2,8 @@
  * tools/runs.h: recorded runs as the tools read them, and the reports of a
  * diff.
  *
+ * Calls are given in the order their requests arrived (rcx_rec_arrival).
+ *
  * Contract: a run is read whole (a diff of part of a run would mislead: any
  * bad line is an error, with "file:line:col: " in err); the calls belong to
  * the rt_calls_t until rt_calls_free. The reporters write, never print to

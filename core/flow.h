@@ -1,0 +1,107 @@
+/*
+ * core/flow.h: the value flow of a recorded run, shared by diff, replay and
+ * specgen (docs/internals.md, "Value flow").
+ *
+ * Real apps generate values of every shape (serial ids, uuids, slugs, tag
+ * names, tokens, salts) and a look cannot tell them apart; where a value
+ * comes from can. Walking a run's calls in arrival order, each call in three
+ * phases (its request, then the rows it changed, then its response), the
+ * flow keeps, for every value, its *origins*: the places where it appeared
+ * in a response or a row image, and the places where the client sent it in a
+ * request body or query. A later place that carries the value *refers* to
+ * those origins: `call 12 request.path[2]` to `call 5
+ * response.body.article.slug`. Every value of a response or row image is an
+ * origin of its own (a task id 1 may be new even though project 1 exists);
+ * the tools tell a new value from a reference by looking at the origins that
+ * came before it.
+ *
+ * Places are written as the tools write them: "request.path[2]" (the third
+ * non-empty segment), "request.query.tag", "request.body.user.email",
+ * "request.headers.x-key", "request.cookie.sid", "response.body.items[].id"
+ * (an array's elements share one place), "response.headers.location",
+ * "response.cookie.sid", "db.public.tasks.insert[].id".
+ *
+ * A value's text is its JSON string or its integer in decimal: the path
+ * segment "64" and the body's 64 are one value. Booleans, null, reals and
+ * strings of fewer than 3 bytes (or more than CORE_FLOW_MAX_TEXT) have no
+ * origins; 0 and 1 are never origins of a request.
+ *
+ * Contract: pure (no I/O, no clock). core_flow_build reads the calls (it
+ * keeps no pointer into them) and returns a flow the caller frees; origins
+ * returned point into the flow. Not thread-safe while building; reads of a
+ * built flow may be shared.
+ */
+#ifndef CORE_FLOW_H
+#define CORE_FLOW_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CORE_FLOW_MAX_TEXT 512
+
+typedef enum { CORE_FLOW_REQUEST = 0, CORE_FLOW_ROWS = 1, CORE_FLOW_RESPONSE = 2 } core_flow_phase_t;
+
+typedef struct core_flow core_flow_t;
+
+/** One place a value was generated or sent. */
+typedef struct core_flow_origin {
+    uint32_t call;  /* the call's index in the run */
+    uint32_t place; /* core_flow_place() names it */
+    uint8_t phase;  /* core_flow_phase_t */
+    bool made;      /* an insert made it: a column of the table's replica identity (its "identity") */
+} core_flow_origin_t;
+
+/** The flow of calls[0..n), in that order (give them in arrival order). */
+core_flow_t *core_flow_build(json_t *const *calls, size_t n);
+void core_flow_free(core_flow_t *f);
+
+/** The name of an origin's place ("response.body.article.slug"). */
+const char *core_flow_place(const core_flow_t *f, uint32_t place);
+
+/**
+ * The origins of the value text[0..len) known at the end of phase `phase` of
+ * call `call` (so a response's own places count), newest first, at most max
+ * written to out. Returns how many were written.
+ */
+size_t core_flow_origins(const core_flow_t *f, const char *text, size_t len, size_t call,
+                         core_flow_phase_t phase, core_flow_origin_t *out, size_t max);
+
+/**
+ * Whether the path segment s[0..n) of call `call` is a parameter: the value
+ * had an origin before it first appeared in a path (a tag named in a body,
+ * then addressed as /tags/urgent; a slug from a response). Segments that were
+ * in paths before anything generated them ("articles") stay literal.
+ */
+bool core_flow_path_param(const core_flow_t *f, const char *s, size_t n, size_t call);
+
+/**
+ * The text of a JSON scalar as the flow keys it: a string's bytes, an
+ * integer in decimal written into buf. false for anything else.
+ */
+bool core_flow_text(const json_t *v, char *buf, size_t bufsz, const char **text, size_t *len);
+
+/**
+ * Tokens inside a string: maximal runs of letters, digits and - _ . @ + ~ %,
+ * without a trailing '.' ("project 64 not found." gives project, 64, not,
+ * found). Call with *pos = 0; returns false when there is none left.
+ */
+bool core_flow_token(const char *s, size_t n, size_t *pos, size_t *off, size_t *len);
+
+/**
+ * Whether s[0..n) looks made by a machine, so that two runs may hold
+ * different values in its place: a uuid, a timestamp, a JWT, or a string of
+ * six bytes or more with a digit, or of twenty or more; never one with a
+ * space (a sentence). Words ("open", "high") are not.
+ */
+bool core_flow_volatile(const char *s, size_t n);
+
+/**
+ * The shape of a string, written into out: runs of letters, digits and the
+ * base64 characters become 'x', everything else stays ("mk3i5b-title" gives
+ * "x-x"); uuids, timestamps and JWTs are named ("uuid", "ts", "jwt").
+ */
+void core_flow_shape(const char *s, size_t n, char *out, size_t outsz);
+
+#endif
