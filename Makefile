@@ -1,5 +1,5 @@
 # recap: a thin wrapper. Everything real is in CMakeLists.txt, tests/ and bench/.
-#   make deps    install what is missing (Debian packages only; idempotent)
+#   make deps    install what is missing (Debian packages, and the blog example's npm packages; idempotent)
 #   make build   build/recap
 #   make test    format and lint checks, unit tests (plain and ASan+UBSan builds), end-to-end tests,
 #                and a 30 s run of every fuzz target
@@ -30,10 +30,18 @@ C_SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h
 
 FUZZ_SECONDS ?= 600
 
-.PHONY: deps deps-build deps-bench release build lint build-asan build-fuzz test unit e2e fuzz fuzz-smoke demo bench format format-check clean
+.PHONY: deps deps-node deps-build deps-bench release build lint build-asan build-fuzz test unit e2e fuzz fuzz-smoke demo bench format format-check clean
 
 deps:
 	@./.ci/install-deps $(DEPS)
+	@$(MAKE) deps-node
+
+# the second example API's packages (tests/apps/blog), pinned by its package-lock.json, installed into its
+# own folder; Debian's nodejs and npm when there is no node yet
+deps-node:
+	@command -v npm >/dev/null || ./.ci/install-deps nodejs npm
+	@[ tests/apps/blog/node_modules/.package-lock.json -nt tests/apps/blog/package-lock.json ] || \
+	  (cd tests/apps/blog && npm ci --no-audit --no-fund --loglevel=error)
 
 deps-build:
 	@./.ci/install-deps $(BUILD_DEPS)

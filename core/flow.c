@@ -230,7 +230,7 @@ void core_flow_shape(const char *s, size_t n, char *out, size_t outsz)
 /* ---- building ---- */
 
 static void add_origin(core_flow_t *f, const char *s, size_t n, size_t call, core_flow_phase_t phase,
-                       uint32_t place, bool made)
+                       uint32_t place, bool made, uint32_t elem)
 {
     slot_t *sl = intern(f, &f->values, s, n);
     if (f->nentries == f->entries_cap) {
@@ -238,9 +238,9 @@ static void add_origin(core_flow_t *f, const char *s, size_t n, size_t call, cor
         f->entries = rcx_xrealloc(f->entries, sizeof(*f->entries) * f->entries_cap);
     }
     uint32_t e = (uint32_t)f->nentries++;
-    f->entries[e] =
-        (entry_t){.o = {.call = (uint32_t)call, .place = place, .phase = (uint8_t)phase, .made = made},
-                  .prev = sl->head};
+    f->entries[e] = (entry_t){
+        .o = {.call = (uint32_t)call, .place = place, .elem = elem, .phase = (uint8_t)phase, .made = made},
+        .prev = sl->head};
     sl->head = e;
     if (sl->oldest == NONE)
         sl->oldest = e;
@@ -249,16 +249,16 @@ static void add_origin(core_flow_t *f, const char *s, size_t n, size_t call, cor
 /* Every scalar of v at place (a buffer holding its name): an origin; `made` when an insert made it (its
  * identity). Arrays' elements share a place. */
 static void walk_made(core_flow_t *f, rcx_buf_t *place, const json_t *v, size_t call, core_flow_phase_t phase,
-                      int depth, bool made);
+                      int depth, bool made, uint32_t elem);
 
 static void walk(core_flow_t *f, rcx_buf_t *place, const json_t *v, size_t call, core_flow_phase_t phase,
                  int depth)
 {
-    walk_made(f, place, v, call, phase, depth, false);
+    walk_made(f, place, v, call, phase, depth, false, 0);
 }
 
 static void walk_made(core_flow_t *f, rcx_buf_t *place, const json_t *v, size_t call, core_flow_phase_t phase,
-                      int depth, bool made)
+                      int depth, bool made, uint32_t elem)
 {
     size_t mark = place->len;
     if (json_is_object(v) && depth < 32) {
@@ -268,7 +268,7 @@ static void walk_made(core_flow_t *f, rcx_buf_t *place, const json_t *v, size_t 
         {
             rcx_buf_puts(place, ".");
             rcx_buf_puts(place, k);
-            walk_made(f, place, x, call, phase, depth + 1, made);
+            walk_made(f, place, x, call, phase, depth + 1, made, elem);
             rcx_buf_truncate(place, mark);
         }
         return;
@@ -276,7 +276,8 @@ static void walk_made(core_flow_t *f, rcx_buf_t *place, const json_t *v, size_t 
     if (json_is_array(v) && depth < 32) {
         rcx_buf_puts(place, "[]");
         for (size_t i = 0; i < json_array_size(v); i++)
-            walk_made(f, place, json_array_get(v, i), call, phase, depth + 1, made);
+            walk_made(f, place, json_array_get(v, i), call, phase, depth + 1, made,
+                      (elem ^ (uint32_t)(i + 1)) * 16777619u);
         rcx_buf_truncate(place, mark);
         return;
     }
@@ -288,17 +289,26 @@ static void walk_made(core_flow_t *f, rcx_buf_t *place, const json_t *v, size_t 
     if (phase == CORE_FLOW_REQUEST && json_is_integer(v) && json_integer_value(v) >= 0 &&
         json_integer_value(v) <= 1)
         return; /* a flag or a first page, never an id the client made up */
-    add_origin(f, s, n, call, phase, place_id(f, place->base, place->len), made);
+    add_origin(f, s, n, call, phase, place_id(f, place->base, place->len), made, elem);
 }
 
-static void path_segments(core_flow_t *f, const char *path)
+/* Notes when each segment first showed in a path; a segment the client made up right there
+ * (/profiles/nobody-1f3a9c: new, and machine-made by its look) is an origin of its own. */
+static void path_segments(core_flow_t *f, rcx_buf_t *place, const char *path, size_t call)
 {
+    size_t k = 0;
     for (const char *p = path ? path : ""; *p;) {
         size_t n = strcspn(p, "/");
         if (n > 0) {
             slot_t *sl = intern(f, &f->values, p, n);
             if (sl->first_path == NONE)
                 sl->first_path = (uint32_t)f->nentries;
+            if (sl->oldest == NONE && n >= 8 && n <= CORE_FLOW_MAX_TEXT && core_flow_volatile(p, n)) {
+                rcx_buf_reset(place);
+                rcx_buf_printf(place, "request.path[%zu]", k);
+                add_origin(f, p, n, call, CORE_FLOW_REQUEST, place_id(f, place->base, place->len), false, 0);
+            }
+            k++;
         }
         p += n + (p[n] == '/');
     }
@@ -313,7 +323,7 @@ static void query_values(core_flow_t *f, rcx_buf_t *place, const char *q, size_t
             rcx_buf_puts(place, "request.query.");
             rcx_buf_append(place, p, eq);
             add_origin(f, p + eq + 1, n - eq - 1, call, CORE_FLOW_REQUEST,
-                       place_id(f, place->base, place->len), false);
+                       place_id(f, place->base, place->len), false, 0);
         }
         p += n + (p[n] == '&');
     }
@@ -337,11 +347,15 @@ static void set_cookies(core_flow_t *f, rcx_buf_t *place, const json_t *h, size_
     rcx_buf_puts(place, "response.cookie.");
     rcx_buf_append(place, c, eq);
     add_origin(f, c + eq + 1, end - eq - 1, call, CORE_FLOW_RESPONSE, place_id(f, place->base, place->len),
-               false);
+               false, 0);
 }
 
+/* Whether col is the table's one identity column: the value an insert made. A key of several columns (a
+ * join table's) is made of references, not of new values. */
 static bool is_identity(const json_t *identity, const char *col)
 {
+    if (json_array_size(identity) != 1)
+        return false;
     for (size_t i = 0; i < json_array_size(identity); i++)
         if (json_is_string(json_array_get(identity, i)) &&
             strcmp(json_string_value(json_array_get(identity, i)), col) == 0)
@@ -349,8 +363,11 @@ static bool is_identity(const json_t *identity, const char *col)
     return false;
 }
 
+/* Each row's columns; a row's elem is its number among the call's rows of its table and operation (1, 2...
+ * in capture order), so that a tool that pairs rows can tell which row a value came from. */
 static void rows(core_flow_t *f, rcx_buf_t *place, const json_t *call, size_t i)
 {
+    json_t *seen = json_object(); /* "db.s.t.op[]" -> rows so far */
     size_t t;
     const json_t *tx;
     json_array_foreach(rcx_rec_transactions(call), t, tx)
@@ -364,6 +381,8 @@ static void rows(core_flow_t *f, rcx_buf_t *place, const json_t *call, size_t i)
                 continue;
             rcx_buf_reset(place);
             rcx_buf_printf(place, "db.%s.%s.%s[]", c.schema, c.table, c.op_name);
+            json_int_t nth = json_integer_value(json_object_get(seen, place->base)) + 1;
+            json_object_set_new(seen, place->base, json_integer(nth));
             size_t mark = place->len;
             const char *col;
             const json_t *v;
@@ -371,17 +390,18 @@ static void rows(core_flow_t *f, rcx_buf_t *place, const json_t *call, size_t i)
             {
                 rcx_buf_puts(place, ".");
                 rcx_buf_puts(place, col);
-                walk_made(f, place, v, i, CORE_FLOW_ROWS, 1, is_identity(c.identity, col));
+                walk_made(f, place, v, i, CORE_FLOW_ROWS, 1, is_identity(c.identity, col), (uint32_t)nth);
                 rcx_buf_truncate(place, mark);
             }
         }
     }
+    json_decref(seen);
 }
 
 static void one_call(core_flow_t *f, rcx_buf_t *place, const json_t *call, size_t i)
 {
     const json_t *req = json_object_get(call, "request"), *res = json_object_get(call, "response");
-    path_segments(f, json_string_value(json_object_get(req, "path")));
+    path_segments(f, place, json_string_value(json_object_get(req, "path")), i);
     query_values(f, place, json_string_value(json_object_get(req, "query")), i);
     rcx_buf_reset(place);
     rcx_buf_puts(place, "request.body");
@@ -399,8 +419,8 @@ static void one_call(core_flow_t *f, rcx_buf_t *place, const json_t *call, size_
         last = last ? last + 1 : l;
         size_t n = strcspn(last, "?#");
         if (eligible(last, n, core_is_digits(last, n)))
-            add_origin(f, last, n, i, CORE_FLOW_RESPONSE, place_id(f, "response.headers.location", 25),
-                       false);
+            add_origin(f, last, n, i, CORE_FLOW_RESPONSE, place_id(f, "response.headers.location", 25), false,
+                       0);
     }
     set_cookies(f, place, json_object_get(headers, "set-cookie"), i);
     f->ends[3 * i + 2] = (uint32_t)f->nentries;

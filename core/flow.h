@@ -8,7 +8,8 @@
  * phases (its request, then the rows it changed, then its response), the
  * flow keeps, for every value, its *origins*: the places where it appeared
  * in a response or a row image, and the places where the client sent it in a
- * request body or query. A later place that carries the value *refers* to
+ * request body or query, or made it up in a path (a new segment that looks
+ * machine-made: /profiles/nobody-1f3a9c). A later place that carries the value *refers* to
  * those origins: `call 12 request.path[2]` to `call 5
  * response.body.article.slug`. Every value of a response or row image is an
  * origin of its own (a task id 1 may be new even though project 1 exists);
@@ -49,8 +50,11 @@ typedef struct core_flow core_flow_t;
 typedef struct core_flow_origin {
     uint32_t call;  /* the call's index in the run */
     uint32_t place; /* core_flow_place() names it */
+    uint32_t elem;  /* in a body: which elements of the arrays on the way (a hash of their indexes; 0:
+                       none); in rows: the row's number among the call's rows of its table and operation,
+                       1, 2... in capture order */
     uint8_t phase;  /* core_flow_phase_t */
-    bool made;      /* an insert made it: a column of the table's replica identity (its "identity") */
+    bool made;      /* an insert made it: the table's one replica identity column (its "identity") */
 } core_flow_origin_t;
 
 /** The flow of calls[0..n), in that order (give them in arrival order). */

@@ -165,6 +165,32 @@ class App:
                 self.proc.wait()
 
 
+class Blog(App):
+    """The second example API (tests/apps/blog: Node, Express, node-postgres), with its packages from
+    `make deps` (npm ci into tests/apps/blog/node_modules). It migrates its schema as it starts."""
+
+    DIR = os.path.join(ROOT, "tests", "apps", "blog")
+
+    def start(self):
+        env = dict(os.environ, DATABASE_URL=self.database_url, PORT=str(self.port), **self.env)
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(["node", os.path.join(self.DIR, "server.js")], cwd=self.DIR, env=env,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        wait_http(f"{self.url}/api/health", proc=self.proc)
+        return self
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    @staticmethod
+    def run_suite(base_url, *args):
+        """The blog's own pytest suite against base_url; its CompletedProcess."""
+        return subprocess.run([PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args,
+                               os.path.join(Blog.DIR, "suite")], env=dict(os.environ, BLOG_URL=base_url),
+                              capture_output=True, text=True, timeout=120)
+
+
 class Recap:
     """The real recap binary: `recap proxy` with the given flags."""
 

@@ -24,10 +24,12 @@ char *rt_call_key(const json_t *call)
 
 #define MAX_ORIGINS 64
 #define MAX_MATCHED_ROWS 256 /* past this many rows of one kind in one call, rows are paired in order */
+#define MAX_LCS 128          /* past this many elements, arrays of different lengths are compared in order */
 
 typedef struct ctx {
     const core_flow_t *fa, *fb; /* each run's value flow */
     const size_t *a2b;          /* aligned call of B (+1) per call of A; 0: none yet */
+    json_t **rowpairs;          /* per call of A: {"s.t.op": [B's row (1, 2...) per row of A]} once paired */
     size_t ia, jb;              /* the pair being compared */
     const rt_noise_t *noise;
     const char *key;
@@ -99,36 +101,68 @@ static void look_up(const core_flow_t *f, size_t call, const char *text, size_t 
     s->n = core_flow_origins(f, text, len, call, phase, s->o, MAX_ORIGINS);
     for (size_t k = 0; k < s->n; k++) {
         const core_flow_origin_t *o = &s->o[k];
-        if (o->call < call)
-            s->earlier = true;
-        else if (o->phase == CORE_FLOW_REQUEST)
-            s->own_request = true;
-        else if (o->phase == CORE_FLOW_ROWS && o->made)
-            s->own_made = true;
         if (o->call == call && o->phase == phase && strcmp(core_flow_place(f, o->place), where) == 0) {
             s->self = true;
             s->self_made |= o->made;
+        } else if (o->call < call) {
+            s->earlier = true;
+        } else if (o->phase == CORE_FLOW_REQUEST) {
+            s->own_request = true;
+        } else if (o->phase == CORE_FLOW_ROWS && o->made) {
+            s->own_made = true;
         }
     }
+}
+
+/* The elem B's origin must have to be the same as A's p: the same elements of arrays in a body; in rows, the
+ * row the diff paired with p's row (in order, while the call's rows are not paired yet). */
+static uint32_t paired_elem(const ctx_t *c, const core_flow_origin_t *p, const char *place)
+{
+    if (p->phase != CORE_FLOW_ROWS || p->elem == 0)
+        return p->elem;
+    const char *end = strstr(place, "[]");
+    if (strncmp(place, "db.", 3) != 0 || end == NULL)
+        return p->elem;
+    char key[512];
+    snprintf(key, sizeof(key), "%.*s", (int)(end - place - 3), place + 3);
+    const json_t *to = json_array_get(json_object_get(c->rowpairs[p->call], key), p->elem - 1);
+    return json_is_integer(to) ? (uint32_t)json_integer_value(to) : p->elem;
 }
 
 /* Whether an origin of A and one of B are the same place of aligned calls (not the value's own place). Values
  * the client sent may differ anywhere (names a suite makes up per run); values the app made only where they
  * look made (made_like: ids, slugs, tokens): "acme" becoming "ACME" is a difference wherever it shows. */
-static bool corresponds(const ctx_t *c, const side_t *x, const side_t *y, const char *where,
-                        core_flow_phase_t phase, bool made_like)
+static bool usable(const ctx_t *c, const core_flow_origin_t *o, size_t call, core_flow_phase_t phase,
+                   bool made_like)
 {
+    /* the same phase of the same call is where the value is, not where it came from (but an insert's
+     * identity is: a row that refers to a row inserted beside it) */
+    (void)c;
+    return !(o->call == call && o->phase == phase && !o->made) &&
+           (o->phase == CORE_FLOW_REQUEST || made_like);
+}
+
+static bool any_made(const ctx_t *c, const side_t *s, size_t call, core_flow_phase_t phase, bool made_like)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->o[i].made && usable(c, &s->o[i], call, phase, made_like))
+            return true;
+    return false;
+}
+
+static bool corresponds(const ctx_t *c, const side_t *x, const side_t *y, core_flow_phase_t phase,
+                        bool made_like)
+{
+    /* a value some insert made is that row, whatever else it equals (ids of every table start at 1) */
+    bool made = any_made(c, x, c->ia, phase, made_like) || any_made(c, y, c->jb, phase, made_like);
     for (size_t i = 0; i < x->n; i++) {
         const core_flow_origin_t *p = &x->o[i];
+        if (!usable(c, p, c->ia, phase, made_like) || (made && !p->made) || c->a2b[p->call] == 0)
+            continue;
         const char *pp = core_flow_place(c->fa, p->place);
-        if ((p->call == c->ia && p->phase == phase && strcmp(pp, where) == 0) ||
-            (p->phase != CORE_FLOW_REQUEST && !made_like))
-            continue;
-        if (c->a2b[p->call] == 0)
-            continue;
         for (size_t j = 0; j < y->n; j++) {
             const core_flow_origin_t *q = &y->o[j];
-            if (q->call + 1 == c->a2b[p->call] && q->phase == p->phase &&
+            if (q->call + 1 == c->a2b[p->call] && q->phase == p->phase && q->elem == paired_elem(c, p, pp) &&
                 strcmp(core_flow_place(c->fb, q->place), pp) == 0)
                 return true;
         }
@@ -147,12 +181,15 @@ static bool same_by_flow(const ctx_t *c, const char *where, const char *ta, size
     look_up(c->fb, c->jb, tb, lb, phase, where, &y);
     bool made_like = integers || (core_is_digits(ta, la) && core_is_digits(tb, lb)) ||
                      (core_flow_volatile(ta, la) && core_flow_volatile(tb, lb));
-    if (corresponds(c, &x, &y, where, phase, made_like))
+    if (corresponds(c, &x, &y, phase, made_like))
         return true;
     if (integers) /* ids an insert made here (its identity), or the response's echo of them */
         return (x.self_made && y.self_made) || (phase == CORE_FLOW_RESPONSE && x.own_made && y.own_made);
-    if (!x.self || !y.self || (x.earlier && y.earlier) || x.own_request || y.own_request)
+    if (phase == CORE_FLOW_REQUEST && x.n == 0 && y.n == 0) {
+        /* made up by the client right here (GET /profiles/nobody-1f3a): alike when they look alike */
+    } else if (!x.self || !y.self || (x.earlier && y.earlier) || x.own_request || y.own_request) {
         return false;
+    }
     if (!core_flow_volatile(ta, la) || !core_flow_volatile(tb, lb))
         return false;
     char sa[128], sb[128];
@@ -194,6 +231,76 @@ static bool same_scalar(const ctx_t *c, const char *where, const json_t *a, cons
     return json_is_string(a) && same_tokens(c, where, ta, la, tb, lb);
 }
 
+static void compare(ctx_t *c, rcx_buf_t *where, const json_t *a, const json_t *b);
+
+/* Whether a and b at where show no difference (nothing is recorded). */
+static bool alike(ctx_t *c, rcx_buf_t *where, const json_t *a, const json_t *b)
+{
+    size_t saved = c->dry, mark = where->len;
+    c->dry = 1;
+    compare(c, where, a, b);
+    bool same = c->dry == 1;
+    c->dry = saved;
+    rcx_buf_truncate(where, mark);
+    return same;
+}
+
+static void element(ctx_t *c, rcx_buf_t *where, const json_t *a, const json_t *b)
+{
+    size_t mark = where->len;
+    rcx_buf_puts(where, "[]");
+    if (a != NULL && b != NULL)
+        compare(c, where, a, b);
+    else
+        delta(c, rcx_buf_cstr(where), a, b);
+    rcx_buf_truncate(where, mark);
+}
+
+/* Two arrays: element by element when they are as long; else the longest common run of alike elements
+ * (LCS) is kept in step, so one missing or extra element is reported as itself, not as a shift of
+ * everything after it. */
+static void compare_lists(ctx_t *c, rcx_buf_t *where, const json_t *a, const json_t *b)
+{
+    size_t na = json_array_size(a), nb = json_array_size(b), mark = where->len;
+    if (na != nb) {
+        rcx_buf_puts(where, ".$len");
+        json_t *la = json_integer((json_int_t)na), *lb = json_integer((json_int_t)nb);
+        delta(c, rcx_buf_cstr(where), la, lb);
+        json_decref(la);
+        json_decref(lb);
+        rcx_buf_truncate(where, mark);
+    }
+    if (na == nb || na > MAX_LCS || nb > MAX_LCS) {
+        for (size_t i = 0; i < na && i < nb; i++)
+            element(c, where, json_array_get(a, i), json_array_get(b, i));
+        return;
+    }
+    rcx_buf_puts(where, "[]");
+    size_t w = nb + 1;
+    unsigned short *len = rcx_xcalloc((na + 1) * w, sizeof(*len)); /* LCS of a[i..] and b[j..] */
+    bool *eq = rcx_xcalloc((na + 1) * w, sizeof(*eq));
+    for (size_t i = na; i-- > 0;)
+        for (size_t j = nb; j-- > 0;) {
+            eq[i * w + j] = alike(c, where, json_array_get(a, i), json_array_get(b, j));
+            unsigned short skip =
+                len[(i + 1) * w + j] > len[i * w + j + 1] ? len[(i + 1) * w + j] : len[i * w + j + 1];
+            len[i * w + j] = eq[i * w + j] ? (unsigned short)(len[(i + 1) * w + j + 1] + 1) : skip;
+        }
+    rcx_buf_truncate(where, mark);
+    size_t i = 0, j = 0;
+    while (i < na || j < nb) {
+        if (i < na && j < nb && eq[i * w + j] && len[i * w + j] == len[(i + 1) * w + j + 1] + 1) {
+            i++, j++;
+        } else if (j >= nb || (i < na && len[(i + 1) * w + j] >= len[i * w + j + 1])) {
+            element(c, where, json_array_get(a, i++), NULL);
+        } else {
+            element(c, where, NULL, json_array_get(b, j++));
+        }
+    }
+    free(len);
+    free(eq);
+}
+
 static void compare(ctx_t *c, rcx_buf_t *where, const json_t *a, const json_t *b)
 {
     size_t mark = where->len;
@@ -225,21 +332,7 @@ static void compare(ctx_t *c, rcx_buf_t *where, const json_t *a, const json_t *b
         return;
     }
     if (json_is_array(a) && json_is_array(b)) {
-        if (json_array_size(a) != json_array_size(b)) {
-            rcx_buf_puts(where, ".$len");
-            json_t *la = json_integer((json_int_t)json_array_size(a)),
-                   *lb = json_integer((json_int_t)json_array_size(b));
-            delta(c, rcx_buf_cstr(where), la, lb);
-            json_decref(la);
-            json_decref(lb);
-            rcx_buf_truncate(where, mark);
-        }
-        size_t n = json_array_size(a) < json_array_size(b) ? json_array_size(a) : json_array_size(b);
-        for (size_t i = 0; i < n; i++) {
-            rcx_buf_puts(where, "[]");
-            compare(c, where, json_array_get(a, i), json_array_get(b, i));
-            rcx_buf_truncate(where, mark);
-        }
+        compare_lists(c, where, a, b);
         return;
     }
     if (!json_equal((json_t *)a, (json_t *)b) && !same_scalar(c, w, a, b))
@@ -320,35 +413,49 @@ static void row_where(rcx_buf_t *where, const char *k)
 }
 
 /* One table's rows of one operation, as multisets: each row of A is paired with a row of B that does not
- * differ from it, whatever order the app flushed them in; the rows left over are paired in order and their
- * differences reported. */
+ * differ from it, whatever order the app flushed them in. When as many rows are left on both sides, they
+ * are paired in order and their differences reported; else each is reported whole (a missing or extra row).
+ */
 static void compare_rows(ctx_t *c, rcx_buf_t *where, const char *k, const json_t *v, const json_t *w)
 {
-    size_t n = json_array_size(v);
-    size_t *to = rcx_xcalloc(n + 1, sizeof(*to)); /* B's row + 1 per row of A */
-    bool *used = rcx_xcalloc(n + 1, sizeof(*used));
-    for (size_t i = 0; i < n && n <= MAX_MATCHED_ROWS; i++)
-        for (size_t j = 0; j < n && to[i] == 0; j++) {
-            if (used[j])
-                continue;
-            row_where(where, k);
-            c->dry = 1;
-            compare(c, where, json_array_get(v, i), json_array_get(w, j));
-            if (c->dry == 1) {
+    size_t na = json_array_size(v), nb = json_array_size(w);
+    size_t *to = rcx_xcalloc(na + 1, sizeof(*to)); /* B's row + 1 per row of A */
+    bool *used = rcx_xcalloc(nb + 1, sizeof(*used));
+    size_t left_a = na, left_b = nb;
+    row_where(where, k);
+    for (size_t i = 0; i < na && na <= MAX_MATCHED_ROWS && nb <= MAX_MATCHED_ROWS; i++)
+        for (size_t j = 0; j < nb && to[i] == 0; j++)
+            if (!used[j] && alike(c, where, json_array_get(v, i), json_array_get(w, j))) {
                 to[i] = j + 1;
                 used[j] = true;
+                left_a--;
+                left_b--;
             }
-            c->dry = 0;
-        }
-    for (size_t i = 0, j = 0; i < n; i++) {
-        if (to[i] != 0)
+    for (size_t i = 0, j = 0; i < na || j < nb;) {
+        if (i < na && to[i] != 0) {
+            i++;
             continue;
-        while (used[j])
+        }
+        if (j < nb && used[j]) {
             j++;
-        used[j] = true;
+            continue;
+        }
         row_where(where, k);
-        compare(c, where, json_array_get(v, i), json_array_get(w, j));
+        if (left_a == left_b && i < na && j < nb) {
+            to[i] = j + 1;
+            compare(c, where, json_array_get(v, i++), json_array_get(w, j++));
+        } else if (i < na) {
+            delta(c, rcx_buf_cstr(where), json_array_get(v, i++), NULL);
+        } else {
+            delta(c, rcx_buf_cstr(where), NULL, json_array_get(w, j++));
+        }
     }
+    json_t *pairs = json_array(); /* which row of B each row of A is, for the values that come from them */
+    for (size_t i = 0; i < na; i++)
+        json_array_append_new(pairs, to[i] ? json_integer((json_int_t)to[i]) : json_null());
+    if (c->rowpairs[c->ia] == NULL)
+        c->rowpairs[c->ia] = json_object();
+    json_object_set_new(c->rowpairs[c->ia], k, pairs);
     free(to);
     free(used);
 }
@@ -382,12 +489,18 @@ static void compare_pair(ctx_t *c, const json_t *a, const json_t *b)
     compare(c, &where, ca, cb); /* counts per table and operation */
     const char *k;
     json_t *v;
+    json_t *none = json_array();
     json_object_foreach(rowsa, k, v)
     {
         json_t *w = json_object_get(rowsb, k);
-        if (w != NULL && json_array_size(v) == json_array_size(w)) /* else the counts already differ */
-            compare_rows(c, &where, k, v, w);
+        compare_rows(c, &where, k, v, w != NULL ? w : none);
     }
+    json_object_foreach(rowsb, k, v)
+    {
+        if (json_object_get(rowsa, k) == NULL)
+            compare_rows(c, &where, k, none, v);
+    }
+    json_decref(none);
     json_decref(ca);
     json_decref(cb);
     json_decref(rowsa);
@@ -404,7 +517,8 @@ typedef struct key_arg {
 static bool flow_param(void *arg, const char *s, size_t n)
 {
     const key_arg_t *k = arg;
-    return core_flow_path_param(k->f, s, n, k->call);
+    /* a segment that came from somewhere, or one the client made up in place (nobody-1f3a9c) */
+    return core_flow_path_param(k->f, s, n, k->call) || (n >= 8 && core_flow_volatile(s, n));
 }
 
 char *rt_call_key_flow(const core_flow_t *f, const json_t *call, size_t i)
@@ -456,7 +570,8 @@ void rt_diff_run(json_t *const *a, size_t na, json_t *const *b, size_t nb, const
     for (size_t j = 0; j < nb; j++)
         kb[j] = rt_call_key_flow(fb, b[j], j);
     size_t *a2b = rcx_xcalloc(na + 1, sizeof(*a2b));
-    ctx_t c = {.fa = fa, .fb = fb, .a2b = a2b, .noise = noise};
+    json_t **rowpairs = rcx_xcalloc(na + 1, sizeof(*rowpairs));
+    ctx_t c = {.fa = fa, .fb = fb, .a2b = a2b, .rowpairs = rowpairs, .noise = noise};
     size_t i = 0, j = 0;
     while (i < na || j < nb) {
         if (i < na && j < nb && strcmp(ka[i], kb[j]) == 0) {
@@ -490,6 +605,9 @@ void rt_diff_run(json_t *const *a, size_t na, json_t *const *b, size_t nb, const
     free(ka);
     free(kb);
     free(a2b);
+    for (size_t x = 0; x < na; x++)
+        json_decref(rowpairs[x]);
+    free(rowpairs);
     core_flow_free(fa);
     core_flow_free(fb);
 }

@@ -20,7 +20,8 @@ void rt_calls_free(rt_calls_t *c)
 }
 
 /* What diff reads of a call, copied into a new record (the parsed whole is freed at once, so its memory is
- * used again for the next line: the kept copies are all that grows): the request's method, path and query;
+ * used again for the next line: the kept copies are all that grows): the request's method, path, query and
+ * body (the value flow's client-made values);
  * the response's status, content type and body; the row changes. */
 static json_t *to_compare(const json_t *call)
 {
@@ -33,7 +34,8 @@ static json_t *to_compare(const json_t *call)
     }
     const json_t *req = json_object_get(call, "request"), *res = json_object_get(call, "response");
     json_t *r = json_object();
-    static const char *const req_keep[] = {"method", "path", "query"};
+    static const char *const req_keep[] = {"method", "path", "query",
+                                           "body"}; /* the body: where values come from */
     for (size_t i = 0; i < sizeof(req_keep) / sizeof(req_keep[0]); i++)
         if (json_object_get(req, req_keep[i]) != NULL)
             json_object_set_new(r, req_keep[i], json_deep_copy(json_object_get(req, req_keep[i])));

@@ -28,7 +28,7 @@ typedef struct rt_calls {
 int rt_load_calls(const char *path, rt_calls_t *out, rcx_err_t *err);
 
 /**
- * The same, each call kept only with what a diff compares (the request's method, path and query; the
+ * The same, each call kept only with what a diff compares (the request's method, path, query and body; the
  * response's status, content type and body; the row changes): a diff of two large runs holds a fraction of
  * their size.
  */

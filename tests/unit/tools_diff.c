@@ -151,11 +151,15 @@ static void statuses_bodies_and_rows_are_compared(void **state)
     expect(a, 1, b, 1, NULL,
            "POST /t|status: 201 -> 200\n"
            "POST /t|response.body.items.$len: 2 -> 3\n"
-           "POST /t|response.body.items[]: 2 -> 3\n"
+           "POST /t|response.body.items[]: 2 -> (absent)\n" /* lists of other lengths: what is missing or
+                                                               extra */
+           "POST /t|response.body.items[]: (absent) -> 3\n"
+           "POST /t|response.body.items[]: (absent) -> 4\n"
            "POST /t|response.body.name: \"n\" -> (absent)\n"
            "POST /t|response.body.extra: (absent) -> true\n"
            "POST /t|db.public.t.update: 1 -> (absent)\n"
-           "POST /t|db.public.t.insert[].v: \"x\" -> \"z\"\n");
+           "POST /t|db.public.t.insert[].v: \"x\" -> \"z\"\n"
+           "POST /t|db.public.t.update[]: {\"id\":1,\"v\":\"y\"} -> (absent)\n"); /* the missing row itself */
     rt_noise_t noise = {0};
     rt_noise_add(&noise, "response.body.items[]");
     rt_noise_add(&noise, "db.public.t.insert[].v");
@@ -164,7 +168,8 @@ static void statuses_bodies_and_rows_are_compared(void **state)
            "POST /t|response.body.items.$len: 2 -> 3\n"
            "POST /t|response.body.name: \"n\" -> (absent)\n"
            "POST /t|response.body.extra: (absent) -> true\n"
-           "POST /t|db.public.t.update: 1 -> (absent)\n");
+           "POST /t|db.public.t.update: 1 -> (absent)\n"
+           "POST /t|db.public.t.update[]: {\"id\":1,\"v\":\"y\"} -> (absent)\n");
     rt_noise_free(&noise);
     free_all(a, 1);
     free_all(b, 1);

@@ -1,0 +1,106 @@
+"""The regression tools on the second example API (tests/apps/blog: Node, Express, node-postgres), which
+differs from the first wherever real apps broke them: slugs in paths, a signed token sent back as
+`Authorization: Token ...`, a session cookie, tags by name, a polymorphic activity table written in a
+different order every time, ids and slugs in error messages, names its suite makes up per run. Its own
+pytest suite is run through recap on an emptied database whose sequences start somewhere else each time,
+so that ids differ between runs as well as names, slugs, tokens and cookies."""
+import itertools
+import json
+import subprocess
+
+import pytest
+
+import harness
+
+
+@pytest.fixture(scope="module")
+def blog_db(pg):
+    pg.psql("postgres", "DROP DATABASE IF EXISTS blog")
+    pg.psql("postgres", "CREATE DATABASE blog")
+    url = pg.url.rsplit("/", 1)[0] + "/blog"
+    first = harness.Blog(url).start()  # its migration makes the tables
+    first.stop()
+    pg.psql("blog", "CREATE PUBLICATION recap FOR ALL TABLES")
+    return url
+
+
+TABLES = "users, sessions, articles, tags, article_tags, comments, favorites, activity"
+_runs = itertools.count(1)
+
+
+@pytest.fixture
+def record_blog(pg, blog_db, recap_factory):
+    """record_blog(bugs=()) -> a capture of the blog's suite run through recap, on emptied tables whose ids
+    start at 1000 * n (n: the recording's number)."""
+    def record(bugs=()):
+        start = 1000 * next(_runs)
+        pg.psql("blog", f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE; " + "; ".join(
+            f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), {start})"
+            for t in ("users", "articles", "tags", "comments", "activity")))
+        app = harness.Blog(blog_db, env={"RECAP_APP_BUG": ",".join(bugs)}).start()
+        try:
+            r = recap_factory(app.url, args=["--database-url", blog_db])
+            harness.wait_http(f"{r.control}/readyz", timeout=15)
+            suite = harness.Blog.run_suite(r.url)
+            r.barrier()
+            assert r.stop() == 0
+            if not bugs:
+                assert suite.returncode == 0, suite.stdout + suite.stderr + app.output()
+            return r.capture
+        finally:
+            app.stop()
+    return record
+
+
+def diff(*args):
+    return subprocess.run([harness.RECAP, "diff", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_two_runs_of_the_suite_are_the_same_with_no_noise_file(record_blog):
+    a, b = record_blog(), record_blog()
+    calls = [c for c in harness.read_capture(a)[1] if c["type"] == "call"]
+    assert len(calls) >= 30
+    assert all(c["db"]["status"] == "complete" for c in calls)
+    out = diff(a, b)
+    assert out.returncode == 0, out.stdout + out.stderr
+    n = len(calls)
+    assert out.stdout.strip().splitlines()[-1] == \
+        f"SAME: {n} calls in A, {n} in B: 0 aligned differ, 0 only in A, 0 only in B"
+
+
+# bug -> ({key: sorted places that differ, over every call of that key}, calls only in A): exactly the
+# regression and what it changes downstream, nothing else. wrong_cascade deletes the wrong comment, so the
+# second delete of the suite succeeds where it should 404, the suite's test stops there, and its last call
+# is never made (only in A).
+BLOG_REGRESSIONS = {
+    "wrong_status": ({"GET /api/tags": ["status"]}, 0),
+    "missing_audit": ({"POST /api/articles/{article}/comments": ["db.public.activity.insert",
+                                                                 "db.public.activity.insert[]"] * 3,
+                       "GET /api/activity": ["response.body.activity.$len", "response.body.activity[]"]}, 0),
+    "extra_row": ({"POST /api/articles": ["db.public.activity.insert", "db.public.activity.insert[]"] * 2,
+                   "GET /api/activity": ["response.body.activity.$len"] + ["response.body.activity[]"] * 2}, 0),
+    "changed_field": ({"GET /api/articles/{article}": ["response.body.article.body"] * 2}, 0),
+    "wrong_cascade": ({"DELETE /api/articles/{article}/comments/{comment}": [
+        "db.public.activity.insert[].entity_id", "db.public.comments.delete[].id",  # the wrong row
+        "status", "response.headers.content-type", "response.body", "db.public.activity.insert",
+        "db.public.comments.delete", "db.public.activity.insert[]", "db.public.comments.delete[]"]}, 1),
+    "slug_format": ({"POST /api/articles": ["db.public.articles.insert[].slug"] * 2,
+                     # the suite's own "<slug>-gone" path has the new format too
+                     "GET /api/articles/{article}": ["request.path"]}, 0),
+}
+
+
+@pytest.mark.parametrize("bug", sorted(BLOG_REGRESSIONS))
+def test_a_regression_in_the_blog_is_found_exactly_where_it_is(record_blog, tmp_path, bug):
+    base, new = record_blog(), record_blog(bugs=[bug])
+    report = tmp_path / "diff.json"
+    out = diff(base, new, "--json", str(report))
+    assert out.returncode == 1, out.stdout + out.stderr
+    d = json.loads(report.read_text())
+    got = {}
+    for c in d["calls_that_differ"]:
+        if c["differences"]:
+            got.setdefault(c["key"], []).extend(x["where"] for x in c["differences"])
+    want, only_a = BLOG_REGRESSIONS[bug]
+    assert {k: sorted(v) for k, v in got.items()} == {k: sorted(v) for k, v in want.items()}, out.stdout
+    assert (d["only_a"], d["only_b"]) == (only_a, 0), out.stdout
