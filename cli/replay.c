@@ -2,6 +2,8 @@
  */
 #include "cli/cli.h"
 
+#include "common/buf.h"
+
 #include "tools/diff.h"
 #include "tools/replay.h"
 #include "tools/runs.h"
@@ -23,8 +25,13 @@ static void usage(FILE *out)
         "  --database-url URL    its PostgreSQL, to record and compare row changes (env RECAP_DATABASE_URL;\n"
         "                        run recap db setup first)\n"
         "  --capture FILE        where the new run is recorded (default BASELINE.replay.jsonl)\n"
-        "  --header 'Name: v'    add a header to every request (credentials the capture redacted); "
-        "repeatable\n"
+        "  --header 'Name: v'    a credential from outside the run, sent on the calls that carried that\n"
+        "                        header (redacted) in the baseline; repeatable. Or the environment's\n"
+        "                        RECAP_REPLAY_HEADER_NAME (upper case, '-' as '_'). Credentials the\n"
+        "                        baseline's own responses handed out (a login's token, a session\n"
+        "                        cookie) are rebuilt from the new run without it\n"
+        "  --listen HOST:PORT    the replay proxy's address (default: a free loopback port)\n"
+        "  --control-listen HOST:PORT  its control API's address (default: a free loopback port)\n"
         "  --noise FILE          more noise paths for the diff (see recap diff --help)\n"
         "  --json FILE           also write the diff as JSON\n"
         "\n"
@@ -39,7 +46,17 @@ typedef struct opts {
     char capture[4096];
 } opts_t;
 
-enum { OPT_TARGET = 1000, OPT_DB, OPT_CAPTURE, OPT_HEADER, OPT_NOISE, OPT_JSON, OPT_HELP };
+enum {
+    OPT_TARGET = 1000,
+    OPT_DB,
+    OPT_CAPTURE,
+    OPT_HEADER,
+    OPT_NOISE,
+    OPT_JSON,
+    OPT_LISTEN,
+    OPT_CONTROL,
+    OPT_HELP
+};
 
 /* 0 go on, 1 help printed, 2 a usage error (printed). */
 static int parse(opts_t *o, int argc, char **argv)
@@ -51,6 +68,8 @@ static int parse(opts_t *o, int argc, char **argv)
         {"header", required_argument, NULL, OPT_HEADER},
         {"noise", required_argument, NULL, OPT_NOISE},
         {"json", required_argument, NULL, OPT_JSON},
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"control-listen", required_argument, NULL, OPT_CONTROL},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -80,6 +99,12 @@ static int parse(opts_t *o, int argc, char **argv)
         case OPT_JSON:
             o->json_out = optarg;
             break;
+        case OPT_LISTEN:
+            o->run.listen = optarg;
+            break;
+        case OPT_CONTROL:
+            o->run.control_listen = optarg;
+            break;
         case OPT_HELP:
             usage(stdout);
             return 1;
@@ -101,13 +126,20 @@ static int parse(opts_t *o, int argc, char **argv)
     return 0;
 }
 
-static void print_summary(const opts_t *o, const rt_replay_result_t *res, size_t orphans)
+static void print_summary(const opts_t *o, rt_replay_result_t *res, size_t orphans)
 {
     double s = res->seconds;
-    printf("replayed %zu calls in %.2f s (%.0f calls/s) into %s%s", res->calls, s,
-           s > 0 ? (double)res->calls / s : 0.0, o->run.capture, res->dropped_headers ? "" : "\n");
-    if (res->dropped_headers)
-        printf("; %zu redacted header values not sent (give them with --header)\n", res->dropped_headers);
+    printf("replayed %zu calls in %.2f s (%.0f calls/s) into %s\n", res->calls, s,
+           s > 0 ? (double)res->calls / s : 0.0, o->run.capture);
+    if (res->rebuilt || res->given)
+        printf("credentials: %zu rebuilt from the new run's responses, %zu given from outside\n",
+               res->rebuilt, res->given);
+    if (res->unauthenticated)
+        printf("%zu redacted header values not sent (the baseline does not say where they came from): %s%s; "
+               "give "
+               "them with --header 'Name: value' or RECAP_REPLAY_HEADER_NAME\n",
+               res->unauthenticated, rcx_buf_cstr(&res->unauth_list),
+               res->unauthenticated > 10 ? ", ..." : "");
     if (orphans)
         printf("the baseline holds %zu orphan transactions (fixtures, background jobs): not replayed\n",
                orphans);
@@ -121,7 +153,7 @@ int cli_replay_main(int argc, char **argv)
         return code == 1 ? 0 : code;
     rt_calls_t base = {0}, now = {0};
     rt_noise_t noise = {0};
-    rt_replay_result_t res;
+    rt_replay_result_t res = {0};
     rcx_err_t err;
     size_t orphans = 0;
     if (rt_load_calls(o.baseline, &base, &err) != 0 ||
@@ -142,6 +174,7 @@ int cli_replay_main(int argc, char **argv)
             rt_diff_free(&d);
         }
     }
+    rt_replay_result_free(&res);
     rt_calls_free(&base);
     rt_calls_free(&now);
     rt_noise_free(&noise);

@@ -66,6 +66,7 @@ void rcx_call_free(rcx_call_t *call)
     free_string(call, call->path);
     free_string(call, call->query);
     free_string(call, call->error);
+    free_string(call, call->derived);
     rcx_buf_free(&call->req.headers);
     rcx_buf_free(&call->res.headers);
     rcx_buf_free(&call->req.body);

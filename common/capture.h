@@ -47,6 +47,7 @@ typedef struct rcx_call {
     int status;    /* 0 if no response was started */
     bool aborted;  /* client went away before the response completed */
     char *error;   /* what went wrong upstream, or NULL */
+    char *derived; /* where redacted credentials came from, a JSON object (proxy/creds.h), or NULL */
     char *db_json; /* database part as JSON text (owned), or NULL for {"status": db_status} */
     const char *db_status;
     /* private: one allocation holds the record and the first bytes of everything it keeps */

@@ -381,8 +381,8 @@ static void rows(core_flow_t *f, rcx_buf_t *place, const json_t *call, size_t i)
                 continue;
             rcx_buf_reset(place);
             rcx_buf_printf(place, "db.%s.%s.%s[]", c.schema, c.table, c.op_name);
-            json_int_t nth = json_integer_value(json_object_get(seen, place->base)) + 1;
-            json_object_set_new(seen, place->base, json_integer(nth));
+            json_int_t nth = json_integer_value(json_object_get(seen, rcx_buf_cstr(place))) + 1;
+            json_object_set_new(seen, rcx_buf_cstr(place), json_integer(nth));
             size_t mark = place->len;
             const char *col;
             const json_t *v;
@@ -478,4 +478,23 @@ bool core_flow_path_param(const core_flow_t *f, const char *s, size_t n, size_t 
     const slot_t *sl = find(f, &f->values, s, n, hash_of(s, n));
     return sl != NULL && sl->hash != 0 && sl->oldest != NONE && sl->oldest < sl->first_path &&
            sl->oldest < f->ends[3 * call];
+}
+
+bool core_flow_known_before(const core_flow_t *f, const char *text, size_t len, size_t call)
+{
+    if (call == 0 || call > f->ncalls || f->values.cap == 0)
+        return false;
+    const slot_t *sl = find(f, &f->values, text, len, hash_of(text, len));
+    return sl != NULL && sl->hash != 0 && sl->oldest != NONE && sl->oldest < f->ends[3 * (call - 1) + 2];
+}
+
+bool core_flow_oldest(const core_flow_t *f, const char *text, size_t len, core_flow_origin_t *out)
+{
+    if (f->values.cap == 0)
+        return false;
+    const slot_t *sl = find(f, &f->values, text, len, hash_of(text, len));
+    if (sl == NULL || sl->hash == 0 || sl->oldest == NONE)
+        return false;
+    *out = f->entries[sl->oldest].o;
+    return true;
 }

@@ -72,6 +72,13 @@ const char *core_flow_place(const core_flow_t *f, uint32_t place);
 size_t core_flow_origins(const core_flow_t *f, const char *text, size_t len, size_t call,
                          core_flow_phase_t phase, core_flow_origin_t *out, size_t max);
 
+/** The oldest origin of the value text[0..len) into *out; false when it has none. */
+bool core_flow_oldest(const core_flow_t *f, const char *text, size_t len, core_flow_origin_t *out);
+
+/** Whether the value text[0..len) had an origin in a call before `call` (a request that carries it refers).
+ */
+bool core_flow_known_before(const core_flow_t *f, const char *text, size_t len, size_t call);
+
 /**
  * Whether the path segment s[0..n) of call `call` is a parameter: the value
  * had an origin before it first appeared in a path (a tag named in a body,

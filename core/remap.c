@@ -2,15 +2,13 @@
 #include "core/remap.h"
 
 #include "common/buf.h"
-#include "core/pathtpl.h"
-#include "core/shape.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-void core_remap_init(core_remap_t *m)
+void core_remap_init(core_remap_t *m, const core_flow_t *baseline)
 {
+    m->flow = baseline;
     m->map = json_object();
 }
 
@@ -20,158 +18,207 @@ void core_remap_free(core_remap_t *m)
     m->map = NULL;
 }
 
-static bool id_key(const char *k)
+/* Learned per baseline call: "<call>|<text>" -> the new value, so that a reference finds the value its own
+ * origin became (ids of every table start at 1: 1001 is a user in call 0 and a comment in call 22). */
+static void learn_pair(core_remap_t *m, size_t call, const char *ta, size_t la, const json_t *b)
 {
-    size_t n = k ? strlen(k) : 0;
-    return n > 0 && (strcmp(k, "id") == 0 || (n > 3 && strcmp(k + n - 3, "_id") == 0));
+    char key[CORE_FLOW_MAX_TEXT + 32];
+    if (la < 1 || la > CORE_FLOW_MAX_TEXT)
+        return;
+    int k = snprintf(key, sizeof(key), "%zu|", call);
+    memcpy(key + k, ta, la);
+    key[(size_t)k + la] = '\0';
+    json_object_set(m->map, key, (json_t *)b);
 }
 
-/* The role of an integer id named name inside a container named role: "id" is the container's own
- * (an organization's id under "organizations"), "org_id" names "org"; one name for one thing ("jobs" and
- * "job_id" are both "job", by the path templates' rule). */
-static void role_of(const char *role, const char *name, char *out, size_t n)
+static void learn(core_remap_t *m, size_t call, const json_t *a, const json_t *b, int depth)
 {
-    size_t l = name ? strlen(name) : 0;
-    if (name && l > 3 && strcmp(name + l - 3, "_id") == 0)
-        core_pathtpl_singular(name, l - 3, out, n);
-    else
-        core_pathtpl_singular(role ? role : "", role ? strlen(role) : 0, out, n);
-}
-
-static void set_key(json_t *map, const char *key, const json_t *to)
-{
-    const json_t *had = json_object_get(map, key);
-    if (had == NULL)
-        json_object_set(map, key, (json_t *)to);
-    else if (!json_equal((json_t *)had, (json_t *)to))
-        json_object_set_new(map, key, json_null()); /* two meanings: never used without a role */
-}
-
-static void learn(core_remap_t *m, const char *role, const char *name, const json_t *a, const json_t *b,
-                  int depth)
-{
-    if (a == NULL || b == NULL || depth > 8)
+    if (a == NULL || b == NULL || depth > 32)
         return;
     if (json_is_object(a) && json_is_object(b)) {
         const char *k;
         const json_t *v;
-        json_object_foreach((json_t *)a, k, v) learn(m, json_is_object(v) || json_is_array(v) ? k : role, k,
-                                                     v, json_object_get(b, k), depth + 1);
-    } else if (json_is_array(a) && json_is_array(b)) {
+        json_object_foreach((json_t *)a, k, v) learn(m, call, v, json_object_get(b, k), depth + 1);
+        return;
+    }
+    if (json_is_array(a) && json_is_array(b)) {
         for (size_t i = 0; i < json_array_size(a) && i < json_array_size(b); i++)
-            learn(m, role, name, json_array_get(a, i), json_array_get(b, i), depth + 1);
-    } else if (json_is_integer(a) && json_is_integer(b) && id_key(name) &&
-               !json_equal((json_t *)a, (json_t *)b)) {
-        char r[200], key[300];
-        role_of(role, name, r, sizeof(r));
-        snprintf(key, sizeof(key), "%s|i:%lld", r, (long long)json_integer_value(a));
-        json_object_set(m->map, key, (json_t *)b);
-        snprintf(key, sizeof(key), "*|i:%lld", (long long)json_integer_value(a));
-        set_key(m->map, key, b);
-    } else if (json_is_string(a) && json_is_string(b) &&
-               core_is_uuid(json_string_value(a), json_string_length(a)) &&
-               core_is_uuid(json_string_value(b), json_string_length(b)) &&
-               !json_equal((json_t *)a, (json_t *)b)) {
-        char key[300];
-        snprintf(key, sizeof(key), "*|s:%s", json_string_value(a)); /* uuids are unique on their own */
-        set_key(m->map, key, b);
+            learn(m, call, json_array_get(a, i), json_array_get(b, i), depth + 1);
+        return;
     }
+    char na[32], nb[32];
+    const char *ta, *tb;
+    size_t la, lb;
+    if (json_is_integer(a) != json_is_integer(b) || !core_flow_text(a, na, sizeof(na), &ta, &la) ||
+        !core_flow_text(b, nb, sizeof(nb), &tb, &lb) || (la == lb && memcmp(ta, tb, la) == 0))
+        return;
+    if (json_is_string(a) && la < 3)
+        return;
+    core_flow_origin_t o, here[64];
+    bool sent =
+        core_flow_oldest(m->flow, ta, la, &o) && o.phase == CORE_FLOW_REQUEST; /* sent again as it was */
+    bool made_here = !sent && o.call == call;
+    size_t n = core_flow_origins(m->flow, ta, la, call, CORE_FLOW_RESPONSE, here, 64);
+    for (size_t i = 0; i < n && here[i].call == call; i++)
+        made_here |= here[i].made; /* an insert of this call made it, whatever else had the same value */
+    if (made_here || (!sent && core_flow_volatile(ta, la) && core_flow_volatile(tb, lb)))
+        learn_pair(m, call, ta, la, b);
 }
 
-void core_remap_learn(core_remap_t *m, const char *resource, const json_t *old_body, const json_t *new_body)
+void core_remap_learn(core_remap_t *m, size_t call, const json_t *old_body, const json_t *new_body)
 {
-    learn(m, resource, NULL, old_body, new_body, 0);
+    learn(m, call, old_body, new_body, 0);
 }
 
-/* The new value of an old one in a role (NULL role: any, when unambiguous). */
-static const json_t *lookup(const core_remap_t *m, const char *role, const char *value, size_t n)
+void core_remap_learn_text(core_remap_t *m, size_t call, const char *old, size_t on, const char *now,
+                           size_t nn)
 {
-    bool digits = core_is_digits(value, n);
-    if (!digits && !core_is_uuid(value, n))
+    if (on < 3 || (on == nn && memcmp(old, now, on) == 0))
+        return;
+    json_t *v = json_stringn(now, nn);
+    if (v != NULL)
+        learn_pair(m, call, old, on, v);
+    json_decref(v);
+}
+
+/* The new value of s[0..n) when the baseline's flow says it came from before `call`: what its newest origin
+ * that an insert made became, else its newest origin that was learned; NULL if none. */
+static const json_t *lookup(const core_remap_t *m, size_t call, const char *s, size_t n)
+{
+    core_flow_origin_t o[64];
+    if (n < 1 || n > CORE_FLOW_MAX_TEXT || call == 0)
         return NULL;
-    char key[400];
-    if (digits && role != NULL) {
-        snprintf(key, sizeof(key), "%s|i:%.*s", role, (int)n, value);
-        const json_t *to = json_object_get(m->map, key);
-        if (to != NULL)
-            return to;
-    }
-    snprintf(key, sizeof(key), "*|%s:%.*s", digits ? "i" : "s", (int)n, value);
-    const json_t *to = json_object_get(m->map, key);
-    return json_is_null(to) ? NULL : to;
+    size_t k = core_flow_origins(m->flow, s, n, call - 1, CORE_FLOW_RESPONSE, o, 64);
+    char key[CORE_FLOW_MAX_TEXT + 32];
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < k; i++) {
+            if (pass == 0 && !o[i].made)
+                continue;
+            int h = snprintf(key, sizeof(key), "%u|", o[i].call);
+            memcpy(key + h, s, n);
+            key[(size_t)h + n] = '\0';
+            const json_t *to = json_object_get(m->map, key);
+            if (to != NULL)
+                return to;
+        }
+    return NULL;
 }
 
-static void append_value(rcx_buf_t *b, const json_t *to, const char *orig, size_t n)
+static void append_text(rcx_buf_t *b, const json_t *v, const char *orig, size_t n)
 {
-    if (to != NULL && json_is_integer(to)) {
-        char v[32];
-        snprintf(v, sizeof(v), "%lld", (long long)json_integer_value(to));
-        rcx_buf_append(b, v, strlen(v));
-    } else if (to != NULL && json_is_string(to)) {
-        rcx_buf_append(b, json_string_value(to), json_string_length(to));
-    } else {
+    char num[32];
+    const char *t;
+    size_t l;
+    if (v != NULL && core_flow_text(v, num, sizeof(num), &t, &l))
+        rcx_buf_append(b, t, l);
+    else
         rcx_buf_append(b, orig, n);
-    }
 }
 
-char *core_remap_text(const core_remap_t *m, const char *text, char sep)
+/* s[0..n) with every token that refers to an earlier value rewritten; whole first. */
+static void rewrite(const core_remap_t *m, size_t call, const char *s, size_t n, rcx_buf_t *out)
 {
-    /* a path segment's role is the segment before it (/organizations/1: an organization); a query value's
-     * is its parameter's name */
+    const json_t *whole = lookup(m, call, s, n);
+    if (whole != NULL) {
+        append_text(out, whole, s, n);
+        return;
+    }
+    size_t pos = 0, off, len, done = 0;
+    while (core_flow_token(s, n, &pos, &off, &len)) {
+        const json_t *to = lookup(m, call, s + off, len);
+        if (to == NULL)
+            continue;
+        rcx_buf_append(out, s + done, off - done);
+        append_text(out, to, s + off, len);
+        done = off + len;
+    }
+    rcx_buf_append(out, s + done, n - done);
+}
+
+char *core_remap_path(const core_remap_t *m, size_t call, const char *path)
+{
     rcx_buf_t b;
     rcx_buf_init(&b, SIZE_MAX);
-    const char *p = text ? text : "";
-    char role[200] = "";
-    while (*p) {
-        size_t n = strcspn(p, sep == '/' ? "/" : "&=");
-        const json_t *to = lookup(m, role[0] ? role : NULL, p, n);
-        append_value(&b, to, p, n);
-        if (sep == '/' && !core_is_id_segment(p, n)) {
-            char seg[200];
-            snprintf(seg, sizeof(seg), "%.*s", (int)n, p);
-            role_of(seg, NULL, role, sizeof(role));
-        } else if (sep != '/' && p[n] == '=') {
-            char param[200];
-            snprintf(param, sizeof(param), "%.*s", (int)n, p);
-            role_of(NULL, param, role, sizeof(role));
-        }
+    for (const char *p = path ? path : ""; *p;) {
+        size_t n = strcspn(p, "/");
+        const json_t *to = lookup(m, call, p, n);
+        append_text(&b, to, p, n);
         p += n;
-        if (*p) {
-            rcx_buf_append(&b, p, 1);
+        if (*p == '/') {
+            rcx_buf_puts(&b, "/");
             p++;
         }
     }
     return rcx_buf_take(&b);
 }
 
-static json_t *remap_value(const core_remap_t *m, const char *name, const json_t *v, int depth)
+char *core_remap_query(const core_remap_t *m, size_t call, const char *query)
 {
-    if (json_is_object(v) && depth < 16) {
+    rcx_buf_t b;
+    rcx_buf_init(&b, SIZE_MAX);
+    for (const char *p = query ? query : ""; *p;) {
+        size_t n = strcspn(p, "&"), eq = strcspn(p, "=");
+        if (eq < n) {
+            const char *v = p + eq + 1;
+            size_t vn = n - eq - 1;
+            rcx_buf_append(&b, p, eq + 1);
+            if ((vn == 1 && (*v == '0' || *v == '1')))
+                rcx_buf_append(&b, v, vn); /* a flag or a first page */
+            else
+                append_text(&b, lookup(m, call, v, vn), v, vn);
+        } else {
+            rcx_buf_append(&b, p, n);
+        }
+        p += n;
+        if (*p == '&') {
+            rcx_buf_puts(&b, "&");
+            p++;
+        }
+    }
+    return rcx_buf_take(&b);
+}
+
+static json_t *remap_value(const core_remap_t *m, size_t call, const json_t *v, int depth)
+{
+    if (json_is_object(v) && depth < 32) {
         json_t *o = json_object();
         const char *k;
         const json_t *x;
-        json_object_foreach((json_t *)v, k, x) json_object_set_new(o, k, remap_value(m, k, x, depth + 1));
+        json_object_foreach((json_t *)v, k, x) json_object_set_new(o, k, remap_value(m, call, x, depth + 1));
         return o;
     }
-    if (json_is_array(v) && depth < 16) {
+    if (json_is_array(v) && depth < 32) {
         json_t *a = json_array();
         for (size_t i = 0; i < json_array_size(v); i++)
-            json_array_append_new(a, remap_value(m, name, json_array_get(v, i), depth + 1));
+            json_array_append_new(a, remap_value(m, call, json_array_get(v, i), depth + 1));
         return a;
     }
-    const json_t *to = NULL;
-    if (json_is_integer(v) && id_key(name)) {
-        char r[200], num[32];
-        role_of(NULL, name, r, sizeof(r));
-        snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
-        to = lookup(m, r[0] ? r : NULL, num, strlen(num));
-    } else if (json_is_string(v)) {
-        to = lookup(m, NULL, json_string_value(v), json_string_length(v));
+    if (json_is_integer(v) && json_integer_value(v) > 1) {
+        char num[32];
+        int k = snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+        const json_t *to = lookup(m, call, num, (size_t)k);
+        return json_deep_copy(json_is_integer(to) ? to : v);
     }
-    return json_deep_copy(to && (json_is_integer(v) ? json_is_integer(to) : json_is_string(to)) ? to : v);
+    if (json_is_string(v)) {
+        rcx_buf_t b;
+        rcx_buf_init(&b, SIZE_MAX);
+        rewrite(m, call, json_string_value(v), json_string_length(v), &b);
+        json_t *s = json_stringn(b.base ? b.base : "", b.len);
+        rcx_buf_free(&b);
+        return s != NULL ? s : json_deep_copy(v);
+    }
+    return json_deep_copy(v);
 }
 
-json_t *core_remap_json(const core_remap_t *m, const json_t *body)
+json_t *core_remap_json(const core_remap_t *m, size_t call, const json_t *body)
 {
-    return remap_value(m, NULL, body, 0);
+    return remap_value(m, call, body, 0);
+}
+
+char *core_remap_string(const core_remap_t *m, size_t call, const char *s, size_t n)
+{
+    rcx_buf_t b;
+    rcx_buf_init(&b, SIZE_MAX);
+    rewrite(m, call, s, n, &b);
+    return rcx_buf_take(&b);
 }

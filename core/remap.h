@@ -1,37 +1,57 @@
 /*
- * core/remap.h: rewrites the generated values of a recorded run (integer ids
- * in their role, uuids) into those a new run generated in the same place,
- * for `recap replay`.
+ * core/remap.h: a recorded run's requests rewritten with the values a new
+ * run generated in their place, for `recap replay`.
  *
- * Contract: pure. A remap owns its map (core_remap_free); the strings and
- * JSON returned are new and the caller's.
+ * Which values to rewrite is the baseline's value flow (core/flow.h): a path
+ * segment, query value, JSON body value or a token inside a string (a slug
+ * in "Token <jwt>", an id in a sentence) is rewritten when an earlier call of
+ * the baseline had it (a response, a row, or what the client sent) and the
+ * new run returned something else in that place. What the new run returned
+ * is learned by walking each baseline response and the new one together
+ * (core_remap_learn). Integers 0 and 1 in bodies and queries are flags, never
+ * rewritten.
+ *
+ * Contract: pure. A remap borrows the flow (it must outlive the remap) and
+ * owns its map (core_remap_free); strings and JSON returned are new and the
+ * caller's.
  */
 #ifndef CORE_REMAP_H
 #define CORE_REMAP_H
 
+#include "core/flow.h"
+
 #include <jansson.h>
 
-/** Rewrites old generated values into new ones. */
 typedef struct core_remap {
-    json_t *map; /* "i:5" / "s:<uuid>" -> the new value */
+    const core_flow_t *flow; /* the baseline's */
+    json_t *map;             /* "<baseline call>|<text>" -> the new run's value (a JSON scalar) */
 } core_remap_t;
 
-void core_remap_init(core_remap_t *m);
+void core_remap_init(core_remap_t *m, const core_flow_t *baseline);
 void core_remap_free(core_remap_t *m);
 
 /**
- * Learns old -> new from a baseline response body and the new run's, walked
- * together. Integer ids are learned in their role (an "id" belongs to the
- * resource that returned it, or to the key of the list holding it; "org_id"
- * to "org"), so an organization 1 and a job 1 are never confused; uuids on
- * their own.
+ * Learns old -> new from baseline call `call`'s response body and the new run's, walked together: a value
+ * where the baseline made it (its oldest origin is this call: an insert's id, a response's new slug) or that
+ * looks made (core_flow_volatile: a uuid, a token); a count or a flag that changed is not a new value, and
+ * what the client sent first is sent again as it was.
  */
-void core_remap_learn(core_remap_t *m, const char *resource, const json_t *old_body, const json_t *new_body);
+void core_remap_learn(core_remap_t *m, size_t call, const json_t *old_body, const json_t *new_body);
 
-/** The path (and query) with every segment or value that was learned replaced; caller frees. */
-char *core_remap_text(const core_remap_t *m, const char *path, char sep);
+/** Learns one value of baseline call `call`: old[0..on) became now[0..nn) (a Location, a header). */
+void core_remap_learn_text(core_remap_t *m, size_t call, const char *old, size_t on, const char *now,
+                           size_t nn);
 
-/** A copy of a JSON body with learned ids and uuids replaced (a new reference). */
-json_t *core_remap_json(const core_remap_t *m, const json_t *body);
+/** Call `call`'s path with its segments rewritten; caller frees. */
+char *core_remap_path(const core_remap_t *m, size_t call, const char *path);
+
+/** Call `call`'s query ("a=1&b=x") with its values rewritten; caller frees. */
+char *core_remap_query(const core_remap_t *m, size_t call, const char *query);
+
+/** A copy of call `call`'s JSON body with its values and tokens rewritten (a new reference). */
+json_t *core_remap_json(const core_remap_t *m, size_t call, const json_t *body);
+
+/** The string s[0..n) of call `call` (a header value) with its tokens rewritten; caller frees. */
+char *core_remap_string(const core_remap_t *m, size_t call, const char *s, size_t n);
 
 #endif

@@ -208,6 +208,10 @@ size_t recap_encode_call(const rcx_call_t *c, const recap_redact_t *r, rcx_buf_t
     rcx_buf_puts(b, ",");
     encode_headers(b, &c->req, r, &redacted);
     encode_body(b, &c->req, r, &redacted);
+    if (c->derived != NULL) {
+        rcx_jw_key(b, "derived", false);
+        rcx_jw_raw(b, c->derived, strlen(c->derived));
+    }
     rcx_buf_puts(b, "}");
 
     rcx_jw_key(b, "response", false);

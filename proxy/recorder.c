@@ -109,6 +109,7 @@ void recap_recorder_init(recap_recorder_t *rec, const recap_proxy_config_t *cfg,
         rec->rng[1] = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull;
     }
     rec->rng[0] |= 1;
+    recap_creds_init(&rec->creds, next_random(rec));
 }
 
 void recap_recorder_set_test(recap_recorder_t *rec, const char *name, size_t len)
@@ -190,6 +191,8 @@ static void finish(call_state_t *st, h2o_req_t *req)
     if (call->status == 0) /* torn down before any response: the client went away */
         call->aborted = true;
     call->duration_ms = ms_since(&st->t0);
+    if (rec->redact != NULL && call->status != 0)
+        recap_creds_learn(&rec->creds, rec->redact, call);
     if (!st->refused)
         call->db_status = rec->linker == NULL ? "disabled" : "unavailable";
     if (req != NULL) {
@@ -336,6 +339,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     if (req->input.authority.base != NULL)
         rcx_msg_add_header(&call->req, "host", 4, req->input.authority.base, req->input.authority.len);
     copy_headers(&call->req, &req->headers);
+    if (rec->redact != NULL)
+        recap_creds_derive(&rec->creds, rec->redact, call);
     if (req->entity.base != NULL)
         rcx_buf_append(&call->req.body, req->entity.base, req->entity.len);
 

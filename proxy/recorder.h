@@ -29,6 +29,7 @@
 
 #include "proxy/barrier.h"
 #include "proxy/config.h"
+#include "proxy/creds.h"
 #include "proxy/linker.h"
 #include "proxy/metrics.h"
 #include "proxy/writer.h"
@@ -45,6 +46,8 @@ typedef struct recap_recorder {
     recap_linker_t *linker;          /* NULL: no database configured */
     bool gate_busy;                  /* --serialize: a call holds the gate */
     struct call_state *gate_waiting; /* --serialize: calls waiting for it (FIFO) */
+    const recap_redact_t *redact;    /* what is redacted (borrowed); NULL: no credentials traced */
+    recap_creds_t creds;             /* secrets responses handed out, for request.derived */
 } recap_recorder_t;
 
 /** Initialises the recorder (no I/O besides seeding the id generator). */

@@ -486,6 +486,7 @@ static void configure_h2o(server_t *s, h2o_url_t *upstream, SSL_CTX *ssl)
     h2o_proxy_config_vars_t pv = {
         .io_timeout = cfg->upstream_timeout_ms, .preserve_host = 1, .keepalive_timeout = 2000};
     recap_recorder_init(&s->rec, cfg, s->writer);
+    s->rec.redact = &s->redact;
     recap_recorder_register(&s->rec, pp, upstream, &pv);
     h2o_hostconf_t *ch = h2o_config_register_host(&s->conf, h2o_iovec_init(H2O_STRLIT("control")), 65535);
     s->control = (recap_control_t){.rec = &s->rec,

@@ -184,11 +184,15 @@ class Blog(App):
         return self.log.read().decode(errors="replace")
 
     @staticmethod
-    def run_suite(base_url, *args):
-        """The blog's own pytest suite against base_url; its CompletedProcess."""
+    def run_suite(base_url, *args, secrets_out=None):
+        """The blog's own pytest suite against base_url; its CompletedProcess. With secrets_out, the suite
+        appends the tokens, session cookies and passwords it used to that file, one per line."""
+        env = dict(os.environ, BLOG_URL=base_url)
+        if secrets_out:
+            env["BLOG_SECRETS_OUT"] = str(secrets_out)
         return subprocess.run([PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args,
-                               os.path.join(Blog.DIR, "suite")], env=dict(os.environ, BLOG_URL=base_url),
-                              capture_output=True, text=True, timeout=120)
+                               os.path.join(Blog.DIR, "suite")], env=env, capture_output=True, text=True,
+                              timeout=120)
 
 
 class Recap:

@@ -34,7 +34,7 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
 }
 
 long rt_proxyproc_http(rt_proxyproc_t *p, const char *method, const char *url, void *headers,
-                       const char *body, size_t blen, rcx_buf_t *out)
+                       const char *body, size_t blen, rcx_buf_t *out, rcx_buf_t *head)
 {
     if (p->curl == NULL) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -47,6 +47,10 @@ long rt_proxyproc_http(rt_proxyproc_t *p, const char *method, const char *url, v
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, (struct curl_slist *)headers);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    if (head != NULL) {
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, collect);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, head);
+    }
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     if (strcmp(method, "HEAD") == 0)
@@ -68,7 +72,7 @@ long rt_proxyproc_control(rt_proxyproc_t *p, const char *method, const char *pat
     rcx_buf_t ignore;
     rcx_buf_init(&ignore, 64 * 1024);
     long status =
-        rt_proxyproc_http(p, method, url, NULL, strcmp(method, "POST") == 0 ? "" : NULL, 0, &ignore);
+        rt_proxyproc_http(p, method, url, NULL, strcmp(method, "POST") == 0 ? "" : NULL, 0, &ignore, NULL);
     rcx_buf_free(&ignore);
     return status;
 }

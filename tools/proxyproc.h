@@ -40,8 +40,9 @@ long rt_proxyproc_control(rt_proxyproc_t *p, const char *method, const char *pat
 int rt_proxyproc_stop(rt_proxyproc_t *p);
 
 /** One HTTP request with the proxy's handle (url, headers a curl_slist or NULL, body or NULL); the status, 0
- * if none, the response body into out. */
+ * if none, the response body into out and, when head is not NULL, its header lines ("Name: value\r\n") into
+ * head. */
 long rt_proxyproc_http(rt_proxyproc_t *p, const char *method, const char *url, void *headers,
-                       const char *body, size_t blen, rcx_buf_t *out);
+                       const char *body, size_t blen, rcx_buf_t *out, rcx_buf_t *head);
 
 #endif

@@ -5,7 +5,7 @@
 #include "common/codec.h"
 #include "common/net.h"
 #include "core/remap.h"
-#include "core/shape.h"
+#include "core/flow.h"
 #include "tools/proxyproc.h"
 
 #include <arpa/inet.h>
@@ -23,11 +23,13 @@
 #include <unistd.h>
 
 typedef struct run {
-    const char *target, *database_url, *capture, *self;
-    const char *const *extra_headers;
-    size_t nextra;
+    const rt_replay_opts_t *o;
     char tmp_capture[4096];
     rt_proxyproc_t proc; /* the proxy the calls go through */
+    core_flow_t *flow;   /* the baseline's */
+    core_remap_t remap;  /* the baseline's values -> the new run's */
+    json_t *now;         /* per baseline arrival: {"body", "cookies", "headers"} of the new run's response */
+    rt_replay_result_t *res;
 } run_t;
 
 /* The target must answer a TCP connect: a replay against nothing would record only 502s. */
@@ -52,6 +54,34 @@ static int check_target(const char *url, rcx_err_t *err)
     return 0;
 }
 
+/* A listen address asked for must be free: a proxy that cannot bind would only say so on its own stderr. */
+static int check_free(const char *addr, const char *flag, rcx_err_t *err)
+{
+    if (addr == NULL)
+        return 0;
+    const char *colon = strrchr(addr, ':');
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    char host[64];
+    snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - addr) : 0, addr);
+    if (colon == NULL || inet_pton(AF_INET, host, &a.sin_addr) != 1 || atoi(colon + 1) <= 0 ||
+        atoi(colon + 1) > 65535) {
+        rcx_err_set(err, "%s: '%s' is not HOST:PORT (an IPv4 address and a port)", flag, addr);
+        return -1;
+    }
+    a.sin_port = htons((uint16_t)atoi(colon + 1));
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    int rc = fd >= 0 ? bind(fd, (struct sockaddr *)&a, sizeof(a)) : -1;
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0) {
+        rcx_err_set(err, "%s %s: %s; nothing was sent", flag, addr, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
 static bool hop_by_hop(const char *name)
 {
     static const char *const skip[] = {
@@ -63,11 +93,11 @@ static bool hop_by_hop(const char *name)
     return false;
 }
 
-/* The proxy's URL for the call's path and query, remapped. */
-static char *call_url(const run_t *r, const core_remap_t *m, const json_t *req)
+/* The proxy's URL for call i's path and query, its references rewritten. */
+static char *call_url(const run_t *r, size_t i, const json_t *req)
 {
-    char *path = core_remap_text(m, json_string_value(json_object_get(req, "path")), '/');
-    char *query = core_remap_text(m, json_string_value(json_object_get(req, "query")), '&');
+    char *path = core_remap_path(&r->remap, i, json_string_value(json_object_get(req, "path")));
+    char *query = core_remap_query(&r->remap, i, json_string_value(json_object_get(req, "query")));
     rcx_buf_t url;
     rcx_buf_init(&url, SIZE_MAX);
     rcx_buf_printf(&url, "http://%s%s%s%s", r->proc.listen, path, *query ? "?" : "", query);
@@ -86,24 +116,130 @@ static struct curl_slist *add_header(struct curl_slist *list, const char *name, 
     return list;
 }
 
-/* The recorded headers (not hop-by-hop, not redacted: those are counted), the extra ones, the test name. */
-static struct curl_slist *call_headers(const run_t *r, const json_t *call, size_t *dropped_headers)
+/* What the new run's response to the baseline call `arrival` held at `from` ("response.body.user.token",
+ * "response.cookie.sid", "response.headers.x-auth"); NULL when it is not there. */
+static const char *value_from(const run_t *r, const json_t *arrival, const char *from)
+{
+    char key[32];
+    snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(arrival));
+    const json_t *now = json_object_get(r->now, key);
+    if (strncmp(from, "response.cookie.", 16) == 0)
+        return json_string_value(json_object_get(json_object_get(now, "cookies"), from + 16));
+    if (strncmp(from, "response.headers.", 17) == 0)
+        return json_string_value(json_object_get(json_object_get(now, "headers"), from + 17));
+    if (strncmp(from, "response.body", 13) != 0)
+        return NULL;
+    const json_t *v = json_object_get(now, "body");
+    for (const char *p = from + 13; *p && v != NULL;) {
+        if (*p == '.') {
+            size_t n = strcspn(p + 1, ".[");
+            char k[256];
+            snprintf(k, sizeof(k), "%.*s", (int)n, p + 1);
+            v = json_object_get(v, k);
+            p += 1 + n;
+        } else if (*p == '[') {
+            v = json_array_get(v, strtoul(p + 1, NULL, 10));
+            p += strcspn(p, "]") + (p[strcspn(p, "]")] == ']');
+        } else {
+            return NULL;
+        }
+    }
+    return json_string_value(v);
+}
+
+/* A redacted header rebuilt from the new run (request.derived); NULL when the baseline does not say where it
+ * came from or the new run did not hand it out. Caller frees. */
+static char *rebuilt(const run_t *r, const json_t *derived, const char *name)
+{
+    rcx_buf_t b;
+    rcx_buf_init(&b, SIZE_MAX);
+    if (strcasecmp(name, "cookie") == 0) {
+        const char *k;
+        const json_t *d;
+        json_object_foreach((json_t *)derived, k, d)
+        {
+            const char *v = strncmp(k, "cookie.", 7) == 0
+                                ? value_from(r, json_object_get(d, "call"),
+                                             json_string_value(json_object_get(d, "from")) ?: "")
+                                : NULL;
+            if (v != NULL)
+                rcx_buf_printf(&b, "%s%s=%s", b.len ? "; " : "", k + 7, v);
+        }
+    } else {
+        char lower[128];
+        size_t n = strlen(name) < sizeof(lower) - 1 ? strlen(name) : sizeof(lower) - 1;
+        for (size_t i = 0; i < n; i++)
+            lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+        lower[n] = '\0';
+        const json_t *d = json_object_get(derived, lower);
+        const char *v =
+            d ? value_from(r, json_object_get(d, "call"), json_string_value(json_object_get(d, "from")) ?: "")
+              : NULL;
+        if (v != NULL)
+            rcx_buf_printf(&b, "%s%s", json_string_value(json_object_get(d, "prefix")) ?: "", v);
+    }
+    if (b.len == 0) {
+        rcx_buf_free(&b);
+        return NULL;
+    }
+    return rcx_buf_take(&b);
+}
+
+/* A credential given from outside the run for header `name`: --header 'Name: value', else the environment's
+ * RECAP_REPLAY_HEADER_NAME (upper case, '-' as '_'). NULL when none. */
+static const char *given(const run_t *r, const char *name, char *buf, size_t bufsz)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < r->o->nextra; i++) {
+        const char *h = r->o->extra_headers[i];
+        if (strncasecmp(h, name, n) == 0 && h[n] == ':')
+            return h + n + 1 + strspn(h + n + 1, " \t");
+    }
+    int k = snprintf(buf, bufsz, "RECAP_REPLAY_HEADER_");
+    for (size_t i = 0; i < n && (size_t)k + 1 < bufsz; i++)
+        buf[k++] = name[i] == '-' ? '_' : (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
+    buf[k] = '\0';
+    return getenv(buf);
+}
+
+static void unauthenticated(run_t *r, const json_t *call, const char *name)
+{
+    rt_replay_result_t *res = r->res;
+    if (res->unauthenticated++ < 10)
+        rcx_buf_printf(&res->unauth_list, "%s#%lld %s", res->unauth_list.len ? ", " : "",
+                       (long long)json_integer_value(json_object_get(call, "seq")), name);
+}
+
+/* The recorded headers (not hop-by-hop): references rewritten; a redacted one rebuilt from the new run, or
+ * given from outside, or (said in the result) not sent. Then the test name. */
+static struct curl_slist *call_headers(run_t *r, const json_t *call, size_t i)
 {
     struct curl_slist *headers = curl_slist_append(NULL, "Expect:"); /* no 100-continue round trip */
+    const json_t *req = json_object_get(call, "request"), *derived = json_object_get(req, "derived");
     const char *name;
     const json_t *v;
-    json_object_foreach((json_t *)json_object_get(json_object_get(call, "request"), "headers"), name, v)
+    json_object_foreach((json_t *)json_object_get(req, "headers"), name, v)
     {
         const char *val = json_string_value(v);
         if (hop_by_hop(name) || val == NULL)
             continue;
-        if (strcmp(val, "[REDACTED]") == 0)
-            (*dropped_headers)++;
+        if (strcmp(val, "[REDACTED]") != 0) {
+            char *mapped = core_remap_string(&r->remap, i, val, strlen(val));
+            headers = add_header(headers, name, mapped);
+            free(mapped);
+            continue;
+        }
+        char env[160];
+        char *again = rebuilt(r, derived, name);
+        const char *outside = again == NULL ? given(r, name, env, sizeof(env)) : NULL;
+        if (again != NULL || outside != NULL)
+            headers = add_header(headers, name, again != NULL ? again : outside);
         else
-            headers = add_header(headers, name, val);
+            unauthenticated(r, call, name);
+        r->res->rebuilt += again != NULL;
+        r->res->given += outside != NULL;
+        free(again);
     }
-    for (size_t i = 0; i < r->nextra; i++)
-        headers = curl_slist_append(headers, r->extra_headers[i]);
     const char *test = json_string_value(json_object_get(call, "test"));
     if (test != NULL)
         headers = add_header(headers, "X-Recap-Test", test);
@@ -111,13 +247,13 @@ static struct curl_slist *call_headers(const run_t *r, const json_t *call, size_
 }
 
 /* The request body as sent: JSON remapped, text as it was, binary decoded. NULL when there is none. */
-static char *call_body(const core_remap_t *m, const json_t *req, size_t *blen)
+static char *call_body(const core_remap_t *m, size_t i, const json_t *req, size_t *blen)
 {
     const json_t *jb = json_object_get(req, "body"), *t = json_object_get(req, "body_text");
     const char *b64 = json_string_value(json_object_get(req, "body_b64"));
     *blen = 0;
     if (jb != NULL) {
-        json_t *mapped = core_remap_json(m, jb);
+        json_t *mapped = core_remap_json(m, i, jb);
         char *body = json_dumps(mapped, JSON_COMPACT | JSON_ENCODE_ANY);
         json_decref(mapped);
         *blen = strlen(body);
@@ -136,40 +272,61 @@ static char *call_body(const core_remap_t *m, const json_t *req, size_t *blen)
     return body;
 }
 
-/* What the new run returned in place of the baseline's values, learned in the call's resource: its path's
- * last segment that is not an id (POST /orgs/1/campaigns: campaigns). */
-static void learn_from(core_remap_t *m, const json_t *call, const rcx_buf_t *res)
+/* The new run's response to the baseline call: learned against the baseline's (values that replaced
+ * theirs), and kept by the call's arrival for the credentials later calls derive from it. */
+static void learn_from(run_t *r, const json_t *call, size_t i, const rcx_buf_t *res, const rcx_buf_t *head)
 {
     const json_t *old = json_object_get(json_object_get(call, "response"), "body");
-    json_t *now = res->len ? json_loadb(res->base, res->len, JSON_DECODE_ANY, NULL) : NULL;
-    if (old != NULL && now != NULL) {
-        char resource[200] = "";
-        const char *rp = rcx_rec_str(call, "request", "path");
-        for (const char *q = rp ? rp : ""; *q;) {
-            size_t n = strcspn(q, "/");
-            if (n > 0 && !core_is_id_segment(q, n))
-                snprintf(resource, sizeof(resource), "%.*s", (int)n, q);
-            q += n + (q[n] == '/');
+    json_t *body = res->len ? json_loadb(res->base, res->len, JSON_DECODE_ANY, NULL) : NULL;
+    if (old != NULL && body != NULL)
+        core_remap_learn(&r->remap, i, old, body);
+    json_t *cookies = json_object(), *headers = json_object();
+    for (const char *p = head->base ? rcx_buf_cstr((rcx_buf_t *)head) : ""; *p;) {
+        size_t n = strcspn(p, "\r\n"), colon = strcspn(p, ":");
+        if (colon < n) {
+            char name[128];
+            snprintf(name, sizeof(name), "%.*s", (int)(colon < 127 ? colon : 127), p);
+            for (char *c = name; *c; c++)
+                *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+            const char *v = p + colon + 1 + strspn(p + colon + 1, " \t");
+            size_t vn = (size_t)(p + n - v);
+            if (strcmp(name, "set-cookie") == 0) {
+                size_t eq = strcspn(v, "="), end = strcspn(v, ";\r\n");
+                if (eq < end) {
+                    char cn[128];
+                    snprintf(cn, sizeof(cn), "%.*s", (int)(eq < 127 ? eq : 127), v);
+                    json_object_set_new(cookies, cn, json_stringn(v + eq + 1, end - eq - 1));
+                }
+            } else {
+                json_object_set_new(headers, name, json_stringn(v, vn));
+            }
         }
-        core_remap_learn(m, resource, old, now);
+        p += n + strspn(p + n, "\r\n");
     }
-    json_decref(now);
+    char key[32];
+    snprintf(key, sizeof(key), "%llu", (unsigned long long)rcx_rec_arrival(call));
+    json_object_set_new(r->now, key,
+                        json_pack("{s:o, s:o, s:o}", "body", body ? body : json_null(), "cookies", cookies,
+                                  "headers", headers));
 }
 
-/* Sends one baseline call (remapped) through the proxy; learns from its response. The status, 0 if none. */
-static long replay_call(run_t *r, core_remap_t *m, const json_t *call, size_t *dropped_headers)
+/* Sends baseline call i (its references rewritten) through the proxy; learns from its response. The status,
+ * 0 if none. */
+static long replay_call(run_t *r, const json_t *call, size_t i)
 {
     const json_t *req = json_object_get(call, "request");
     const char *method = json_string_value(json_object_get(req, "method"));
-    char *url = call_url(r, m, req);
-    struct curl_slist *headers = call_headers(r, call, dropped_headers);
+    char *url = call_url(r, i, req);
+    struct curl_slist *headers = call_headers(r, call, i);
     size_t blen;
-    char *body = call_body(m, req, &blen);
-    rcx_buf_t res;
+    char *body = call_body(&r->remap, i, req, &blen);
+    rcx_buf_t res, head;
     rcx_buf_init(&res, 64u * 1024 * 1024);
-    long status = rt_proxyproc_http(&r->proc, method ? method : "GET", url, headers, body, blen, &res);
-    learn_from(m, call, &res);
+    rcx_buf_init(&head, 1024 * 1024);
+    long status = rt_proxyproc_http(&r->proc, method ? method : "GET", url, headers, body, blen, &res, &head);
+    learn_from(r, call, i, &res, &head);
     rcx_buf_free(&res);
+    rcx_buf_free(&head);
     free(body);
     curl_slist_free_all(headers);
     free(url);
@@ -177,19 +334,22 @@ static long replay_call(run_t *r, core_remap_t *m, const json_t *call, size_t *d
 }
 
 /* The baseline's calls sent in order, then a barrier: every record is written. -1 with err. */
-static int send_all(run_t *r, const rt_calls_t *base, rt_replay_result_t *res, rcx_err_t *err)
+static int send_all(run_t *r, const rt_calls_t *base, rcx_err_t *err)
 {
-    core_remap_t m;
-    core_remap_init(&m);
+    r->flow = core_flow_build(base->v, base->n);
+    core_remap_init(&r->remap, r->flow);
+    r->now = json_object();
     size_t failed = 0;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (size_t i = 0; i < base->n; i++)
-        failed += replay_call(r, &m, base->v[i], &res->dropped_headers) == 0;
+        failed += replay_call(r, base->v[i], i) == 0;
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    core_remap_free(&m);
-    res->calls = base->n;
-    res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    core_remap_free(&r->remap);
+    core_flow_free(r->flow);
+    json_decref(r->now);
+    r->res->calls = base->n;
+    r->res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     long barrier = rt_proxyproc_control(&r->proc, "POST", "/barrier?timeout_ms=60000");
     int stopped = rt_proxyproc_stop(&r->proc);
     if (barrier != 200 || stopped != 0 || failed > 0) {
@@ -253,26 +413,29 @@ int rt_replay_check(const rt_calls_t *base, const char *path, rcx_err_t *err)
     return 0;
 }
 
+void rt_replay_result_free(rt_replay_result_t *res)
+{
+    rcx_buf_free(&res->unauth_list);
+}
+
 int rt_replay_run(const rt_replay_opts_t *o, const rt_calls_t *base, rt_replay_result_t *res, rcx_err_t *err)
 {
     *res = (rt_replay_result_t){0};
-    if (check_target(o->target, err) != 0)
+    rcx_buf_init(&res->unauth_list, SIZE_MAX);
+    if (check_target(o->target, err) != 0 || check_free(o->listen, "--listen", err) != 0 ||
+        check_free(o->control_listen, "--control-listen", err) != 0)
         return -1;
-    run_t r = {.target = o->target,
-               .database_url = o->database_url,
-               .capture = o->capture,
-               .self = o->self,
-               .extra_headers = o->extra_headers,
-               .nextra = o->nextra};
-    snprintf(r.tmp_capture, sizeof(r.tmp_capture), "%s.tmp.%d", r.capture, (int)getpid());
+    run_t r = {.o = o, .res = res};
+    snprintf(r.tmp_capture, sizeof(r.tmp_capture), "%s.tmp.%d", o->capture, (int)getpid());
     unlink(r.tmp_capture);
-    const char *args[] = {"--upstream",  r.target, "--capture",      r.tmp_capture,
-                          "--log-level", "warn",   "--database-url", r.database_url};
-    int rc = rt_proxyproc_start(&r.proc, r.self, args, r.database_url ? 8 : 6, NULL, NULL, 20000, err);
+    const char *args[] = {"--upstream",  o->target, "--capture",      r.tmp_capture,
+                          "--log-level", "warn",    "--database-url", o->database_url};
+    int rc = rt_proxyproc_start(&r.proc, o->self, args, o->database_url ? 8 : 6, o->listen, o->control_listen,
+                                20000, err);
     if (rc == 0)
-        rc = send_all(&r, base, res, err);
-    if (rc == 0 && rename(r.tmp_capture, r.capture) != 0) {
-        rcx_err_set(err, "cannot write %s: %s", r.capture, strerror(errno));
+        rc = send_all(&r, base, err);
+    if (rc == 0 && rename(r.tmp_capture, o->capture) != 0) {
+        rcx_err_set(err, "cannot write %s: %s", o->capture, strerror(errno));
         rc = -1;
     }
     if (rc != 0)

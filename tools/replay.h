@@ -4,14 +4,18 @@
  *
  * The requests go in recorded order, one at a time, through a recap proxy of
  * replay's own (`recap proxy` started in front of the target, with
- * --database-url for row changes) with libcurl. Generated values are
- * remapped (core/remap.h): an id or uuid that an earlier baseline response
- * returned and a later request uses in its path, query or JSON body is
- * replaced by what the new run returned in the same place. Each request
+ * --database-url for row changes, on the addresses asked for or free ones)
+ * with libcurl. References are rewritten (core/remap.h on the baseline's
+ * value flow): a slug, id, name or token an earlier baseline call had and a
+ * later request carries in its path, query, JSON body or a header is
+ * replaced by what the new run returned in its place. Redacted credentials
+ * are rebuilt from the new run where the baseline says where they came from
+ * (request.derived, proxy/creds.h: `Token ` + the new login's token, the new
+ * session cookie); else given from outside (extra_headers "Name: value", or
+ * RECAP_REPLAY_HEADER_NAME), sent only on the calls that carried that header;
+ * else not sent, and the calls are listed in the result. Each request
  * carries its recorded test name (X-Recap-Test), so the new capture is
- * labelled like the baseline. Redacted headers cannot be sent again
- * ("[REDACTED]" is all the capture holds): they are dropped and counted, and
- * extra_headers supplies credentials.
+ * labelled like the baseline.
  *
  * Contract: rt_replay_run() blocks until the replay is done; the new capture
  * is written under a temporary name and renamed to o->capture only when every
@@ -22,6 +26,7 @@
 #ifndef RT_REPLAY_H
 #define RT_REPLAY_H
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "tools/runs.h"
 
@@ -32,17 +37,22 @@ typedef struct rt_replay_opts {
     const char *database_url;         /* or NULL: no row changes recorded */
     const char *capture;              /* where the new run goes */
     const char *self;                 /* the recap binary to start as the proxy */
-    const char *const *extra_headers; /* "Name: value", sent on every request */
+    const char *const *extra_headers; /* "Name: value": credentials from outside the run */
     size_t nextra;
+    const char *listen, *control_listen; /* the proxy's addresses, or NULL for free loopback ports */
 } rt_replay_opts_t;
 
 typedef struct rt_replay_result {
     size_t calls;           /* requests sent */
-    size_t dropped_headers; /* redacted header values that could not be sent */
+    size_t rebuilt, given;  /* redacted header values rebuilt from the new run, given from outside */
+    size_t unauthenticated; /* redacted header values not sent */
+    rcx_buf_t unauth_list;  /* the first ten of them: "#3 authorization, #7 cookie" */
     double seconds;         /* sending them took */
 } rt_replay_result_t;
 
+/** Runs the replay; res is filled (free it with rt_replay_result_free whatever the outcome). */
 int rt_replay_run(const rt_replay_opts_t *o, const rt_calls_t *base, rt_replay_result_t *res, rcx_err_t *err);
+void rt_replay_result_free(rt_replay_result_t *res);
 
 /**
  * Whether every call of a baseline read from path can be sent as it was recorded: a method that is a token, a

@@ -28,7 +28,9 @@ def test_a_replay_of_the_same_build_is_the_same(db, record_demo, tmp_path):
     out = replay(db, base, tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "replayed 12 calls in " in out.stdout
-    assert "12 redacted header values not sent" in out.stdout  # the scenario's Authorization
+    # the scenario's static Authorization came from outside the run: said, call by call
+    assert ("12 redacted header values not sent (the baseline does not say where they came from): "
+            "#1 authorization, #2 authorization, #3 authorization,") in out.stdout
     assert out.stdout.strip().endswith("SAME: 12 calls in A, 12 in B: 0 aligned differ, 0 only in A, 0 only in B")
     new = harness.read_capture(str(tmp_path / "new.jsonl"))[1]
     assert [c["test"] for c in new] == [c["test"] for c in harness.read_capture(base)[1] if c["type"] == "call"]

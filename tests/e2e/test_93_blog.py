@@ -28,20 +28,25 @@ TABLES = "users, sessions, articles, tags, article_tags, comments, favorites, ac
 _runs = itertools.count(1)
 
 
+def empty(pg):
+    """Empties the blog's tables; their ids start at 1000 * n (n counts the calls)."""
+    start = 1000 * next(_runs)
+    pg.psql("blog", f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE; " + "; ".join(
+        f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), {start})"
+        for t in ("users", "articles", "tags", "comments", "activity")))
+
+
 @pytest.fixture
 def record_blog(pg, blog_db, recap_factory):
-    """record_blog(bugs=()) -> a capture of the blog's suite run through recap, on emptied tables whose ids
-    start at 1000 * n (n: the recording's number)."""
-    def record(bugs=()):
-        start = 1000 * next(_runs)
-        pg.psql("blog", f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE; " + "; ".join(
-            f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), {start})"
-            for t in ("users", "articles", "tags", "comments", "activity")))
+    """record_blog(bugs=(), secrets_out=None) -> a capture of the blog's suite run through recap, on emptied
+    tables."""
+    def record(bugs=(), secrets_out=None):
+        empty(pg)
         app = harness.Blog(blog_db, env={"RECAP_APP_BUG": ",".join(bugs)}).start()
         try:
             r = recap_factory(app.url, args=["--database-url", blog_db])
             harness.wait_http(f"{r.control}/readyz", timeout=15)
-            suite = harness.Blog.run_suite(r.url)
+            suite = harness.Blog.run_suite(r.url, secrets_out=secrets_out)
             r.barrier()
             assert r.stop() == 0
             if not bugs:
@@ -50,6 +55,55 @@ def record_blog(pg, blog_db, recap_factory):
         finally:
             app.stop()
     return record
+
+
+def replay(pg, blog_db, baseline, tmp_path, bugs=(), extra=()):
+    """recap replay of baseline against a fresh blog (emptied tables, a restarted app: new signing key)."""
+    empty(pg)
+    app = harness.Blog(blog_db, env={"RECAP_APP_BUG": ",".join(bugs)}).start()
+    try:
+        return subprocess.run([harness.RECAP, "replay", baseline, "--target", app.url, "--database-url", blog_db,
+                               "--capture", str(tmp_path / "new.jsonl"), "--json", str(tmp_path / "replay.json"),
+                               *extra], capture_output=True, text=True, timeout=120)
+    finally:
+        app.stop()
+
+
+def test_a_replay_against_a_fresh_database_rebuilds_every_credential(pg, blog_db, record_blog, tmp_path):
+    secrets = tmp_path / "secrets"
+    base = record_blog(secrets_out=secrets)
+    out = replay(pg, blog_db, base, tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.strip().splitlines()[-1].startswith("SAME: 36 calls in A, 36 in B")
+    assert "not sent" not in out.stdout  # every token and session cookie came from the run itself
+    calls = [c for c in harness.read_capture(base)[1] if c["type"] == "call"]
+    authed = [c for c in calls if c["request"]["headers"].get("authorization") == "[REDACTED]"]
+    assert len(authed) >= 15 and all(c["request"]["derived"]["authorization"]["prefix"] == "Token " for c in authed)
+    # ...and the new run authenticated every one of them: no 401 where the baseline had none
+    new = [c for c in harness.read_capture(str(tmp_path / "new.jsonl"))[1] if c["type"] == "call"]
+    assert [c["response"]["status"] for c in new] == [c["response"]["status"] for c in calls]
+    assert f"credentials: {len(authed) + sum('cookie' in c['request']['headers'] for c in calls)} rebuilt" \
+        in out.stdout
+    # nothing secret in the baseline, the new capture or the report
+    lines = [s for s in secrets.read_text().splitlines() if s]
+    assert len(lines) == 6
+    for f in (base, tmp_path / "new.jsonl", tmp_path / "replay.json"):
+        text = open(f).read()
+        assert not [s for s in lines if s in text], f
+
+
+def test_a_replay_finds_the_blogs_regressions(pg, blog_db, record_blog, tmp_path):
+    base = record_blog()
+    for bug, (want, only_a) in sorted(BLOG_REGRESSIONS.items()):
+        out = replay(pg, blog_db, base, tmp_path, bugs=[bug])
+        assert out.returncode == 1, bug + out.stdout + out.stderr
+        d = json.loads((tmp_path / "replay.json").read_text())
+        got = {}
+        for c in d["calls_that_differ"]:
+            if c["differences"]:
+                got.setdefault(c["key"], []).extend(x["where"] for x in c["differences"])
+        assert {k: sorted(v) for k, v in got.items()} == {k: sorted(v) for k, v in want.items()}, bug + out.stdout
+        assert (d["only_a"], d["only_b"]) == (only_a, 0), bug + out.stdout
 
 
 def diff(*args):

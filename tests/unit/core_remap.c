@@ -1,7 +1,8 @@
 /*
- * Unit tests for core/remap.c: generated ids and uuids
- * a baseline response returned are swapped for the new run's in later paths,
- * queries and bodies, each in its role (an organization 1 is not a job 1).
+ * Unit tests for core/remap.c: a replay's requests carry the new run's values
+ * where the baseline's flow shows a reference (paths, queries, bodies, tokens
+ * inside strings), and nothing else is touched: values the client made up,
+ * flags, values no earlier call had.
  */
 #include "test.h"
 
@@ -14,51 +15,68 @@ static json_t *j(const char *text)
     return v;
 }
 
-static void learn(core_remap_t *m, const char *resource, const char *old, const char *now)
+static json_t *call(const char *path, const char *req_body, const char *res_body)
 {
-    json_t *a = j(old), *b = j(now);
-    core_remap_learn(m, resource, a, b);
-    json_decref(a);
-    json_decref(b);
+    json_t *c = json_pack("{s:s, s:{s:s, s:s, s:s}, s:{s:i, s:o}}", "type", "call", "request", "method",
+                          "POST", "path", path, "query", "", "response", "status", 200, "body", j(res_body));
+    if (req_body)
+        json_object_set_new(json_object_get(c, "request"), "body", j(req_body));
+    return c;
 }
 
-static void ids_are_remapped_in_their_role(void **state)
+static void references_get_the_new_runs_values(void **state)
 {
     (void)state;
+    json_t *run[] = {
+        call("/api/articles", "{\"title\":\"Dragons 9f3a\",\"page\":1}",
+             "{\"article\":{\"slug\":\"dragons-9f3a-mk3i5b\",\"id\":7,\"token\":\"eyJ0eXAi.old.sig\"}}"),
+        call("/api/articles/dragons-9f3a-mk3i5b/comments",
+             "{\"about\":\"dragons-9f3a-mk3i5b\",\"n\":7,\"page\":1}", "{}"),
+    };
+    core_flow_t *f = core_flow_build(run, 2);
     core_remap_t m;
-    core_remap_init(&m);
-    learn(&m, "organizations", "{\"id\":1,\"name\":\"a\"}", "{\"id\":7,\"name\":\"a\"}");
-    learn(&m, "campaigns", "{\"id\":\"0f3c2b8e-1d2a-4c5b-9e8f-7a6b5c4d3e2f\",\"org_id\":1}",
-          "{\"id\":\"9a9a9a9a-1d2a-4c5b-9e8f-7a6b5c4d3e2f\",\"org_id\":7}");
-    learn(&m, "jobs", "{\"jobs\":[{\"id\":1},{\"id\":2}]}", "{\"jobs\":[{\"id\":40},{\"id\":41}]}");
-    char *p = core_remap_text(&m, "/api/v1/organizations/1/campaigns", '/');
-    assert_string_equal(p, "/api/v1/organizations/7/campaigns");
+    core_remap_init(&m, f);
+    json_t *now =
+        j("{\"article\":{\"slug\":\"dragons-9f3a-zz99qq\",\"id\":40,\"token\":\"eyJ0eXAi.new.sig\"}}");
+    core_remap_learn(&m, 0, json_object_get(json_object_get(run[0], "response"), "body"), now);
+
+    char *p = core_remap_path(&m, 1, "/api/articles/dragons-9f3a-mk3i5b/comments");
+    assert_string_equal(p, "/api/articles/dragons-9f3a-zz99qq/comments");
     free(p);
-    p = core_remap_text(&m, "/api/v1/campaigns/0f3c2b8e-1d2a-4c5b-9e8f-7a6b5c4d3e2f/jobs/2", '/');
-    assert_string_equal(p, "/api/v1/campaigns/9a9a9a9a-1d2a-4c5b-9e8f-7a6b5c4d3e2f/jobs/41");
+    p = core_remap_path(&m, 0, "/api/articles/dragons-9f3a-mk3i5b"); /* call 0 is before any origin */
+    assert_string_equal(p, "/api/articles/dragons-9f3a-mk3i5b");
     free(p);
-    p = core_remap_text(&m, "/api/v1/things/1", '/'); /* 1 is an organization and a job: no role, no guess */
-    assert_string_equal(p, "/api/v1/things/1");
+    p = core_remap_query(&m, 1, "slug=dragons-9f3a-mk3i5b&id=7&page=1&x=1");
+    assert_string_equal(p, "slug=dragons-9f3a-zz99qq&id=40&page=1&x=1");
     free(p);
-    p = core_remap_text(&m, "job_id=2&org_id=1&page=1", '&');
-    assert_string_equal(p, "job_id=41&org_id=7&page=1"); /* org_id: learned from the campaign's org_id */
+    p = core_remap_string(&m, 1, "Token eyJ0eXAi.old.sig", 22); /* a token inside a header */
+    assert_string_equal(p, "Token eyJ0eXAi.new.sig");
     free(p);
-    json_t *body =
-        j("{\"campaign\":\"0f3c2b8e-1d2a-4c5b-9e8f-7a6b5c4d3e2f\",\"job_id\":1,\"count\":1,\"tags\":[2]}");
-    json_t *out = core_remap_json(&m, body);
-    char *s = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
-    assert_string_equal(
-        s, "{\"campaign\":\"9a9a9a9a-1d2a-4c5b-9e8f-7a6b5c4d3e2f\",\"count\":1,\"job_id\":40,\"tags\":[2]}");
+
+    json_t *body = core_remap_json(&m, 1, json_object_get(json_object_get(run[1], "request"), "body"));
+    char *s = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(s, "{\"about\":\"dragons-9f3a-zz99qq\",\"n\":40,\"page\":1}");
     free(s);
-    json_decref(out);
+    json_decref(body);
+    /* what the client made up is sent as it was: the new run has the same title */
+    json_t *made = j("{\"title\":\"Dragons 9f3a\",\"note\":\"see article 7.\"}");
+    body = core_remap_json(&m, 1, made);
+    json_decref(made);
+    s = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(s, "{\"note\":\"see article 40.\",\"title\":\"Dragons 9f3a\"}");
+    free(s);
     json_decref(body);
     core_remap_free(&m);
+    core_flow_free(f);
+    json_decref(now);
+    json_decref(run[0]);
+    json_decref(run[1]);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(ids_are_remapped_in_their_role),
+        cmocka_unit_test(references_get_the_new_runs_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
