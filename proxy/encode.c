@@ -26,7 +26,8 @@ static bool is_form_type(const char *ct)
 
 /* A JSON body: embedded as sent when it is one line and holds nothing to redact, else re-encoded. A number
  * past 64 bits is valid JSON: kept with every digit when nothing is redacted. */
-static bool encode_json_body(rcx_buf_t *b, const char *p, size_t n, const recap_redact_t *r, size_t *redacted)
+static bool encode_json_body(rcx_buf_t *b, const char *p, size_t n, const recap_redact_t *r, size_t *redacted,
+                             bool classes)
 {
     json_error_t je;
     json_t *v = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
@@ -34,7 +35,11 @@ static bool encode_json_body(rcx_buf_t *b, const char *p, size_t n, const recap_
         v = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, NULL);
     if (v == NULL)
         return false;
-    size_t k = recap_redact_may_hold_field(r, p, n) ? recap_redact_json(r, v) : 0;
+    rcx_buf_t secrets;
+    rcx_buf_init(&secrets, SIZE_MAX);
+    size_t k = !recap_redact_may_hold_field(r, p, n) ? 0
+               : classes                             ? recap_redact_json_classes(r, v, &secrets)
+                                                     : recap_redact_json(r, v);
     rcx_jw_key(b, "body", false);
     if (k == 0 && memchr(p, '\n', n) == NULL && memchr(p, '\r', n) == NULL) {
         rcx_jw_raw(b, p, n); /* exactly as the API wrote it: numbers keep their digits */
@@ -44,11 +49,19 @@ static bool encode_json_body(rcx_buf_t *b, const char *p, size_t n, const recap_
         free(s);
     }
     json_decref(v);
+    if (secrets.len > 0) { /* which redacted values were equal: a replay needs no more (redact.h) */
+        rcx_jw_key(b, "redacted", false);
+        rcx_buf_puts(b, "{");
+        rcx_buf_append(b, secrets.base, secrets.len);
+        rcx_buf_puts(b, "}");
+    }
+    rcx_buf_free(&secrets);
     *redacted += k;
     return true;
 }
 
-static void encode_body(rcx_buf_t *b, const rcx_msg_t *msg, const recap_redact_t *r, size_t *redacted)
+static void encode_body(rcx_buf_t *b, const rcx_msg_t *msg, const recap_redact_t *r, size_t *redacted,
+                        bool classes)
 {
     const rcx_buf_t *body = &msg->body;
     rcx_jw_key(b, "body_size", false);
@@ -60,7 +73,8 @@ static void encode_body(rcx_buf_t *b, const rcx_msg_t *msg, const recap_redact_t
     if (body->len == 0)
         return;
     const char *ct = rcx_msg_find_header(msg, "content-type");
-    if (!body->truncated && is_json_type(ct) && encode_json_body(b, body->base, body->len, r, redacted))
+    if (!body->truncated && is_json_type(ct) &&
+        encode_json_body(b, body->base, body->len, r, redacted, classes))
         return;
     if (is_json_type(ct) && recap_redact_may_hold_field(r, body->base, body->len)) {
         /* JSON that cannot be read whole (cut at --max-body, or malformed) and may name a secret: not
@@ -207,7 +221,7 @@ size_t recap_encode_call(const rcx_call_t *c, const recap_redact_t *r, rcx_buf_t
     }
     rcx_buf_puts(b, ",");
     encode_headers(b, &c->req, r, &redacted);
-    encode_body(b, &c->req, r, &redacted);
+    encode_body(b, &c->req, r, &redacted, true);
     if (c->derived != NULL) {
         rcx_jw_key(b, "derived", false);
         rcx_jw_raw(b, c->derived, strlen(c->derived));
@@ -220,7 +234,7 @@ size_t recap_encode_call(const rcx_call_t *c, const recap_redact_t *r, rcx_buf_t
     rcx_jw_int(b, c->status);
     rcx_buf_puts(b, ",");
     encode_headers(b, &c->res, r, &redacted);
-    encode_body(b, &c->res, r, &redacted);
+    encode_body(b, &c->res, r, &redacted, false);
     rcx_buf_puts(b, "}");
 
     rcx_jw_key(b, "aborted", false);

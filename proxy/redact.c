@@ -1,6 +1,8 @@
 /* proxy/redact.c: see redact.h. */
 #include "proxy/redact.h"
 
+#include "common/jsonw.h"
+
 #include "core/secret.h"
 
 #include <string.h>
@@ -44,6 +46,64 @@ bool recap_redact_may_hold_field(const recap_redact_t *r, const char *p, size_t 
     }
     /* a name written with escapes (JSON's \u0077, a query's %77) is only known once decoded */
     return any && (memchr(p, '\\', n) != NULL || memchr(p, '%', n) != NULL);
+}
+
+static void add_class(const recap_redact_t *r, rcx_buf_t *classes, const char *place, const json_t *secret)
+{
+    uint64_t h = 1469598103934665603ULL ^ (r->class_key | 1);
+    const char *s = json_string_value(secret);
+    for (size_t i = 0; i < json_string_length(secret); i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    h ^= h >> 31;
+    h *= 0x9e3779b97f4a7c15ULL;
+    if (classes->len > 0)
+        rcx_buf_puts(classes, ",");
+    rcx_jw_string_lenient(classes, place, strlen(place));
+    rcx_buf_printf(classes, ":\"%08x\"", (unsigned)(h >> 32));
+}
+
+static size_t redact_at(const recap_redact_t *r, json_t *v, rcx_buf_t *place, rcx_buf_t *classes, int depth)
+{
+    size_t n = 0, mark = place->len;
+    if (depth > 64)
+        return 0;
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *child;
+        json_object_foreach(v, key, child)
+        {
+            rcx_buf_printf(place, ".%s", key);
+            if (recap_redact_field(r, key, strlen(key))) {
+                if (json_is_string(child))
+                    add_class(r, classes, rcx_buf_cstr(place), child);
+                json_object_set_new(v, key, json_string(RECAP_REDACTED)); /* replaces in place */
+                n++;
+            } else {
+                n += redact_at(r, child, place, classes, depth + 1);
+            }
+            rcx_buf_truncate(place, mark);
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *child;
+        json_array_foreach(v, i, child)
+        {
+            rcx_buf_printf(place, "[%zu]", i);
+            n += redact_at(r, child, place, classes, depth + 1);
+            rcx_buf_truncate(place, mark);
+        }
+    }
+    return n;
+}
+
+size_t recap_redact_json_classes(const recap_redact_t *r, json_t *v, rcx_buf_t *classes)
+{
+    rcx_buf_t place;
+    rcx_buf_init(&place, SIZE_MAX);
+    rcx_buf_puts(&place, "body");
+    size_t n = redact_at(r, v, &place, classes, 0);
+    rcx_buf_free(&place);
+    return n;
 }
 
 size_t recap_redact_json(const recap_redact_t *r, json_t *v)

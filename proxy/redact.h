@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define RECAP_REDACTED "[REDACTED]"
 
@@ -24,6 +25,7 @@ typedef struct recap_redact {
     const char *const *headers; /* NULL-terminated */
     const char *const *fields;  /* NULL-terminated; may be empty */
     bool defaults;              /* also every name the default rule takes for a secret */
+    uint64_t class_key;         /* keys the classes of recap_redact_json_classes (random per process) */
 } recap_redact_t;
 
 /** True when a field, parameter or column named name[0..len) must not be recorded. */
@@ -37,6 +39,15 @@ bool recap_redact_may_hold_field(const recap_redact_t *r, const char *p, size_t 
 
 /** Replaces configured fields at any depth of a JSON value; returns how many. */
 size_t recap_redact_json(const recap_redact_t *r, json_t *v);
+
+/**
+ * The same, and for each string replaced appends to classes a JSON member "place":"class" (place as
+ * "body.user.password", "[0]" for array elements; members comma-separated): the class is 8 hex digits of a
+ * hash keyed with r->class_key, so equal secrets of one proxy's run have equal classes (a replay sends the
+ * same made-up value for the password a user signed up with and then logged in with, and a different one for
+ * a wrong password) while the key, never written, keeps the class from telling anything of the value.
+ */
+size_t recap_redact_json_classes(const recap_redact_t *r, json_t *v, rcx_buf_t *classes);
 
 /**
  * Appends "a=1&b=2" with the values of configured parameters replaced; returns

@@ -12,6 +12,7 @@
 #include "proxy/ring.h"
 #include "proxy/writer.h"
 
+#include <sys/random.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -90,6 +91,19 @@ typedef struct db_event {
     bool ok;
     char why[]; /* DB_STREAM_STATE: empty when streaming started */
 } db_event_t;
+
+/* A key for what must not be told from outside (proxy/redact.h classes): the kernel's randomness, else the
+ * clock and pid. */
+static uint64_t random_key(void)
+{
+    uint64_t k = 0;
+    if (getrandom(&k, sizeof(k), 0) != (ssize_t)sizeof(k)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        k = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40);
+    }
+    return k;
+}
 
 static int open_listener(const char *addr, rcx_err_t *err)
 {
@@ -454,8 +468,10 @@ static int open_capture(server_t *s, rcx_err_t *err)
     if (cfg->database_url != NULL)
         recap_cdc_redact_url(cfg->database_url, database, sizeof(database));
     json_t *header = rcx_capture_header_json(cfg->upstream, cfg->database_url ? database : NULL, &started);
-    s->redact = (recap_redact_t){
-        .headers = cfg->redact_headers, .fields = cfg->redact_fields, .defaults = !cfg->no_default_redaction};
+    s->redact = (recap_redact_t){.headers = cfg->redact_headers,
+                                 .fields = cfg->redact_fields,
+                                 .defaults = !cfg->no_default_redaction,
+                                 .class_key = random_key()};
     s->ring = recap_ring_new(cfg->ring_size, RING_MAX_BYTES);
     recap_writer_opts_t wopts = {.path = cfg->capture,
                                  .header = header,

@@ -246,6 +246,50 @@ static struct curl_slist *call_headers(run_t *r, const json_t *call, size_t i)
     return headers;
 }
 
+/* Puts v at place ("body.user.password", "body.list[0].key") under root (the body); false when the place is
+ * not there. Steals v. */
+static bool set_at(json_t *root, const char *place, json_t *v)
+{
+    json_t *parent = NULL, *at = root;
+    char key[256] = "";
+    size_t index = 0;
+    for (const char *p = place + 4; *p && at != NULL;) { /* past "body" */
+        parent = at;
+        if (*p == '.') {
+            size_t n = strcspn(p + 1, ".[");
+            snprintf(key, sizeof(key), "%.*s", (int)n, p + 1);
+            at = json_object_get(at, key);
+            p += 1 + n;
+        } else if (*p == '[') {
+            key[0] = '\0';
+            index = strtoul(p + 1, NULL, 10);
+            at = json_array_get(at, index);
+            p += strcspn(p, "]") + (p[strcspn(p, "]")] == ']');
+        } else {
+            at = NULL;
+        }
+    }
+    bool ok = at != NULL && parent != NULL &&
+              (key[0] ? json_object_set(parent, key, v) == 0 : json_array_set(parent, index, v) == 0);
+    json_decref(v);
+    return ok;
+}
+
+/* The values the capture redacted (request.redacted: place -> class), made up again: one value per class, so
+ * a password signed up with and logged in with stays one, and a wrong one stays wrong. */
+static void made_up_secrets(json_t *body, const json_t *redacted)
+{
+    const char *place;
+    const json_t *cls;
+    json_object_foreach((json_t *)redacted, place, cls)
+    {
+        char v[64];
+        snprintf(v, sizeof(v), "recap-replay-%s", json_string_value(cls) ? json_string_value(cls) : "x");
+        if (strncmp(place, "body", 4) == 0)
+            set_at(body, place, json_string(v));
+    }
+}
+
 /* The request body as sent: JSON remapped, text as it was, binary decoded. NULL when there is none. */
 static char *call_body(const core_remap_t *m, size_t i, const json_t *req, size_t *blen)
 {
@@ -254,6 +298,7 @@ static char *call_body(const core_remap_t *m, size_t i, const json_t *req, size_
     *blen = 0;
     if (jb != NULL) {
         json_t *mapped = core_remap_json(m, i, jb);
+        made_up_secrets(mapped, json_object_get(req, "redacted"));
         char *body = json_dumps(mapped, JSON_COMPACT | JSON_ENCODE_ANY);
         json_decref(mapped);
         *blen = strlen(body);

@@ -95,6 +95,12 @@ def test_a_replay_against_a_fresh_database_rebuilds_every_credential(pg, blog_db
 def test_a_replay_finds_the_blogs_regressions(pg, blog_db, record_blog, tmp_path):
     base = record_blog()
     for bug, (want, only_a) in sorted(BLOG_REGRESSIONS.items()):
+        if bug == "slug_format":  # a replay sends the baseline's own "<slug>-gone": the path does not change
+            want = {k: v for k, v in want.items() if k != "GET /api/articles/{article}"}
+        if bug == "wrong_cascade":  # a replay sends every call: the list after the deletes shows the wrong one left
+            want = dict(want, **{"GET /api/articles/{article}/comments": [
+                "response.body.comments.$len"] + ["response.body.comments[]"] * 3})
+            only_a = 0
         out = replay(pg, blog_db, base, tmp_path, bugs=[bug])
         assert out.returncode == 1, bug + out.stdout + out.stderr
         d = json.loads((tmp_path / "replay.json").read_text())

@@ -100,9 +100,48 @@ static void the_pre_check_sees_through_case_and_escapes(void **state)
     rcx_buf_free(&out);
 }
 
+static void equal_secrets_have_equal_classes_and_no_value(void **state)
+{
+    (void)state;
+    recap_redact_t keyed = r;
+    keyed.class_key = 12345;
+    json_t *v = json_loads("{\"user\":{\"password\":\"hunter22\"},\"again\":[{\"password\":\"hunter22\"}],"
+                           "\"token\":\"other-value\"}",
+                           0, NULL);
+    rcx_buf_t classes;
+    rcx_buf_init(&classes, SIZE_MAX);
+    assert_int_equal(recap_redact_json_classes(&keyed, v, &classes), 3);
+    char *text = rcx_buf_take(&classes);
+    char obj[512];
+    snprintf(obj, sizeof(obj), "{%s}", text);
+    json_t *m = json_loads(obj, 0, NULL);
+    assert_non_null(m);
+    const char *a = json_string_value(json_object_get(m, "body.user.password"));
+    const char *b = json_string_value(json_object_get(m, "body.again[0].password"));
+    const char *t = json_string_value(json_object_get(m, "body.token"));
+    assert_non_null(a);
+    assert_non_null(t);
+    assert_string_equal(a, b);     /* the same password twice: one class */
+    assert_string_not_equal(a, t); /* another secret: another class */
+    assert_int_equal(strlen(a), 8);
+    assert_null(strstr(text, "hunter22"));
+    keyed.class_key = 999; /* another proxy's run: other classes */
+    json_t *w = json_loads("{\"password\":\"hunter22\"}", 0, NULL);
+    rcx_buf_t other;
+    rcx_buf_init(&other, SIZE_MAX);
+    recap_redact_json_classes(&keyed, w, &other);
+    assert_null(strstr(rcx_buf_cstr(&other), a));
+    rcx_buf_free(&other);
+    json_decref(w);
+    json_decref(m);
+    json_decref(v);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(equal_secrets_have_equal_classes_and_no_value),
         cmocka_unit_test(the_default_rule),
         cmocka_unit_test(the_pre_check_sees_through_case_and_escapes),
         cmocka_unit_test(headers_by_name_case_insensitive),
