@@ -38,7 +38,8 @@ struct core_flow {
     size_t nplaces;
     entry_t *entries;
     size_t nentries, entries_cap;
-    uint32_t *ends; /* per call and phase: entries there were at its end */
+    uint32_t *ends;     /* per call and phase: entries there were at its end */
+    uint32_t *resource; /* per call: offset of its resource's name in text */
     size_t ncalls;
 };
 
@@ -398,6 +399,19 @@ static void rows(core_flow_t *f, rcx_buf_t *place, const json_t *call, size_t i)
     json_decref(seen);
 }
 
+static void note_resource(core_flow_t *f, const char *path, size_t i)
+{
+    char name[64] = "";
+    for (const char *p = path ? path : ""; *p;) {
+        size_t n = strcspn(p, "/");
+        if (n > 0 && !core_is_id_segment(p, n) && !core_flow_path_param(f, p, n, i))
+            core_pathtpl_singular(p, n, name, sizeof(name));
+        p += n + (p[n] == '/');
+    }
+    f->resource[i] = (uint32_t)f->text.len;
+    rcx_buf_append(&f->text, name, strlen(name) + 1);
+}
+
 static void one_call(core_flow_t *f, rcx_buf_t *place, const json_t *call, size_t i)
 {
     const json_t *req = json_object_get(call, "request"), *res = json_object_get(call, "response");
@@ -407,6 +421,7 @@ static void one_call(core_flow_t *f, rcx_buf_t *place, const json_t *call, size_
     rcx_buf_puts(place, "request.body");
     walk(f, place, json_object_get(req, "body"), i, CORE_FLOW_REQUEST, 0);
     f->ends[3 * i] = (uint32_t)f->nentries;
+    note_resource(f, json_string_value(json_object_get(req, "path")), i);
     rows(f, place, call, i);
     f->ends[3 * i + 1] = (uint32_t)f->nentries;
     rcx_buf_reset(place);
@@ -431,6 +446,7 @@ core_flow_t *core_flow_build(json_t *const *calls, size_t n)
     core_flow_t *f = rcx_xcalloc(1, sizeof(*f));
     rcx_buf_init(&f->text, SIZE_MAX);
     f->ends = rcx_xcalloc(3 * n + 1, sizeof(*f->ends));
+    f->resource = rcx_xcalloc(n + 1, sizeof(*f->resource));
     f->ncalls = n;
     rcx_buf_t place;
     rcx_buf_init(&place, SIZE_MAX);
@@ -450,6 +466,7 @@ void core_flow_free(core_flow_t *f)
     free(f->place_off);
     free(f->entries);
     free(f->ends);
+    free(f->resource);
     free(f);
 }
 
@@ -475,6 +492,8 @@ bool core_flow_path_param(const core_flow_t *f, const char *s, size_t n, size_t 
 {
     if (call >= f->ncalls || f->values.cap == 0)
         return false;
+    if (n >= 8 && core_flow_volatile(s, n))
+        return true;
     const slot_t *sl = find(f, &f->values, s, n, hash_of(s, n));
     return sl != NULL && sl->hash != 0 && sl->oldest != NONE && sl->oldest < sl->first_path &&
            sl->oldest < f->ends[3 * call];
@@ -497,4 +516,72 @@ bool core_flow_oldest(const core_flow_t *f, const char *text, size_t len, core_f
         return false;
     *out = f->entries[sl->oldest].o;
     return true;
+}
+
+bool core_flow_made(const core_flow_t *f, const char *text, size_t len)
+{
+    if (f->values.cap == 0)
+        return false;
+    const slot_t *sl = find(f, &f->values, text, len, hash_of(text, len));
+    for (uint32_t e = sl != NULL && sl->hash != 0 ? sl->head : NONE; e != NONE; e = f->entries[e].prev)
+        if (f->entries[e].o.made)
+            return true;
+    return false;
+}
+
+typedef struct template_arg {
+    const core_flow_t *f;
+    size_t call;
+} template_arg_t;
+
+static bool template_param(void *arg, const char *s, size_t n)
+{
+    const template_arg_t *a = arg;
+    return core_flow_path_param(a->f, s, n, a->call);
+}
+
+void core_flow_template(const core_flow_t *f, size_t call, const char *path, core_pathtpl_t *t)
+{
+    template_arg_t arg = {f, call};
+    core_pathtpl_make_with(t, path, f != NULL ? template_param : NULL, &arg);
+}
+
+const char *core_flow_resource(const core_flow_t *f, size_t call)
+{
+    return call < f->ncalls ? f->text.base + f->resource[call] : "";
+}
+
+void core_flow_role(const core_flow_t *f, const core_flow_origin_t *o, char *out, size_t outsz)
+{
+    const char *place = core_flow_place(f, o->place);
+    const char *last = strrchr(place, '.');
+    last = last ? last + 1 : place;
+    size_t ln = strcspn(last, "[");
+    if (ln > 3 && strncmp(last + ln - 3, "_id", 3) == 0) {
+        core_pathtpl_singular(last, ln - 3, out, outsz);
+        return;
+    }
+    if (strncmp(place, "db.", 3) == 0) { /* db.schema.table.op[].col */
+        const char *t = strchr(place + 3, '.');
+        size_t tn = t ? strcspn(t + 1, ".") : 0;
+        core_pathtpl_singular(t ? t + 1 : "", tn, out, outsz);
+        return;
+    }
+    if (last > place + 1) { /* the key that holds it: response.body.article.id, response.body.jobs[].id */
+        const char *end = last - 1, *start = end;
+        while (start > place && start[-1] != '.')
+            start--;
+        size_t kn = strcspn(start, ".[");
+        if (start < end && strncmp(start, "body", 4) != 0 && kn > 0) {
+            core_pathtpl_singular(start, kn, out, outsz);
+            return;
+        }
+    }
+    snprintf(out, outsz, "%s", core_flow_resource(f, o->call));
+}
+
+bool core_flow_same_role(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), n = la < lb ? la : lb;
+    return n >= 2 && strncmp(a, b, n) == 0;
 }

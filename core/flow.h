@@ -35,6 +35,8 @@
 #ifndef CORE_FLOW_H
 #define CORE_FLOW_H
 
+#include "core/pathtpl.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -72,6 +74,9 @@ const char *core_flow_place(const core_flow_t *f, uint32_t place);
 size_t core_flow_origins(const core_flow_t *f, const char *text, size_t len, size_t call,
                          core_flow_phase_t phase, core_flow_origin_t *out, size_t max);
 
+/** Whether an insert of the run made the value text[0..len) (an origin with `made`). */
+bool core_flow_made(const core_flow_t *f, const char *text, size_t len);
+
 /** The oldest origin of the value text[0..len) into *out; false when it has none. */
 bool core_flow_oldest(const core_flow_t *f, const char *text, size_t len, core_flow_origin_t *out);
 
@@ -82,10 +87,31 @@ bool core_flow_known_before(const core_flow_t *f, const char *text, size_t len, 
 /**
  * Whether the path segment s[0..n) of call `call` is a parameter: the value
  * had an origin before it first appeared in a path (a tag named in a body,
- * then addressed as /tags/urgent; a slug from a response). Segments that were
- * in paths before anything generated them ("articles") stay literal.
+ * then addressed as /tags/urgent; a slug from a response), or one the client
+ * made up in place (eight bytes or more that look machine-made:
+ * /profiles/nobody-1f3a9c). Segments that were in paths before anything
+ * generated them ("articles") stay literal.
  */
 bool core_flow_path_param(const core_flow_t *f, const char *s, size_t n, size_t call);
+
+/**
+ * What call `call` is about: the singular of its path's last segment that is not a parameter
+ * ("/orgs/7/campaigns" -> "campaign"); "" when none.
+ */
+const char *core_flow_resource(const core_flow_t *f, size_t call);
+
+/**
+ * The kind of thing an origin's value names, from its place: a row's table ("db.public.jobs.insert[].id"
+ * -> "job"), a column or key named x_id ("x"), the object holding an "id" ("response.body.article.id" ->
+ * "article"), else the call's resource. Written into out.
+ */
+void core_flow_role(const core_flow_t *f, const core_flow_origin_t *o, char *out, size_t outsz);
+
+/** Whether two roles name one thing: equal, or one a prefix of the other ("org", "organization"). */
+bool core_flow_same_role(const char *a, const char *b);
+
+/** Call `call`'s path as a template (core/pathtpl.h) whose parameters are ids and core_flow_path_param's. */
+void core_flow_template(const core_flow_t *f, size_t call, const char *path, core_pathtpl_t *t);
 
 /**
  * The text of a JSON scalar as the flow keys it: a string's bytes, an

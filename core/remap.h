@@ -8,8 +8,11 @@
  * the baseline had it (a response, a row, or what the client sent) and the
  * new run returned something else in that place. What the new run returned
  * is learned by walking each baseline response and the new one together
- * (core_remap_learn). Integers 0 and 1 in bodies and queries are flags, never
- * rewritten.
+ * (core_remap_learn). When one value was several things (an organization 1
+ * and a job 1), the reference's role decides (the segment before a path
+ * segment, a key or parameter named org_id; core_flow_role). Integers 0 and 1
+ * in bodies and queries are flags, rewritten only where their name says whose
+ * id they are.
  *
  * Contract: pure. A remap borrows the flow (it must outlive the remap) and
  * owns its map (core_remap_free); strings and JSON returned are new and the

@@ -508,25 +508,11 @@ static void compare_pair(ctx_t *c, const json_t *a, const json_t *b)
     rcx_buf_free(&where);
 }
 
-/* The flow's answer for a path segment of call i, for the template. */
-typedef struct key_arg {
-    const core_flow_t *f;
-    size_t call;
-} key_arg_t;
-
-static bool flow_param(void *arg, const char *s, size_t n)
-{
-    const key_arg_t *k = arg;
-    /* a segment that came from somewhere, or one the client made up in place (nobody-1f3a9c) */
-    return core_flow_path_param(k->f, s, n, k->call) || (n >= 8 && core_flow_volatile(s, n));
-}
-
 char *rt_call_key_flow(const core_flow_t *f, const json_t *call, size_t i)
 {
     const char *method = rcx_rec_str(call, "request", "method");
-    key_arg_t arg = {f, i};
     core_pathtpl_t t;
-    core_pathtpl_make_with(&t, rcx_rec_str(call, "request", "path"), f ? flow_param : NULL, &arg);
+    core_flow_template(f, i, rcx_rec_str(call, "request", "path"), &t);
     rcx_buf_t b;
     rcx_buf_init(&b, SIZE_MAX);
     rcx_buf_printf(&b, "%s %s", method ? method : "?", t.tmpl);

@@ -2,6 +2,7 @@
 #include "tools/specgen.h"
 
 #include "common/codec.h"
+#include "core/flow.h"
 #include "core/pathtpl.h"
 #include "verifier/yaml.h"
 
@@ -24,7 +25,8 @@
 
 typedef struct group {
     char *method, *resource;
-    core_pathtpl_t tpl; /* the path template and its parameters' names */
+    const core_flow_t *flow; /* the run's value flow (borrowed) */
+    core_pathtpl_t tpl;      /* the path template and its parameters' names */
     const json_t **calls;
     size_t n;
 } group_t;
@@ -221,8 +223,62 @@ static bool all_equal(json_t *const *v, size_t n)
 }
 
 /* The matcher for one place (values of every call there) as YAML after "key: ". */
-static void infer(rcx_buf_t *b, const char *field, json_t *const *v, size_t n, cands_t *cs, int indent,
-                  int depth)
+/* Whether the run made v (an id an insert made, a slug, a token, a uuid): never written as a literal. */
+static bool made_by_run(const core_flow_t *f, const json_t *v)
+{
+    char num[32];
+    const char *t;
+    size_t l;
+    if (!core_flow_text(v, num, sizeof(num), &t, &l))
+        return false;
+    return json_is_string(v) ? core_flow_volatile(t, l) : core_flow_made(f, t, l);
+}
+
+/* Machine-made strings (a slug, a code) that are no uuid, timestamp or token: a regex of the characters they
+ * are made of ({$regex: "^[a-z0-9-]+$"}), so a change of format fails while every new value passes. Letters
+ * and digits go together (a random suffix may lack either); each other character only where one was seen. */
+static bool shape_regex(rcx_buf_t *b, json_t *const *v, size_t n)
+{
+    bool lower = false, upper = false, other[128] = {false};
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(v[i]);
+        size_t l = json_string_length(v[i]);
+        if (s == NULL || !core_flow_volatile(s, l) || strcmp(type_of(v[i]), "$string") != 0)
+            return false;
+        char shape[16];
+        core_flow_shape(s, l, shape, sizeof(shape));
+        if (strcmp(shape, "jwt") == 0)
+            return false;
+        for (size_t k = 0; k < l; k++) {
+            unsigned char c = (unsigned char)s[k];
+            if (c >= 128 || c < 32)
+                return false;
+            if (islower(c) || isdigit(c))
+                lower = true;
+            else if (isupper(c))
+                upper = true;
+            else
+                other[c] = true;
+        }
+    }
+    rcx_buf_puts(b, "{$regex: \"^[");
+    if (lower)
+        rcx_buf_puts(b, "a-z0-9");
+    if (upper)
+        rcx_buf_puts(b, lower ? "A-Z" : "A-Z0-9");
+    for (int c = 32; c < 128; c++)
+        if (other[c])
+            rcx_buf_printf(b, "%s%c",
+                           c == '-' || c == ']' || c == '\\' || c == '^' ? "\\\\"
+                           : c == '"'                                    ? "\\"
+                                                                         : "",
+                           (char)c);
+    rcx_buf_puts(b, "]+$\"}");
+    return true;
+}
+
+static void infer(rcx_buf_t *b, const core_flow_t *f, const char *field, json_t *const *v, size_t n,
+                  cands_t *cs, int indent, int depth)
 {
     if (json_is_object(v[0]) && depth < 3) {
         bool objects = true;
@@ -247,7 +303,7 @@ static void infer(rcx_buf_t *b, const char *field, json_t *const *v, size_t n, c
                 rcx_buf_puts(b, ": ");
                 char sub[400];
                 snprintf(sub, sizeof(sub), "%s.%s", field, k);
-                infer(b, sub, kv, m, cs, indent + 2, depth + 1);
+                infer(b, f, sub, kv, m, cs, indent + 2, depth + 1);
                 keys++;
             }
             if (keys == 0)
@@ -281,12 +337,15 @@ static void infer(rcx_buf_t *b, const char *field, json_t *const *v, size_t n, c
         rcx_buf_printf(b, "${%s}", ref);
         return;
     }
+    if (shape_regex(b, v, n))
+        return;
     const char *t = type_of(v[0]);
     bool same_type = true;
     for (size_t i = 1; i < n && same_type; i++)
         same_type = strcmp(type_of(v[i]), t) == 0;
     bool volatile_type = strcmp(t, "$uuid") == 0 || strcmp(t, "$timestamp") == 0;
-    if (n > 1 && all_equal(v, n) && !json_is_object(v[0]) && !volatile_type && !id_like(last_name(field)))
+    if (n > 1 && all_equal(v, n) && !json_is_object(v[0]) && !volatile_type && !id_like(last_name(field)) &&
+        !made_by_run(f, v[0]))
         rv_yaml_write_literal(b, v[0]);
     else
         rcx_buf_puts(b, same_type ? t : "$any");
@@ -481,12 +540,15 @@ static void emit_db(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t
 }
 
 /* One spec for these calls of a group (test: a match.test, or NULL). */
-static void emit_spec(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t n, const char *test,
+static void emit_spec(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t n, long long outcome,
                       const char *note)
 {
     rcx_buf_printf(b, "\n  - name: ");
     char name[700];
-    snprintf(name, sizeof(name), "%s %s%s%s", g->method, g->tpl.tmpl, test ? " in " : "", test ? test : "");
+    if (outcome > 0)
+        snprintf(name, sizeof(name), "%s %s -> %lld", g->method, g->tpl.tmpl, outcome);
+    else
+        snprintf(name, sizeof(name), "%s %s", g->method, g->tpl.tmpl);
     rv_yaml_write_string(b, name);
     rcx_buf_printf(b, "\n    # drafted from %zu call%s%s%s", n, n == 1 ? "" : "s", note ? "; " : "",
                    note ? note : "");
@@ -494,10 +556,8 @@ static void emit_spec(rcx_buf_t *b, const group_t *g, const json_t **calls, size
     rv_yaml_write_string(b, g->method);
     rcx_buf_puts(b, "\n      path: ");
     rv_yaml_write_string(b, g->tpl.tmpl);
-    if (test) {
-        rcx_buf_puts(b, "\n      test: ");
-        rv_yaml_write_string(b, test);
-    }
+    if (outcome > 0)
+        rcx_buf_printf(b, "\n      status: %lld", outcome);
     rcx_buf_puts(b, "\n    expect:");
     long long lo = -1, hi = -1;
     for (size_t i = 0; i < n; i++) {
@@ -526,7 +586,7 @@ static void emit_spec(rcx_buf_t *b, const group_t *g, const json_t **calls, size
             candidates(g, calls[i], false, &cs[i]);
         rcx_buf_puts(
             b, "\n      body: "); /* a nested block follows on its own lines; the space is stripped then */
-        infer(b, "response.body", bodies, n, cs, 8, 0);
+        infer(b, g->flow, "response.body", bodies, n, cs, 8, 0);
         for (size_t i = 0; i < n; i++)
             cands_free(&cs[i]);
         free(cs);
@@ -536,73 +596,41 @@ static void emit_spec(rcx_buf_t *b, const group_t *g, const json_t **calls, size
     rcx_buf_puts(b, "\n");
 }
 
+/* One spec per outcome: a route whose calls ended differently (201 and 409) gets a spec for each status,
+ * chosen by match.status, so the 409's body and rows are not blurred into the 201's. */
 static void emit_group(rcx_buf_t *b, const group_t *g, size_t *specs)
 {
-    /* the most common status; the calls of other statuses by test name, when that separates them */
     long long statuses[64];
-    size_t counts[64], ns = 0;
-    for (size_t i = 0; i < g->n; i++) {
+    size_t ns = 0;
+    for (size_t i = 0; i < g->n && ns < 64; i++) {
         long long s = json_integer_value(json_object_get(json_object_get(g->calls[i], "response"), "status"));
         size_t k = 0;
         while (k < ns && statuses[k] != s)
             k++;
-        if (k == ns && ns < 64) {
-            statuses[ns] = s;
-            counts[ns++] = 0;
-        }
-        if (k < ns)
-            counts[k]++;
+        if (k == ns)
+            statuses[ns++] = s;
     }
-    size_t major = 0;
-    for (size_t k = 1; k < ns; k++)
-        if (counts[k] > counts[major])
-            major = k;
-    bool separable = ns > 1 && ns < 64;
-    for (size_t i = 0; i < g->n && separable; i++) {
-        long long s = json_integer_value(json_object_get(json_object_get(g->calls[i], "response"), "status"));
-        const char *t = json_string_value(json_object_get(g->calls[i], "test"));
-        if (s == statuses[major])
-            continue;
-        separable = t != NULL;
-        for (size_t j = 0; j < g->n && separable; j++) { /* no call of that test has the main status */
-            const char *tj = json_string_value(json_object_get(g->calls[j], "test"));
-            long long sj =
-                json_integer_value(json_object_get(json_object_get(g->calls[j], "response"), "status"));
-            if (tj && strcmp(tj, t) == 0 && sj != s)
-                separable = false;
-        }
-    }
-    const json_t **sel = rcx_xcalloc(g->n, sizeof(*sel));
-    if (!separable) {
-        emit_spec(b, g, g->calls, g->n, NULL, NULL);
+    if (ns <= 1) {
+        emit_spec(b, g, g->calls, g->n, 0, NULL);
         (*specs)++;
-        free(sel);
         return;
     }
-    size_t m = 0;
-    for (size_t i = 0; i < g->n; i++)
-        if (json_integer_value(json_object_get(json_object_get(g->calls[i], "response"), "status")) ==
-            statuses[major])
-            sel[m++] = g->calls[i];
-    emit_spec(b, g, sel, m, NULL, "other statuses are drafted per test below");
-    (*specs)++;
-    json_t *done = json_object();
-    for (size_t i = 0; i < g->n; i++) {
-        const char *t = json_string_value(json_object_get(g->calls[i], "test"));
-        long long s = json_integer_value(json_object_get(json_object_get(g->calls[i], "response"), "status"));
-        if (s == statuses[major] || json_object_get(done, t))
-            continue;
-        json_object_set_new(done, t, json_true());
-        m = 0;
-        for (size_t j = 0; j < g->n; j++) {
-            const char *tj = json_string_value(json_object_get(g->calls[j], "test"));
-            if (tj && strcmp(tj, t) == 0)
-                sel[m++] = g->calls[j];
+    for (size_t a = 1; a < ns; a++) /* in status order, for stable output */
+        for (size_t k = a; k > 0 && statuses[k - 1] > statuses[k]; k--) {
+            long long t = statuses[k];
+            statuses[k] = statuses[k - 1];
+            statuses[k - 1] = t;
         }
-        emit_spec(b, g, sel, m, t, NULL);
+    const json_t **sel = rcx_xcalloc(g->n, sizeof(*sel));
+    for (size_t k = 0; k < ns; k++) {
+        size_t m = 0;
+        for (size_t i = 0; i < g->n; i++)
+            if (json_integer_value(json_object_get(json_object_get(g->calls[i], "response"), "status")) ==
+                statuses[k])
+                sel[m++] = g->calls[i];
+        emit_spec(b, g, sel, m, statuses[k], NULL);
         (*specs)++;
     }
-    json_decref(done);
     free(sel);
 }
 
@@ -627,6 +655,7 @@ bool rt_specgen_drafts(const json_t *call)
 void rt_specgen_run(json_t *const *calls, size_t n, rt_specgen_t *out)
 {
     *out = (rt_specgen_t){0};
+    core_flow_t *flow = core_flow_build(calls, n);
     group_t **groups = NULL;
     size_t ng = 0;
     for (size_t i = 0; i < n; i++) {
@@ -634,8 +663,8 @@ void rt_specgen_run(json_t *const *calls, size_t n, rt_specgen_t *out)
                    *path = rcx_rec_str(calls[i], "request", "path");
         if (!rt_specgen_drafts(calls[i]))
             continue;
-        group_t probe = {0};
-        core_pathtpl_make(&probe.tpl, path);
+        group_t probe = {.flow = flow};
+        core_flow_template(flow, i, path, &probe.tpl);
         group_t *g = NULL;
         for (size_t k = 0; k < ng && !g; k++)
             if (strcasecmp(groups[k]->method, method) == 0 &&
@@ -693,6 +722,7 @@ void rt_specgen_run(json_t *const *calls, size_t n, rt_specgen_t *out)
         free(groups[k]);
     }
     free(groups);
+    core_flow_free(flow);
 }
 
 void rt_specgen_free(rt_specgen_t *g)

@@ -6,6 +6,7 @@ pytest suite is run through recap on an emptied database whose sequences start s
 so that ids differ between runs as well as names, slugs, tokens and cookies."""
 import itertools
 import json
+import shutil
 import subprocess
 
 import pytest
@@ -36,24 +37,37 @@ def empty(pg):
         for t in ("users", "articles", "tags", "comments", "activity")))
 
 
-@pytest.fixture
-def record_blog(pg, blog_db, recap_factory):
-    """record_blog(bugs=(), secrets_out=None) -> a capture of the blog's suite run through recap, on emptied
-    tables."""
-    def record(bugs=(), secrets_out=None):
+@pytest.fixture(scope="module")
+def runs(pg, blog_db, tmp_path_factory):
+    """runs(name) -> a capture of the blog's suite run through recap on emptied tables, recorded once per
+    module: "base" (its suite's tokens, cookies and passwords listed in runs.secrets), "again" (a second run
+    of the same build), or a RECAP_APP_BUG switch."""
+    keep = tmp_path_factory.mktemp("blog-runs")
+    made = {}
+
+    def record(name):
+        if name in made:
+            return made[name]
+        bugs = [] if name in ("base", "again") else [name]
         empty(pg)
         app = harness.Blog(blog_db, env={"RECAP_APP_BUG": ",".join(bugs)}).start()
+        r = harness.Recap(app.url, args=["--database-url", blog_db])
         try:
-            r = recap_factory(app.url, args=["--database-url", blog_db])
+            r.start()
             harness.wait_http(f"{r.control}/readyz", timeout=15)
-            suite = harness.Blog.run_suite(r.url, secrets_out=secrets_out)
+            suite = harness.Blog.run_suite(r.url, secrets_out=record.secrets if name == "base" else None)
             r.barrier()
             assert r.stop() == 0
             if not bugs:
                 assert suite.returncode == 0, suite.stdout + suite.stderr + app.output()
-            return r.capture
+            made[name] = str(keep / f"{name}.jsonl")
+            shutil.copy(r.capture, made[name])
+            return made[name]
         finally:
+            r.cleanup()
             app.stop()
+
+    record.secrets = keep / "secrets"
     return record
 
 
@@ -69,9 +83,8 @@ def replay(pg, blog_db, baseline, tmp_path, bugs=(), extra=()):
         app.stop()
 
 
-def test_a_replay_against_a_fresh_database_rebuilds_every_credential(pg, blog_db, record_blog, tmp_path):
-    secrets = tmp_path / "secrets"
-    base = record_blog(secrets_out=secrets)
+def test_a_replay_against_a_fresh_database_rebuilds_every_credential(pg, blog_db, runs, tmp_path):
+    base, secrets = runs("base"), runs.secrets
     out = replay(pg, blog_db, base, tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.strip().splitlines()[-1].startswith("SAME: 36 calls in A, 36 in B")
@@ -92,8 +105,8 @@ def test_a_replay_against_a_fresh_database_rebuilds_every_credential(pg, blog_db
         assert not [s for s in lines if s in text], f
 
 
-def test_a_replay_finds_the_blogs_regressions(pg, blog_db, record_blog, tmp_path):
-    base = record_blog()
+def test_a_replay_finds_the_blogs_regressions(pg, blog_db, runs, tmp_path):
+    base = runs("base")
     for bug, (want, only_a) in sorted(BLOG_REGRESSIONS.items()):
         if bug == "slug_format":  # a replay sends the baseline's own "<slug>-gone": the path does not change
             want = {k: v for k, v in want.items() if k != "GET /api/articles/{article}"}
@@ -116,8 +129,8 @@ def diff(*args):
     return subprocess.run([harness.RECAP, "diff", *args], capture_output=True, text=True, timeout=60)
 
 
-def test_two_runs_of_the_suite_are_the_same_with_no_noise_file(record_blog):
-    a, b = record_blog(), record_blog()
+def test_two_runs_of_the_suite_are_the_same_with_no_noise_file(runs):
+    a, b = runs("base"), runs("again")
     calls = [c for c in harness.read_capture(a)[1] if c["type"] == "call"]
     assert len(calls) >= 30
     assert all(c["db"]["status"] == "complete" for c in calls)
@@ -151,8 +164,8 @@ BLOG_REGRESSIONS = {
 
 
 @pytest.mark.parametrize("bug", sorted(BLOG_REGRESSIONS))
-def test_a_regression_in_the_blog_is_found_exactly_where_it_is(record_blog, tmp_path, bug):
-    base, new = record_blog(), record_blog(bugs=[bug])
+def test_a_regression_in_the_blog_is_found_exactly_where_it_is(runs, tmp_path, bug):
+    base, new = runs("base"), runs(bug)
     report = tmp_path / "diff.json"
     out = diff(base, new, "--json", str(report))
     assert out.returncode == 1, out.stdout + out.stderr
@@ -164,3 +177,49 @@ def test_a_regression_in_the_blog_is_found_exactly_where_it_is(record_blog, tmp_
     want, only_a = BLOG_REGRESSIONS[bug]
     assert {k: sorted(v) for k, v in got.items()} == {k: sorted(v) for k, v in want.items()}, out.stdout
     assert (d["only_a"], d["only_b"]) == (only_a, 0), out.stdout
+
+
+# bug -> the drafted specs the calls that break fail on
+DRAFT_FAILURES = {
+    "wrong_status": {"GET /api/tags"},
+    "missing_audit": {"POST /api/articles/{article}/comments"},
+    "extra_row": {"POST /api/articles -> 201"},
+    "changed_field": {"GET /api/articles/{article} -> 200"},
+    "wrong_cascade": {"DELETE /api/articles/{article}/comments/{comment} -> 204"},
+    "slug_format": {"POST /api/articles -> 201"},
+}
+
+
+def test_drafts_from_one_run_verify_the_next_and_hold_nothing_it_made(runs, tmp_path):
+    base, again, secrets = runs("base"), runs("again"), runs.secrets
+    drafts = tmp_path / "drafts"
+    made = subprocess.run([harness.RECAP, "specgen", base, "-o", str(drafts)], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    out = subprocess.run([harness.RECAP, "verify", again, "--specs", str(drafts), "--require-spec"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "PASS: 36 calls: 36 passed, 0 failed, 0 without a spec"
+    text = "".join(p.read_text() for p in sorted(drafts.iterdir()))
+    assert "- name: \"POST /api/users -> 409\"" in text  # one spec per outcome
+    calls = [c for c in harness.read_capture(base)[1] if c["type"] == "call"]
+    run = calls[0]["request"]["body"]["user"]["username"].split("-")[1]  # what the suite made up this run
+    slugs = {c["response"]["body"]["article"]["slug"] for c in calls
+             if c["request"]["method"] == "POST" and c["request"]["path"] == "/api/articles"
+             and c["response"]["status"] == 201}
+    assert len(slugs) == 2
+    generated = [s for s in secrets.read_text().splitlines() if s] + sorted(slugs) + [run]
+    assert not [g for g in generated if g in text]
+
+
+@pytest.mark.parametrize("bug", sorted(DRAFT_FAILURES))
+def test_drafts_find_each_regression_of_the_blog(runs, tmp_path, bug):
+    base = runs("base")
+    drafts = tmp_path / "drafts"
+    assert subprocess.run([harness.RECAP, "specgen", base, "-o", str(drafts)], capture_output=True).returncode == 0
+    out = subprocess.run([harness.RECAP, "verify", runs(bug), "--specs", str(drafts),
+                          "--require-spec"], capture_output=True, text=True)
+    assert out.returncode == 1, out.stdout + out.stderr
+    failed = {line.split('spec "')[1].split('"')[0] for line in out.stdout.splitlines()
+              if line.startswith("FAIL #")}
+    assert failed == DRAFT_FAILURES[bug], out.stdout
+    assert "without a spec" not in out.stdout.splitlines()[-1] or " 0 without a spec" in out.stdout

@@ -73,10 +73,55 @@ static void references_get_the_new_runs_values(void **state)
     json_decref(run[1]);
 }
 
+/* A call that inserted one row (with its identity) and answered its id. */
+static json_t *insert(const char *path, const char *table, int id)
+{
+    char res[64];
+    snprintf(res, sizeof(res), "{\"id\":%d}", id);
+    json_t *c = call(path, NULL, res);
+    json_object_set_new(c, "db",
+                        json_pack("{s:s, s:[{s:[{s:s, s:s, s:s, s:[s], s:{s:i}}]}]}", "status", "complete",
+                                  "transactions", "changes", "op", "insert", "schema", "public", "table",
+                                  table, "identity", "id", "new", "id", id));
+    return c;
+}
+
+static void one_value_of_two_things_goes_by_its_role(void **state)
+{
+    (void)state;
+    /* a database that was not emptied: organization 1 became 7, job 1 became 40 */
+    json_t *run[] = {insert("/orgs", "orgs", 1), insert("/orgs/1/jobs", "jobs", 1), call("/x", NULL, "{}")};
+    core_flow_t *f = core_flow_build(run, 3);
+    core_remap_t m;
+    core_remap_init(&m, f);
+    json_t *org = j("{\"id\":7}"), *job = j("{\"id\":40}");
+    core_remap_learn(&m, 0, json_object_get(json_object_get(run[0], "response"), "body"), org);
+    core_remap_learn(&m, 1, json_object_get(json_object_get(run[1], "response"), "body"), job);
+    char *p = core_remap_path(&m, 2, "/orgs/1/jobs/1");
+    assert_string_equal(p, "/orgs/7/jobs/40");
+    free(p);
+    p = core_remap_query(&m, 2, "org_id=1&job=1");
+    assert_string_equal(p, "org_id=7&job=40");
+    free(p);
+    json_t *body = j("{\"org_id\":1,\"job_id\":1}"), *out = core_remap_json(&m, 2, body);
+    char *s = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(s, "{\"job_id\":40,\"org_id\":7}");
+    free(s);
+    json_decref(out);
+    json_decref(body);
+    json_decref(org);
+    json_decref(job);
+    core_remap_free(&m);
+    core_flow_free(f);
+    for (size_t i = 0; i < 3; i++)
+        json_decref(run[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(references_get_the_new_runs_values),
+        cmocka_unit_test(one_value_of_two_things_goes_by_its_role),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
