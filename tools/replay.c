@@ -22,6 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The calls (of those the baseline had succeed) after which a target that knew none of them is another app.
+ */
+#define ANOTHER_APP_CALLS 5
+
 typedef struct run {
     const rt_replay_opts_t *o;
     char tmp_capture[4096];
@@ -384,11 +388,19 @@ static int send_all(run_t *r, const rt_calls_t *base, rcx_err_t *err)
     r->flow = core_flow_build(base->v, base->n);
     core_remap_init(&r->remap, r->flow);
     r->now = json_object();
-    size_t failed = 0;
+    size_t failed = 0, succeeded = 0, unknown = 0; /* of the calls the baseline had succeed */
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (size_t i = 0; i < base->n; i++)
-        failed += replay_call(r, base->v[i], i) == 0;
+    for (size_t i = 0; i < base->n; i++) {
+        long was = rcx_rec_status(base->v[i]), now = replay_call(r, base->v[i], i);
+        failed += now == 0;
+        if (was >= 200 && was < 300) {
+            succeeded++;
+            unknown += now == 404 || now == 405 || now == 501;
+        }
+        if (succeeded == ANOTHER_APP_CALLS && unknown == succeeded)
+            break; /* every route the baseline used is unknown here: another app; stop before doing harm */
+    }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     core_remap_free(&r->remap);
     core_flow_free(r->flow);
@@ -397,6 +409,14 @@ static int send_all(run_t *r, const rt_calls_t *base, rcx_err_t *err)
     r->res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     long barrier = rt_proxyproc_control(&r->proc, "POST", "/barrier?timeout_ms=60000");
     int stopped = rt_proxyproc_stop(&r->proc);
+    if (succeeded > 0 && unknown == succeeded) {
+        rcx_err_set(
+            err,
+            "the target %s answered 404, 405 or 501 to the first %zu calls the baseline had succeed: it "
+            "is not the app that was recorded; nothing kept",
+            r->o->target, succeeded);
+        return -1;
+    }
     if (barrier != 200 || stopped != 0 || failed > 0) {
         rcx_err_set(err, "the replay did not complete (%zu requests got no answer%s); nothing kept", failed,
                     barrier != 200 ? ", the proxy's barrier failed" : "");
@@ -442,9 +462,51 @@ static const char *unsendable(const json_t *call)
     return NULL;
 }
 
+/* What is wrong with a call's request.derived (each must name an earlier call of the run and a response
+ * place), or NULL. */
+static const char *bad_derivation(const rt_calls_t *base, size_t i, char *why, size_t whysz)
+{
+    const json_t *derived = json_object_get(json_object_get(base->v[i], "request"), "derived");
+    if (derived == NULL)
+        return NULL;
+    if (!json_is_object(derived))
+        return "its request.derived is not an object";
+    const char *k;
+    const json_t *d;
+    uint64_t me = rcx_rec_arrival(base->v[i]);
+    json_object_foreach((json_t *)derived, k, d)
+    {
+        const json_t *c = json_object_get(d, "call");
+        const char *from = json_string_value(json_object_get(d, "from"));
+        bool earlier = false;
+        for (size_t j = 0; j < i && json_is_integer(c) && !earlier; j++)
+            earlier = rcx_rec_arrival(base->v[j]) == (uint64_t)json_integer_value(c);
+        if (!json_is_integer(c) || (uint64_t)json_integer_value(c) >= me || !earlier) {
+            snprintf(why, whysz,
+                     "its request.derived.%s points at call %lld, which is not an earlier call of "
+                     "this run",
+                     k, (long long)json_integer_value(c));
+            return why;
+        }
+        if (from == NULL || strncmp(from, "response.", 9) != 0) {
+            snprintf(why, whysz, "its request.derived.%s does not name a place of a response", k);
+            return why;
+        }
+    }
+    return NULL;
+}
+
 int rt_replay_check(const rt_calls_t *base, const char *path, rcx_err_t *err)
 {
     for (size_t i = 0; i < base->n; i++) {
+        char buf[300];
+        const char *bad = bad_derivation(base, i, buf, sizeof(buf));
+        if (bad != NULL) {
+            rcx_err_set(err, "%s:%lu:1: call #%lld: %s; nothing was sent", path,
+                        base->lines ? base->lines[i] : 0,
+                        (long long)json_integer_value(json_object_get(base->v[i], "seq")), bad);
+            return -1;
+        }
         const char *why = unsendable(base->v[i]);
         if (why != NULL) {
             rcx_err_set(err,

@@ -7,6 +7,7 @@ so that ids differ between runs as well as names, slugs, tokens and cookies."""
 import itertools
 import json
 import shutil
+import socket
 import subprocess
 
 import pytest
@@ -223,3 +224,36 @@ def test_drafts_find_each_regression_of_the_blog(runs, tmp_path, bug):
               if line.startswith("FAIL #")}
     assert failed == DRAFT_FAILURES[bug], out.stdout
     assert "without a spec" not in out.stdout.splitlines()[-1] or " 0 without a spec" in out.stdout
+
+
+def test_bad_input_one_clear_line_and_nothing_half_written(pg, blog_db, runs, app, tmp_path):
+    base = runs("base")
+    lines = open(base).read().splitlines(keepends=True)
+    # a baseline whose derivation points at a call that does not exist
+    n = next(i for i, line in enumerate(lines) if '"derived":{"authorization"' in line)
+    call = json.loads(lines[n])
+    call["request"]["derived"]["authorization"]["call"] = 9999
+    forged = tmp_path / "forged.jsonl"
+    forged.write_text("".join(lines[:n]) + json.dumps(call) + "\n" + "".join(lines[n + 1:]))
+    out = replay(pg, blog_db, str(forged), tmp_path)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.strip() == (
+        f"recap: replay: {forged}:{n + 1}:1: call #{call['seq']}: its request.derived.authorization points at call "
+        "9999, which is not an earlier call of this run; nothing was sent")
+    assert not (tmp_path / "new.jsonl").exists()
+    # a target that is another app (the first example API): stopped after five unknown routes
+    out = subprocess.run([harness.RECAP, "replay", base, "--target", app.url, "--capture", str(tmp_path / "x.jsonl")],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.strip() == (f"recap: replay: the target {app.url} answered 404, 405 or 501 to the first 5 "
+                                  "calls the baseline had succeed: it is not the app that was recorded; nothing kept")
+    assert not (tmp_path / "x.jsonl").exists() and not list(tmp_path.glob("x.jsonl.tmp*"))
+    # a listen port that is taken
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = replay(pg, blog_db, base, tmp_path, extra=["--listen", f"127.0.0.1:{port}"])
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr.strip() == (f"recap: replay: --listen 127.0.0.1:{port}: Address already in use; "
+                                  "nothing was sent")
