@@ -1,6 +1,8 @@
 /* cli/verify.c: `recap verify CAPTURE... --specs PATH`: every call checked against the specs, reported. */
 #include "cli/cli.h"
 
+#include "common/codec.h"
+
 #include "common/buf.h"
 #include "common/capture_reader.h"
 #include "common/err.h"
@@ -129,13 +131,74 @@ static int parse(opts_t *o, int argc, char **argv)
     return 0;
 }
 
-/* Every capture, one record at a time, on this thread (specs that save values need the order). */
+/* Records as the requests arrived: a capture holds calls as they finished, so a call may follow one that
+ * arrived after it (by at most the calls in flight at once). A heap holds the last REORDER_WINDOW records
+ * and hands out the earliest arrival; orphans keep their place among the calls around them. */
+#define REORDER_WINDOW 512
+
+typedef struct held {
+    uint64_t key, nth; /* 2 * arrival (calls) or 2 * arrival seen so far + 1 (others); file order */
+    json_t *rec;
+    unsigned long line;
+} held_t;
+
+typedef struct reorder {
+    held_t v[REORDER_WINDOW + 1];
+    size_t n;
+    uint64_t nth, last_arrival;
+} reorder_t;
+
+static bool before(const held_t *a, const held_t *b)
+{
+    return a->key != b->key ? a->key < b->key : a->nth < b->nth;
+}
+
+static void push(reorder_t *q, json_t *rec, unsigned long line)
+{
+    uint64_t arrival = rcx_rec_kind(rec) == RCX_REC_CALL ? rcx_rec_arrival(rec) : 0;
+    if (arrival > q->last_arrival)
+        q->last_arrival = arrival;
+    held_t h = {arrival ? 2 * arrival : 2 * q->last_arrival + 1, q->nth++, rec, line};
+    size_t i = q->n++;
+    for (; i > 0 && before(&h, &q->v[(i - 1) / 2]); i = (i - 1) / 2)
+        q->v[i] = q->v[(i - 1) / 2];
+    q->v[i] = h;
+}
+
+static held_t pop(reorder_t *q)
+{
+    held_t top = q->v[0], last = q->v[--q->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= q->n)
+            break;
+        if (c + 1 < q->n && before(&q->v[c + 1], &q->v[c]))
+            c++;
+        if (!before(&q->v[c], &last))
+            break;
+        q->v[i] = q->v[c];
+        i = c;
+    }
+    q->v[i] = last;
+    return top;
+}
+
+static void check_held(const opts_t *o, int cap, const rv_specs_t *specs, rv_report_t *report, json_t *saved,
+                       held_t h)
+{
+    rv_report_record(report, specs, o->captures[cap], h.line, h.rec, saved, o->html != NULL);
+    json_decref(h.rec);
+}
+
+/* Every capture, one record at a time, on this thread, in arrival order (specs that save values need it). */
 static bool check_serially(const opts_t *o, rcx_reader_t **readers, const rv_specs_t *specs,
                            rv_report_t *report)
 {
     bool input_error = false;
     json_t *saved = json_object();
     rcx_err_t err;
+    reorder_t *q = rcx_xcalloc(1, sizeof(*q));
     for (int i = 0; i < o->ncap; i++) {
         json_t *rec;
         int rc;
@@ -148,11 +211,15 @@ static bool check_serially(const opts_t *o, rcx_reader_t **readers, const rv_spe
                     break;
                 continue;
             }
-            rv_report_record(report, specs, o->captures[i], rcx_reader_line(readers[i]), rec, saved,
-                             o->html != NULL);
-            json_decref(rec);
+            push(q, rec, rcx_reader_line(readers[i]));
+            if (q->n > REORDER_WINDOW)
+                check_held(o, i, specs, report, saved, pop(q));
         }
+        while (q->n > 0) /* a capture's calls are not mixed with the next one's */
+            check_held(o, i, specs, report, saved, pop(q));
+        q->last_arrival = 0;
     }
+    free(q);
     json_decref(saved);
     return input_error;
 }

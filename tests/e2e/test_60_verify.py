@@ -164,3 +164,18 @@ def test_calls_without_a_spec_are_listed_unless_quiet(record_demo):
     strict = verify(cap, "--specs", only, "--quiet", "--require-spec")
     assert strict.returncode == 1
     assert "FAIL #1 POST /api/v1/organizations -> 201" in strict.stdout  # failures are always listed
+
+
+def test_calls_are_checked_in_the_order_they_arrived(record_demo, tmp_path):
+    """A capture holds calls as they finished: a call that saves a value may be written after the call that
+    uses it. verify reads them by arrival, so ${saved.org_id} still has its value."""
+    lines = open(record_demo()).read().splitlines(keepends=True)
+    calls = [i for i, line in enumerate(lines) if '"type":"call"' in line]
+    first, second = calls[0], calls[2]  # POST /organizations saves org_id; the campaign's spec uses it
+    assert '"save' not in lines[second]
+    lines[first], lines[second] = lines[second], lines[first]
+    swapped = tmp_path / "finished-out-of-order.jsonl"
+    swapped.write_text("".join(lines))
+    out = verify(str(swapped), "--specs", SPECS, "--require-spec")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "PASS: 12 calls: 12 passed, 0 failed, 0 without a spec" in out.stdout
