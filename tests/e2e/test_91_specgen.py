@@ -35,6 +35,15 @@ def test_drafts_verify_the_runs_they_come_from(record_demo, drafted):
     text = open(os.path.join(specs, "organizations.yaml")).read()
     assert 'path: "/api/v1/organizations/{organization}"' in text
     assert "name: ${request.body.name}" in text and "id: ${response.body.id}" in text
+    # nothing the run made is written as a literal: no uuid or timestamp of it
+    made = {c["response"]["body"]["id"] for c in harness.read_capture(base)[1]
+            if c["type"] == "call" and isinstance(c["response"].get("body"), dict)
+            and isinstance(c["response"]["body"].get("id"), str)}
+    stamps = {c["response"]["body"]["created_at"] for c in harness.read_capture(base)[1]
+              if c["type"] == "call" and isinstance(c["response"].get("body"), dict)
+              and "created_at" in c["response"]["body"]}
+    drafts = "".join(open(os.path.join(specs, f)).read() for f in os.listdir(specs))
+    assert made and stamps and not [v for v in made | stamps if v in drafts]
     # one route, several outcomes: a spec per status, chosen by match.status
     assert 'name: "POST /api/v1/organizations -> 201"' in text and "      status: 409" in text
 

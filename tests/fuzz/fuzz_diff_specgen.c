@@ -1,11 +1,15 @@
 /*
  * libFuzzer target: arbitrary bytes as two runs of JSON lines (split at the
- * first empty line). Every call record goes through recap diff (both ways and
- * with learned noise) and recap specgen; the drafted specs must always load
- * (whatever paths, keys and values the traffic held) and pass on the calls
- * they came from. Seeds: the demo scenario's calls.
+ * first empty line). Every call record goes through the value flow
+ * (core/flow.h), recap diff (both ways, with learned noise, and against
+ * itself: a run is always the same as itself), replay's rewriting of
+ * requests (core/remap.h, learning from the second run's responses) and
+ * recap specgen; the drafted specs must always load (whatever paths, keys and
+ * values the traffic held) and pass on the calls they came from. Seeds: the
+ * demo scenario's calls.
  */
 #include "verifier/check.h"
+#include "core/remap.h"
 #include "tools/diff.h"
 #include "tools/specgen.h"
 
@@ -47,6 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t nb = split ? parse(split + 2, size - alen - 2, b, 64) : 0;
 
     rt_diff_t d;
+    rt_diff_run(a, na, a, na, NULL, &d);
+    if (d.differ != 0 || d.only_a != 0 || d.only_b != 0)
+        abort(); /* a run is the same as itself */
+    rt_diff_free(&d);
     rt_diff_run(a, na, b, nb, NULL, &d);
     if (d.n < (na > nb ? na : nb))
         abort(); /* every call is in the result, paired or alone */
@@ -56,6 +64,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rt_diff_run(a, na, b, nb, &noise, &d);
     rt_diff_free(&d);
     rt_noise_free(&noise);
+
+    core_flow_t *flow = core_flow_build(a, na);
+    core_remap_t m;
+    core_remap_init(&m, flow);
+    for (size_t i = 0; i < na; i++) { /* a replay of a against b's answers */
+        const json_t *req = json_object_get(a[i], "request");
+        if (i < nb)
+            core_remap_learn(&m, i, json_object_get(json_object_get(a[i], "response"), "body"),
+                             json_object_get(json_object_get(b[i], "response"), "body"));
+        const char *path = json_string_value(json_object_get(req, "path")), *q = json_string_value(
+                                                                                  json_object_get(req, "query"));
+        free(core_remap_path(&m, i, path));
+        free(core_remap_query(&m, i, q));
+        json_decref(core_remap_json(&m, i, json_object_get(req, "body")));
+        if (path != NULL)
+            free(core_remap_string(&m, i, path, strlen(path)));
+    }
+    core_remap_free(&m);
+    core_flow_free(flow);
 
     rt_specgen_t g;
     rt_specgen_run(a, na, &g);

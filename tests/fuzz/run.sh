@@ -34,10 +34,12 @@ printf '%s\n' '{"type":"header","recap":1,"upstream":"http://x"}' \
   '{"type":"call","seq":1,"request":{"method":"GET","path":"/"},"response":{"status":200}}' \
   '{"type":"tx","xid":1,"changes":[]}' > "$work/capture_reader/valid"
 
-# the demo's calls as two runs, for fuzz_diff_specgen
+# the demo's calls as two runs, and the blog's (slugs, tokens, cookies, tags by name), for fuzz_diff_specgen
 mkdir -p "$work/diff_specgen"
 grep '"type":"call"' "$root/tests/data/demo-capture.jsonl" > "$work/diff_specgen/a"
 { cat "$work/diff_specgen/a"; echo; cat "$work/diff_specgen/a"; } > "$work/diff_specgen/ab"
+grep '"type":"call"' "$root/tests/data/blog-capture.jsonl" | head -40 > "$work/diff_specgen/blog"
+{ cat "$work/diff_specgen/blog"; echo; cat "$work/diff_specgen/blog"; } > "$work/diff_specgen/blog2"
 
 # the example API's specs and every construct of the language, for fuzz_spec
 mkdir -p "$work/spec"
