@@ -32,6 +32,8 @@ static void usage(FILE *out)
         "                        cookie) are rebuilt from the new run without it\n"
         "  --listen HOST:PORT    the replay proxy's address (default: a free loopback port)\n"
         "  --control-listen HOST:PORT  its control API's address (default: a free loopback port)\n"
+        "  --via URL             go through a recap proxy that is already running: URL is its control API,\n"
+        "                        --target its listener (the compose setup); the new run is read from it\n"
         "  --noise FILE          more noise paths for the diff (see recap diff --help)\n"
         "  --json FILE           also write the diff as JSON\n"
         "\n"
@@ -55,6 +57,7 @@ enum {
     OPT_JSON,
     OPT_LISTEN,
     OPT_CONTROL,
+    OPT_VIA,
     OPT_HELP
 };
 
@@ -70,6 +73,7 @@ static int parse(opts_t *o, int argc, char **argv)
         {"json", required_argument, NULL, OPT_JSON},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"control-listen", required_argument, NULL, OPT_CONTROL},
+        {"via", required_argument, NULL, OPT_VIA},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -104,6 +108,9 @@ static int parse(opts_t *o, int argc, char **argv)
             break;
         case OPT_CONTROL:
             o->run.control_listen = optarg;
+            break;
+        case OPT_VIA:
+            o->run.via = optarg;
             break;
         case OPT_HELP:
             usage(stdout);

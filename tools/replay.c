@@ -2,6 +2,7 @@
 #include "tools/replay.h"
 
 #include "common/buf.h"
+#include "common/capture.h"
 #include "common/codec.h"
 #include "common/net.h"
 #include "core/remap.h"
@@ -34,6 +35,8 @@ typedef struct run {
     core_remap_t remap;  /* the baseline's values -> the new run's */
     json_t *now;         /* per baseline arrival: {"body", "cookies", "headers"} of the new run's response */
     rt_replay_result_t *res;
+    char via_prefix[48];          /* --via: the X-Request-Id prefix of this replay's calls */
+    unsigned long long via_after; /* --via: the proxy's last seq before the replay */
 } run_t;
 
 /* The target must answer a TCP connect: a replay against nothing would record only 502s. */
@@ -222,10 +225,15 @@ static struct curl_slist *call_headers(run_t *r, const json_t *call, size_t i)
     const json_t *req = json_object_get(call, "request"), *derived = json_object_get(req, "derived");
     const char *name;
     const json_t *v;
+    if (r->o->via != NULL) { /* how this replay's records are told apart in the proxy's ring */
+        char id[96];
+        snprintf(id, sizeof(id), "%s%zu", r->via_prefix, i);
+        headers = add_header(headers, "X-Request-Id", id);
+    }
     json_object_foreach((json_t *)json_object_get(req, "headers"), name, v)
     {
         const char *val = json_string_value(v);
-        if (hop_by_hop(name) || val == NULL)
+        if (hop_by_hop(name) || val == NULL || (r->o->via != NULL && strcasecmp(name, "x-request-id") == 0))
             continue;
         if (strcmp(val, "[REDACTED]") != 0) {
             char *mapped = core_remap_string(&r->remap, i, val, strlen(val));
@@ -408,7 +416,7 @@ static int send_all(run_t *r, const rt_calls_t *base, rcx_err_t *err)
     r->res->calls = base->n;
     r->res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     long barrier = rt_proxyproc_control(&r->proc, "POST", "/barrier?timeout_ms=60000");
-    int stopped = rt_proxyproc_stop(&r->proc);
+    int stopped = r->o->via != NULL ? 0 : rt_proxyproc_stop(&r->proc);
     if (succeeded > 0 && unknown == succeeded) {
         rcx_err_set(
             err,
@@ -525,6 +533,103 @@ void rt_replay_result_free(rt_replay_result_t *res)
     rcx_buf_free(&res->unauth_list);
 }
 
+/* ---- --via: through a recap proxy that is already running (the compose setup) ---- */
+
+/* "host:port" of an http:// URL into out; -1 when it is not one. */
+static int host_port(const char *url, char *out, size_t n)
+{
+    if (url == NULL || strncmp(url, "http://", 7) != 0 || url[7] == '\0' || url[7] == '/')
+        return -1;
+    snprintf(out, n, "%.*s", (int)strcspn(url + 7, "/"), url + 7);
+    return 0;
+}
+
+/* A GET or POST to the proxy's control API; the status, the body into out. */
+static long via_request(run_t *r, const char *method, const char *path, rcx_buf_t *out, rcx_buf_t *head)
+{
+    char url[512];
+    snprintf(url, sizeof(url), "http://%s%s", r->proc.control, path);
+    return rt_proxyproc_http(&r->proc, method, url, NULL, strcmp(method, "POST") == 0 ? "" : NULL, 0, out,
+                             head);
+}
+
+/* The proxy is ready, and every call before the replay is written: its last seq is where ours start. */
+static int via_start(run_t *r, rcx_err_t *err)
+{
+    if (host_port(r->o->target, r->proc.listen, sizeof(r->proc.listen)) != 0 ||
+        host_port(r->o->via, r->proc.control, sizeof(r->proc.control)) != 0) {
+        rcx_err_set(
+            err, "--via and --target take http://host:port URLs (the proxy's control API and its listener)");
+        return -1;
+    }
+    rcx_buf_t body;
+    rcx_buf_init(&body, 1 << 20);
+    long ready = via_request(r, "GET", "/readyz", &body, NULL);
+    rcx_buf_reset(&body);
+    long st = ready == 200 ? via_request(r, "POST", "/barrier?timeout_ms=60000", &body, NULL) : 0;
+    json_t *b = st == 200 ? json_loadb(body.base, body.len, 0, NULL) : NULL;
+    r->via_after = (unsigned long long)json_integer_value(json_object_get(b, "last_seq"));
+    bool ok = json_is_integer(json_object_get(b, "last_seq"));
+    json_decref(b);
+    rcx_buf_free(&body);
+    if (!ok) {
+        rcx_err_set(err, "--via %s: %s; nothing was sent", r->o->via,
+                    ready == 0     ? "no answer"
+                    : ready != 200 ? "the proxy is not ready (GET /readyz)"
+                                   : "not a recap control API (POST /barrier)");
+        return -1;
+    }
+    snprintf(r->via_prefix, sizeof(r->via_prefix), "recap-replay-%d-%llu-", (int)getpid(), r->via_after);
+    return 0;
+}
+
+/* This replay's records, read from the proxy's ring, written as a capture of their own at path. */
+static int via_collect(run_t *r, size_t sent, const char *path, rcx_err_t *err)
+{
+    char q[96];
+    snprintf(q, sizeof(q), "/calls?after=%llu", r->via_after);
+    rcx_buf_t body, head;
+    rcx_buf_init(&body, SIZE_MAX);
+    rcx_buf_init(&head, 1 << 20);
+    long st = via_request(r, "GET", q, &body, &head);
+    const char *oldest = strcasestr(rcx_buf_cstr(&head), "x-recap-oldest-seq:");
+    unsigned long long first = oldest ? strtoull(oldest + 19, NULL, 10) : 0;
+    int rc = -1;
+    FILE *f = st == 200 && (first == 0 || first <= r->via_after + 1) ? fopen(path, "w") : NULL;
+    if (f != NULL) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        json_t *h = rcx_capture_header_json(r->o->target, NULL, &now);
+        char *line = json_dumps(h, JSON_COMPACT);
+        fprintf(f, "%s\n", line);
+        free(line);
+        json_decref(h);
+        size_t kept = 0;
+        for (const char *p = rcx_buf_cstr(&body); *p;) {
+            size_t n = strcspn(p, "\n");
+            json_t *rec = json_loadb(p, n, 0, NULL);
+            const char *id = json_string_value(json_object_get(rec, "id"));
+            if (id != NULL && strncmp(id, r->via_prefix, strlen(r->via_prefix)) == 0) {
+                fprintf(f, "%.*s\n", (int)n, p);
+                kept++;
+            }
+            json_decref(rec);
+            p += n + (p[n] == '\n');
+        }
+        rc = fclose(f) == 0 && kept == sent ? 0 : -1;
+        if (rc != 0)
+            rcx_err_set(err, "--via %s: the proxy holds %zu of the %zu calls sent; nothing kept", r->o->via,
+                        kept, sent);
+    } else {
+        rcx_err_set(err, "--via %s: %s; nothing kept", r->o->via,
+                    st != 200 ? "GET /calls failed"
+                              : "its ring no longer holds every call of the replay (raise --ring-size)");
+    }
+    rcx_buf_free(&body);
+    rcx_buf_free(&head);
+    return rc;
+}
+
 int rt_replay_run(const rt_replay_opts_t *o, const rt_calls_t *base, rt_replay_result_t *res, rcx_err_t *err)
 {
     *res = (rt_replay_result_t){0};
@@ -535,12 +640,21 @@ int rt_replay_run(const rt_replay_opts_t *o, const rt_calls_t *base, rt_replay_r
     run_t r = {.o = o, .res = res};
     snprintf(r.tmp_capture, sizeof(r.tmp_capture), "%s.tmp.%d", o->capture, (int)getpid());
     unlink(r.tmp_capture);
-    const char *args[] = {"--upstream",  o->target, "--capture",      r.tmp_capture,
-                          "--log-level", "warn",    "--database-url", o->database_url};
-    int rc = rt_proxyproc_start(&r.proc, o->self, args, o->database_url ? 8 : 6, o->listen, o->control_listen,
+    int rc;
+    if (o->via != NULL) {
+        rc = via_start(&r, err);
+        if (rc == 0)
+            rc = send_all(&r, base, err);
+        if (rc == 0)
+            rc = via_collect(&r, base->n, r.tmp_capture, err);
+    } else {
+        const char *args[] = {"--upstream",  o->target, "--capture",      r.tmp_capture,
+                              "--log-level", "warn",    "--database-url", o->database_url};
+        rc = rt_proxyproc_start(&r.proc, o->self, args, o->database_url ? 8 : 6, o->listen, o->control_listen,
                                 20000, err);
-    if (rc == 0)
-        rc = send_all(&r, base, err);
+        if (rc == 0)
+            rc = send_all(&r, base, err);
+    }
     if (rc == 0 && rename(r.tmp_capture, o->capture) != 0) {
         rcx_err_set(err, "cannot write %s: %s", o->capture, strerror(errno));
         rc = -1;

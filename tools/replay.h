@@ -15,7 +15,10 @@
  * RECAP_REPLAY_HEADER_NAME), sent only on the calls that carried that header;
  * else not sent, and the calls are listed in the result. Each request
  * carries its recorded test name (X-Recap-Test), so the new capture is
- * labelled like the baseline.
+ * labelled like the baseline. With `via`, no proxy is started: the calls go
+ * through the running recap proxy at target (the compose setup), each with an
+ * X-Request-Id of this replay's, and the new run is read back from that
+ * proxy's control API (POST /barrier, GET /calls).
  *
  * Contract: rt_replay_run() blocks until the replay is done; the new capture
  * is written under a temporary name and renamed to o->capture only when every
@@ -40,6 +43,8 @@ typedef struct rt_replay_opts {
     const char *const *extra_headers; /* "Name: value": credentials from outside the run */
     size_t nextra;
     const char *listen, *control_listen; /* the proxy's addresses, or NULL for free loopback ports */
+    const char *via; /* a running recap proxy's control URL: the calls go to target (its listener) and the
+                        new run is read from its ring (GET /calls) instead of a proxy of replay's own */
 } rt_replay_opts_t;
 
 typedef struct rt_replay_result {

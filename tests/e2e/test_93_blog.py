@@ -257,3 +257,31 @@ def test_bad_input_one_clear_line_and_nothing_half_written(pg, blog_db, runs, ap
     assert out.returncode == 2, out.stdout + out.stderr
     assert out.stderr.strip() == (f"recap: replay: --listen 127.0.0.1:{port}: Address already in use; "
                                   "nothing was sent")
+
+
+def test_a_replay_through_a_running_proxy_reads_the_new_run_from_its_control_api(pg, blog_db, runs, tmp_path):
+    """The compose setup: recap already runs in front of the app; replay sends through it (--target its
+    listener, --via its control API) and reads its own calls back from the proxy's ring."""
+    base = runs("base")
+    empty(pg)
+    app = harness.Blog(blog_db).start()
+    r = harness.Recap(app.url, args=["--database-url", blog_db])
+    try:
+        r.start()
+        harness.wait_http(f"{r.control}/readyz", timeout=15)
+        for _ in range(3):  # other traffic through the same proxy is not this replay's
+            harness.wait_http(f"{r.url}/api/health")
+        out = subprocess.run([harness.RECAP, "replay", base, "--target", r.url, "--via", r.control,
+                              "--capture", str(tmp_path / "via.jsonl")], capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert out.stdout.strip().splitlines()[-1].startswith("SAME: 36 calls in A, 36 in B")
+        new = [c for c in harness.read_capture(str(tmp_path / "via.jsonl"))[1] if c["type"] == "call"]
+        assert len(new) == 36 and all(c["db"]["status"] == "complete" for c in new)
+        assert len([c for c in r.records() if c["id"].startswith("recap-replay-")]) == 36
+        down = subprocess.run([harness.RECAP, "replay", base, "--target", r.url, "--via", app.url],
+                              capture_output=True, text=True, timeout=60)
+        assert down.returncode == 2 and down.stderr.startswith(f"recap: replay: --via {app.url}: "), down.stderr
+    finally:
+        r.cleanup()
+        app.stop()

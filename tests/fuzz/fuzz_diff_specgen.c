@@ -73,8 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (i < nb)
             core_remap_learn(&m, i, json_object_get(json_object_get(a[i], "response"), "body"),
                              json_object_get(json_object_get(b[i], "response"), "body"));
-        const char *path = json_string_value(json_object_get(req, "path")), *q = json_string_value(
-                                                                                  json_object_get(req, "query"));
+        const char *path = json_string_value(json_object_get(req, "path")),
+                   *q = json_string_value(json_object_get(req, "query"));
         free(core_remap_path(&m, i, path));
         free(core_remap_query(&m, i, q));
         json_decref(core_remap_json(&m, i, json_object_get(req, "body")));
