@@ -2,14 +2,16 @@
  * tools/specgen.h: draft specs from recorded traffic, for people to read
  * and edit (`recap specgen CAPTURE... -o DIR`, cli/specgen.c).
  *
- * Calls are grouped by method and path template (numeric and uuid segments
- * become parameters named after the segment before them: /organizations/{n}
- * -> /organizations/{organization}); a group whose calls answered different
- * statuses is split by test name when that separates them. For each group:
- * the status; the response body's shape (every key present in all its calls:
- * a reference where the value equals the same request value, path parameter
- * or query parameter in every call, a literal where it is the same in two or
- * more calls, else its type); and the row changes: `db: none`, or per table
+ * Calls are grouped by method and path template (core_flow_template: ids,
+ * slugs and names that came from somewhere become parameters named after the
+ * segment before them: /organizations/{organization}, /articles/{article});
+ * a group whose calls answered different statuses gets one spec per status
+ * (match.status). For each spec: the status; the response body's shape
+ * (every key present in all its calls: a reference where the value equals
+ * the same request value, path parameter or query parameter in every call, a
+ * literal where it is the same in two or more calls and the run did not make
+ * it (core/flow.h), a $regex of its characters for a machine-made string,
+ * else its type); and the row changes: `db: none`, or per table
  * and operation the count (a range when it varies), with the columns of a
  * single inserted or updated row that equal a request, path or response
  * value as references. Output is stable (groups in template order, keys in
