@@ -19,8 +19,8 @@ void rt_calls_free(rt_calls_t *c)
     *c = (rt_calls_t){0};
 }
 
-/* What diff reads of a call, copied into a new record (the parsed whole is freed at once, so its memory is
- * used again for the next line: the kept copies are all that grows): the request's method, path, query and
+/* What diff reads of a call, in a new record that shares those parts with the parsed whole (the rest is freed
+ * at once, so its memory is used again for the next line: the kept parts are all that grows): the request's method, path, query and
  * body (the value flow's client-made values);
  * the response's status, content type and body; the row changes. */
 static json_t *to_compare(const json_t *call)
@@ -30,7 +30,7 @@ static json_t *to_compare(const json_t *call)
     for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
         json_t *v = json_object_get(call, top[i]);
         if (v != NULL)
-            json_object_set_new(c, top[i], json_deep_copy(v));
+            json_object_set(c, top[i], v);
     }
     const json_t *req = json_object_get(call, "request"), *res = json_object_get(call, "response");
     json_t *r = json_object();
@@ -38,14 +38,14 @@ static json_t *to_compare(const json_t *call)
                                            "body"}; /* the body: where values come from */
     for (size_t i = 0; i < sizeof(req_keep) / sizeof(req_keep[0]); i++)
         if (json_object_get(req, req_keep[i]) != NULL)
-            json_object_set_new(r, req_keep[i], json_deep_copy(json_object_get(req, req_keep[i])));
+            json_object_set(r, req_keep[i], json_object_get(req, req_keep[i]));
     json_object_set_new(c, "request", r);
     if (json_is_object(res)) {
         json_t *o = json_object();
         static const char *const res_keep[] = {"status", "body", "body_text", "body_b64", "truncated"};
         for (size_t i = 0; i < sizeof(res_keep) / sizeof(res_keep[0]); i++)
             if (json_object_get(res, res_keep[i]) != NULL)
-                json_object_set_new(o, res_keep[i], json_deep_copy(json_object_get(res, res_keep[i])));
+                json_object_set(o, res_keep[i], json_object_get(res, res_keep[i]));
         const json_t *ct = json_object_get(json_object_get(res, "headers"), "content-type");
         if (ct != NULL)
             json_object_set_new(o, "headers", json_pack("{s:O}", "content-type", ct));
