@@ -62,6 +62,7 @@ void rcx_call_free(rcx_call_t *call)
     if (call == NULL)
         return;
     free_string(call, call->test);
+    free_string(call, call->phase);
     free_string(call, call->method);
     free_string(call, call->path);
     free_string(call, call->query);

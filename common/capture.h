@@ -38,6 +38,7 @@ typedef struct rcx_call {
     uint64_t arrival;            /* order the requests arrived in (0: not known) */
     char id[96];                 /* X-Request-Id as forwarded */
     char *test;                  /* test label or NULL */
+    char *phase;                 /* the test's phase (X-Recap-Phase: setup, call, teardown) or NULL */
     struct timespec started_at;  /* wall clock at arrival */
     double duration_ms;          /* arrival to response complete */
     double ttfb_ms;              /* arrival to response head, -1 if none */

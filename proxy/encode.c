@@ -193,6 +193,8 @@ size_t recap_encode_call(const rcx_call_t *c, const recap_redact_t *r, rcx_buf_t
         rcx_jw_string_lenient(b, c->test, strlen(c->test));
     else
         rcx_buf_puts(b, "null");
+    if (c->phase != NULL)
+        key_str(b, "phase", c->phase);
     key_str(b, "started_at", when);
     /* whole microseconds: exact, and printed without binary-fraction noise */
     rcx_jw_key(b, "duration_us", false);

@@ -320,6 +320,15 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     } else if (rec->current_test != NULL) {
         call->test = rcx_call_strdup(call, rec->current_test, strlen(rec->current_test));
     }
+    /* X-Recap-Phase: which part of the test made the call (setup, call, teardown), taken off the same way */
+    i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-recap-phase"), -1);
+    if (i != -1) {
+        h2o_iovec_t v = req->headers.entries[i].value;
+        call->phase = rcx_call_strdup(call, v.base, v.len < 32 ? v.len : 32);
+        if (!rec->cfg->keep_test_header)
+            while ((i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-recap-phase"), -1)) != -1)
+                h2o_delete_header(&req->headers, i);
+    }
 
     /* X-Request-Id: the client's is kept; one is made when missing or too long to record */
     i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-request-id"), -1);

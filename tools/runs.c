@@ -20,9 +20,9 @@ void rt_calls_free(rt_calls_t *c)
 }
 
 /* What diff reads of a call, in a new record that shares those parts with the parsed whole (the rest is freed
- * at once, so its memory is used again for the next line: the kept parts are all that grows): the request's method, path, query and
- * body (the value flow's client-made values);
- * the response's status, content type and body; the row changes. */
+ * at once, so its memory is used again for the next line: the kept parts are all that grows): the request's
+ * method, path, query and body (the value flow's client-made values); the response's status, content type and
+ * body; the row changes. */
 static json_t *to_compare(const json_t *call)
 {
     json_t *c = json_object();

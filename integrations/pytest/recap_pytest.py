@@ -1,29 +1,34 @@
-"""pytest plugin for recap: label every call with the running test, and fail a
-test with what `recap verify` finds in its calls.
+"""pytest plugin for recap: label every call with the test (and the phase) that made it, and fail a test
+with what `recap verify` finds in its calls.
 
-One module, standard library only: copy it next to your conftest.py (or put
-integrations/pytest on PYTHONPATH) and enable it:
+One module, standard library only: copy it next to your conftest.py (or put integrations/pytest on
+PYTHONPATH) and enable it:
 
-    pytest -p recap_pytest --recap-control http://127.0.0.1:9090 [--recap-specs specs/]
+    pytest -p recap_pytest --recap-control http://127.0.0.1:9090 --recap-url http://127.0.0.1:8080 \\
+        [--recap-specs specs/] [-n 4]
 
-Your tests keep talking to the API through recap (their base URL is recap's
-listener); nothing in them changes.
+Your tests keep talking to the API through recap (their base URL is recap's listener); nothing in them
+changes. The full story: docs/pytest.md.
 
-- Before each test: PUT /test with the test's node id, so every call the test
-  makes is recorded with it (and shows under it in JUnit reports).
-- After each test (--recap-specs, or --recap-barrier): POST /barrier, which
-  returns once every call the test made is in the capture with its row
-  changes.
-- With --recap-specs: GET /calls?test=<node id>, run `recap verify` on them,
-  and fail the test with every finding (spec file:line:col, the call,
-  expected and actual).
+- Labels per request (--recap-url): every request this process sends to recap's listener with httpx
+  (sync and async), requests or urllib3 carries `X-Recap-Test: <node id>` and `X-Recap-Phase: setup |
+  call | teardown`; requests to other hosts are left alone. Labels stay right under pytest-xdist (each
+  worker labels its own requests). Without --recap-url: `PUT /test` before each test (one label for the
+  whole proxy: right only when tests run one at a time).
+- After each test (--recap-specs, or --recap-barrier): POST /barrier, which returns once every call the
+  test made is in the capture with its row changes; with --recap-specs the test's calls (GET /calls?test=)
+  go through `recap verify`, and every finding fails the test (setup and call) or its teardown.
+- Trust: a control API that cannot be reached, or a recap binary that is missing, is a usage error before
+  any test runs; when tests ran and recap recorded none of their calls, the session says so (and fails
+  with --recap-require-calls); --recap-require-spec fails calls no spec matches.
 
-Options (or environment): --recap-control URL (RECAP_CONTROL_URL),
---recap-token TOKEN (RECAP_CONTROL_TOKEN), --recap-specs DIR (RECAP_SPECS),
---recap-bin PATH (RECAP_BIN, default `recap` on PATH), --recap-barrier.
+Options (or environment): --recap-control URL (RECAP_CONTROL_URL), --recap-url URL (RECAP_URL),
+--recap-token TOKEN (RECAP_CONTROL_TOKEN), --recap-specs DIR (RECAP_SPECS), --recap-bin PATH (RECAP_BIN,
+default `recap` on PATH), --recap-barrier, --recap-require-spec, --recap-require-calls.
 """
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import urllib.error
@@ -32,11 +37,18 @@ import urllib.request
 
 import pytest
 
+# what this process is running now: every labelled request reads it
+_now = {"test": None, "phase": None}
+_targets = set()  # ("host", port) of recap's listener
+
 
 def pytest_addoption(parser):
     g = parser.getgroup("recap")
     g.addoption("--recap-control", default=os.environ.get("RECAP_CONTROL_URL"),
                 help="recap's control API, e.g. http://127.0.0.1:9090 (env RECAP_CONTROL_URL)")
+    g.addoption("--recap-url", default=os.environ.get("RECAP_URL"),
+                help="recap's listener, e.g. http://127.0.0.1:8080 (env RECAP_URL): label each request sent "
+                     "there with its test and phase")
     g.addoption("--recap-token", default=os.environ.get("RECAP_CONTROL_TOKEN"),
                 help="bearer token of the control API (env RECAP_CONTROL_TOKEN)")
     g.addoption("--recap-specs", default=os.environ.get("RECAP_SPECS"),
@@ -44,7 +56,87 @@ def pytest_addoption(parser):
     g.addoption("--recap-bin", default=os.environ.get("RECAP_BIN", "recap"), help="the recap binary")
     g.addoption("--recap-barrier", action="store_true",
                 help="after each test, wait until its calls are recorded (implied by --recap-specs)")
+    g.addoption("--recap-require-spec", action="store_true", help="a call no spec matches fails its test")
+    g.addoption("--recap-require-calls", action="store_true",
+                help="fail the session when tests ran and recap recorded none of their calls")
 
+
+# ---- labels per request ----
+
+def _port(scheme, port):
+    return port or (443 if scheme == "https" else 80)
+
+
+def _labels(host, port):
+    if _now["test"] is None or (host, port) not in _targets:
+        return {}
+    return {"X-Recap-Test": _now["test"], "X-Recap-Phase": _now["phase"]}
+
+
+def _patch_clients():
+    """Adds the labels to requests for recap's listener sent with httpx (sync and async), requests or
+    urllib3 (requests sends through urllib3). Each is patched only when it can be imported."""
+    try:
+        import httpx
+    except ImportError:
+        httpx = None
+    if httpx is not None and not getattr(httpx.HTTPTransport, "_recap", False):
+        sync, async_ = httpx.HTTPTransport.handle_request, httpx.AsyncHTTPTransport.handle_async_request
+
+        def handle_request(self, request):
+            request.headers.update(_labels(request.url.host, _port(request.url.scheme, request.url.port)))
+            return sync(self, request)
+
+        async def handle_async_request(self, request):
+            request.headers.update(_labels(request.url.host, _port(request.url.scheme, request.url.port)))
+            return await async_(self, request)
+
+        httpx.HTTPTransport.handle_request = handle_request
+        httpx.AsyncHTTPTransport.handle_async_request = handle_async_request
+        httpx.HTTPTransport._recap = True
+    try:
+        from urllib3 import connectionpool
+    except ImportError:
+        connectionpool = None
+    if connectionpool is not None and not getattr(connectionpool.HTTPConnectionPool, "_recap", False):
+        urlopen = connectionpool.HTTPConnectionPool.urlopen
+
+        def labelled_urlopen(self, method, url, body=None, headers=None, *args, **kw):
+            extra = _labels(self.host, _port(self.scheme, self.port))
+            if extra:
+                headers = dict(headers or {}, **extra)
+            return urlopen(self, method, url, body, headers, *args, **kw)
+
+        connectionpool.HTTPConnectionPool.urlopen = labelled_urlopen
+        connectionpool.HTTPConnectionPool._recap = True
+
+
+def _set_phase(item, phase):
+    _now["test"], _now["phase"] = item.nodeid, phase
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item):
+    _set_phase(item, "setup")
+    r = getattr(item.config, "_recap", None)
+    if r is not None and not r.targets:
+        r.set_test(item.nodeid)
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    _set_phase(item, "call")
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item):
+    _set_phase(item, "teardown")
+    yield
+
+
+# ---- the control API and the verifier ----
 
 class _Recap:
     def __init__(self, config):
@@ -53,6 +145,17 @@ class _Recap:
         self.specs = config.getoption("recap_specs")
         self.bin = config.getoption("recap_bin")
         self.barrier = config.getoption("recap_barrier") or bool(self.specs)
+        self.require_spec = config.getoption("recap_require_spec")
+        self.targets = set()
+        url = config.getoption("recap_url")
+        if url:
+            u = urllib.parse.urlsplit(url)
+            if u.scheme not in ("http", "https") or not u.hostname:
+                raise pytest.UsageError(f"--recap-url {url}: not an http:// URL of recap's listener")
+            port = _port(u.scheme, u.port)
+            self.targets = {(u.hostname, port)}
+            if u.hostname in ("127.0.0.1", "localhost"):
+                self.targets |= {("127.0.0.1", port), ("localhost", port)}
 
     def request(self, method, path, body=None, timeout=60):
         req = urllib.request.Request(self.control + path, data=body, method=method)
@@ -66,6 +169,18 @@ class _Recap:
         except OSError as e:  # recap is not there: say so once, in the test's report
             raise RuntimeError(f"recap control API {self.control}: {e}") from None
 
+    def check(self):
+        """A usage error now rather than a failure in every test."""
+        if self.specs and shutil.which(self.bin) is None:
+            raise pytest.UsageError(f"recap: the recap binary '{self.bin}' is not found (put it on PATH, or give "
+                                    "--recap-bin or RECAP_BIN)")
+        try:
+            status, body = self.request("GET", "/healthz", timeout=10)
+        except RuntimeError as e:
+            raise pytest.UsageError(f"recap: {e} (is recap running? --recap-control / RECAP_CONTROL_URL)")
+        if status != 200:
+            raise pytest.UsageError(f"recap: {self.control}/healthz answered {status}: not recap's control API?")
+
     def set_test(self, name):
         status, body = self.request("PUT", "/test", (name or "").encode())
         if status != 200:
@@ -75,63 +190,108 @@ class _Recap:
         status, body = self.request("POST", "/barrier?timeout_ms=30000")
         if status != 200:
             raise RuntimeError(f"recap POST /barrier answered {status}: {body.decode(errors='replace').strip()}")
+        return json.loads(body or b"{}").get("last_seq", 0)
 
-    def findings(self, nodeid):
-        """The verifier's findings for the calls recorded under nodeid, as lines (empty: all passed)."""
-        status, body = self.request("GET", "/calls?test=" + urllib.parse.quote(nodeid, safe=""))
+    def calls(self, after=0, test=None):
+        q = f"/calls?after={after}" + ("&test=" + urllib.parse.quote(test, safe="") if test else "")
+        status, body = self.request("GET", q)
         if status != 200:
             raise RuntimeError(f"recap GET /calls answered {status}")
-        if not body.strip():
+        return [line for line in body.splitlines() if line.strip()]
+
+    def findings(self, nodeid, phases):
+        """The verifier's findings for the calls of these phases recorded under nodeid (empty: all passed)."""
+        lines = [line for line in self.calls(test=nodeid) if json.loads(line).get("phase", "call") in phases]
+        if not lines:
             return []
         with tempfile.TemporaryDirectory(prefix="recap-pytest-") as d:
             cap, report = os.path.join(d, "calls.jsonl"), os.path.join(d, "report.json")
             with open(cap, "wb") as f:
                 f.write(json.dumps({"type": "header", "recap": 1, "proxy_version": "control-api"}).encode() + b"\n")
-                f.write(body if body.endswith(b"\n") else body + b"\n")
-            out = subprocess.run([self.bin, "verify", cap, "--specs", self.specs, "--json", report,
-                                  "--color", "never"], capture_output=True, text=True)
+                f.write(b"\n".join(lines) + b"\n")
+            argv = [self.bin, "verify", cap, "--specs", self.specs, "--json", report, "--color", "never"]
+            out = subprocess.run(argv + (["--require-spec"] if self.require_spec else []),
+                                 capture_output=True, text=True)
             if out.returncode == 2 or not os.path.exists(report):
                 return [f"recap verify could not run: {out.stderr.strip()}"]
             with open(report) as f:
                 results = json.load(f)["results"]
-        return [finding["line"] for c in results for finding in c.get("findings", [])]
+        found = [finding["line"] for c in results for finding in c.get("findings", [])]
+        if self.require_spec:
+            found += [f"no spec matches call #{c['seq']} {c['method']} {c['path']} -> {c['status']}"
+                      for c in results if c.get("result") == "no_spec"]
+        return found
 
 
 def pytest_configure(config):
-    if config.getoption("recap_control"):
-        config._recap = _Recap(config)
+    if not config.getoption("recap_control"):
+        return
+    r = config._recap = _Recap(config)
+    r.check()
+    _targets.update(r.targets)
+    if r.targets:
+        _patch_clients()
+    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist): where the session starts
+        r.start_seq = r.wait_recorded()
 
 
 def pytest_unconfigure(config):
     r = getattr(config, "_recap", None)
-    if r is not None:
+    if r is not None and not r.targets:
         try:
             r.set_test(None)
         except RuntimeError:
             pass
 
 
-def pytest_runtest_setup(item):
-    r = getattr(item.config, "_recap", None)
-    if r is not None:
-        r.set_test(item.nodeid)
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     r = getattr(item.config, "_recap", None)
-    if r is None or call.when != "call":
+    if r is None or call.when == "setup" or not r.barrier:
         return
     report = outcome.get_result()
-    if not r.barrier:
-        return
     r.wait_recorded()
-    if not r.specs:
+    if not r.specs or report.skipped:
         return
-    found = r.findings(item.nodeid)
+    # setup's and the test's own calls on the test; teardown's on its teardown
+    found = r.findings(item.nodeid, ("setup", "call") if call.when == "call" else ("teardown",))
     if found and report.passed:
         report.outcome = "failed"
         report.longrepr = "recap verify found:\n" + "\n".join(found)
     elif found:
         report.sections.append(("recap verify", "\n".join(found)))
+
+
+def pytest_runtest_logreport(report):
+    _ran.add(report.nodeid)  # on the controller too: xdist hands it every worker's reports
+
+
+_ran = set()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Tests ran and recap recorded none of their calls: nothing was verified, and the session says so."""
+    r = getattr(session.config, "_recap", None)
+    if r is None or hasattr(session.config, "workerinput") or not hasattr(r, "start_seq") or not _ran:
+        return
+    try:
+        r.wait_recorded()
+        r.labelled = sum(json.loads(line).get("test") in _ran for line in r.calls(after=r.start_seq))
+    except RuntimeError as e:
+        r.summary = f"recap: {e}"
+        return
+    if r.labelled == 0:
+        r.summary = (f"recap: {len(_ran)} tests ran and recap recorded none of their calls: is the suite's base "
+                     "URL recap's listener? Nothing was verified.")
+        if session.config.getoption("recap_require_calls"):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        r.summary = f"recap: {r.labelled} calls of {len(_ran)} tests recorded"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    r = getattr(config, "_recap", None)
+    summary = getattr(r, "summary", None)
+    if summary:
+        terminalreporter.write_line(summary, red=getattr(r, "labelled", 1) == 0, bold=True)

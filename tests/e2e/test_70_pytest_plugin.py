@@ -63,3 +63,45 @@ def test_the_plugin_labels_calls_and_fails_the_broken_test(pg, app, recap_factor
         assert suites["test_suite.py::test_pause_changes_nothing"].get("failures") == "1"
     finally:
         pg.psql("app", "DROP PUBLICATION IF EXISTS recap")
+
+
+XDIST_SUITE = os.path.join(harness.ROOT, "tests", "plugin_xdist")
+
+
+def run_plugin(suite, base_url, *args, log=None):
+    env = dict(os.environ, API_BASE_URL=base_url, PYTHONPATH=os.path.join(harness.ROOT, "integrations", "pytest"))
+    if log:
+        env["LABEL_LOG"] = str(log)
+    return subprocess.run(["/usr/bin/python3", "-m", "pytest", "-p", "recap_pytest", "-p", "no:cacheprovider",
+                           "-q", "--rootdir", suite, suite, *args], capture_output=True, text=True, cwd=suite,
+                          env=env, timeout=300)
+
+
+def test_under_xdist_every_call_carries_the_test_and_phase_that_made_it(app, recap_factory, tmp_path):
+    r = recap_factory(app.url)
+    log = tmp_path / "sent.jsonl"
+    out = run_plugin(XDIST_SUITE, r.url, "-n", "4", "--recap-control", r.control, "--recap-url", r.url, log=log)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "32 passed" in out.stdout and "recap: 128 calls of 32 tests recorded" in out.stdout, out.stdout
+    sent = {s["id"]: (s["test"], s["phase"]) for s in map(json.loads, log.read_text().splitlines())}
+    got = {c["id"]: (c["test"], c.get("phase")) for c in r.records()}
+    assert len(sent) == 128 and got == sent  # every call under the test and phase that sent it
+    assert {phase for _, phase in sent.values()} == {"setup", "call", "teardown"}
+
+
+def test_the_plugin_says_what_it_could_not_check(app, recap_factory, tmp_path):
+    r = recap_factory(app.url)
+    # the suite pointed at the app, not at recap: tests pass, nothing was recorded, and the session says so
+    args = ["--recap-control", r.control, "--recap-url", r.url]
+    out = run_plugin(XDIST_SUITE, app.url, *args, "-n", "2", log=tmp_path / "a.jsonl")
+    assert out.returncode == 0 and "recap: 32 tests ran and recap recorded none of their calls" in out.stdout
+    out = run_plugin(XDIST_SUITE, app.url, *args, "--recap-require-calls", log=tmp_path / "b.jsonl")
+    assert out.returncode == 1 and "recorded none of their calls" in out.stdout, out.stdout
+    # a recap binary that is missing, a control API that is not there: usage errors, no INTERNALERROR
+    out = run_plugin(XDIST_SUITE, r.url, *args, "--recap-specs", str(tmp_path), "--recap-bin", "/nonexistent/recap")
+    assert out.returncode == 4 and "INTERNALERROR" not in out.stdout + out.stderr
+    assert "recap: the recap binary '/nonexistent/recap' is not found" in out.stderr
+    down = harness.free_port()
+    out = run_plugin(XDIST_SUITE, r.url, "--recap-control", f"http://127.0.0.1:{down}")
+    assert out.returncode == 4 and "INTERNALERROR" not in out.stdout + out.stderr
+    assert f"recap: recap control API http://127.0.0.1:{down}" in out.stderr
