@@ -5,7 +5,7 @@
 #                and a 30 s run of every fuzz target
 #   make demo    a throwaway Postgres, the example API and recap, the scenario, its rows and verify report
 #   make fuzz    every fuzz target for FUZZ_SECONDS each (default 600)
-#   make bench   bench/proxy.sh, cdc.sh, attribution.sh, verify.sh, replay.sh and diff.sh
+#   make bench   bench/proxy.sh, cdc.sh, attribution.sh, verify.sh, replay.sh, diff.sh and pytest.sh
 #   make format  clang-format every C file in place (format-check: only check)
 #   make lint    pyflakes over the Python (tests, bench, integrations)
 
@@ -94,6 +94,7 @@ bench: build deps-bench
 	bench/verify.sh
 	bench/replay.sh
 	bench/diff.sh
+	bench/pytest.sh
 
 format:
 	clang-format -i $(C_SOURCES)

@@ -9,6 +9,7 @@
 #include "common/file.h"
 #include "common/num.h"
 #include "verifier/report.h"
+#include "verifier/serve.h"
 #include "verifier/shard.h"
 #include "verifier/spec.h"
 
@@ -22,6 +23,7 @@ static void usage(FILE *out)
 {
     fputs(
         "usage: recap verify CAPTURE... --specs DIR|FILE [options]\n"
+        "       recap verify --serve --specs DIR|FILE [--require-spec]\n"
         "\n"
         "Checks every call in the capture files against the YAML specs (docs/spec-format.md).\n"
         "\n"
@@ -35,6 +37,9 @@ static void usage(FILE *out)
         "  --quiet             print only failures and the summary line\n"
         "  --jobs N            threads (default: one per core, at most 8, for 16 MiB of captures or more);\n"
         "                      used only when no spec saves values; the report is the same either way\n"
+        "  --serve             stay up: read batches of records from stdin (each ended by an empty line),\n"
+        "                      answer each with one JSON line on stdout (verifier/serve.h; the pytest "
+        "plugin)\n"
         "\n"
         "Exit status: 0 all passed, 1 a check failed, 2 usage or input error.\n",
         out);
@@ -42,7 +47,7 @@ static void usage(FILE *out)
 
 typedef struct opts {
     const char *specs, *junit, *json, *html, *color;
-    bool require, require_used, quiet;
+    bool require, require_used, quiet, serve;
     int jobs; /* 0: one per core */
     char **captures;
     int ncap;
@@ -58,6 +63,7 @@ enum {
     OPT_COLOR,
     OPT_QUIET,
     OPT_JOBS,
+    OPT_SERVE,
     OPT_HELP
 };
 
@@ -74,6 +80,7 @@ static int parse(opts_t *o, int argc, char **argv)
         {"color", required_argument, NULL, OPT_COLOR},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"jobs", required_argument, NULL, OPT_JOBS},
+        {"serve", no_argument, NULL, OPT_SERVE},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -115,6 +122,9 @@ static int parse(opts_t *o, int argc, char **argv)
                 return cli_fail("verify", "--jobs: '%s' is not a thread count (1-64)", optarg);
             o->jobs = (int)jobs;
             break;
+        case OPT_SERVE:
+            o->serve = true;
+            break;
         case OPT_HELP:
             usage(stdout);
             return 1;
@@ -122,7 +132,9 @@ static int parse(opts_t *o, int argc, char **argv)
             return cli_flag_error("verify", c, argv[optind - 1]);
         }
     }
-    if (optind >= argc)
+    if (o->serve && optind < argc)
+        return cli_fail("verify", "--serve reads its records from stdin: give no capture file");
+    if (optind >= argc && !o->serve)
         return cli_fail("verify", "no capture file given (see recap verify --help)");
     if (o->specs == NULL)
         return cli_fail("verify", "no specs: give --specs DIR or set RECAP_SPECS");
@@ -300,6 +312,11 @@ int cli_verify_main(int argc, char **argv)
     if (rv_specs_load(&specs, o.specs, &err) != 0 || rv_specs_finish(&specs, &err) != 0) {
         rv_specs_free(&specs);
         return cli_fail_err("verify", &err);
+    }
+    if (o.serve) {
+        int served = rv_serve(&specs, o.require, stdin, stdout) == 0 ? 0 : 2;
+        rv_specs_free(&specs);
+        return served;
     }
     /* every capture opens (a foreign format is an error before anything is checked) */
     rcx_reader_t **readers = rcx_xcalloc((size_t)o.ncap, sizeof(*readers));

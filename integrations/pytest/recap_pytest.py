@@ -17,7 +17,8 @@ changes. The full story: docs/pytest.md.
   whole proxy: right only when tests run one at a time).
 - After each test (--recap-specs, or --recap-barrier): POST /barrier, which returns once every call the
   test made is in the capture with its row changes; with --recap-specs the test's calls (GET /calls?test=)
-  go through `recap verify`, and every finding fails the test (setup and call) or its teardown.
+  go to one `recap verify --serve` kept up for the process (specs loaded once; values saved by one test's
+  calls there for the next), and every finding fails the test (setup and call) or its teardown.
 - Trust: a control API that cannot be reached, or a recap binary that is missing, is a usage error before
   any test runs; when tests ran and recap recorded none of their calls, the session says so (and fails
   with --recap-require-calls); --recap-require-spec fails calls no spec matches.
@@ -30,7 +31,6 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -199,28 +199,39 @@ class _Recap:
             raise RuntimeError(f"recap GET /calls answered {status}")
         return [line for line in body.splitlines() if line.strip()]
 
+    def verifier(self):
+        """One `recap verify --serve` for this process: specs loaded once, values saved by one test's calls
+        there for the next's (verifier/serve.h)."""
+        if getattr(self, "served", None) is None or self.served.poll() is not None:
+            argv = [self.bin, "verify", "--serve", "--specs", self.specs] + (
+                ["--require-spec"] if self.require_spec else [])
+            self.served = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                           stderr=subprocess.PIPE)
+        return self.served
+
+    def close(self):
+        served = getattr(self, "served", None)
+        if served is not None and served.poll() is None:
+            served.stdin.close()
+            served.wait(10)
+
     def findings(self, nodeid, phases):
         """The verifier's findings for the calls of these phases recorded under nodeid (empty: all passed)."""
         lines = [line for line in self.calls(test=nodeid) if json.loads(line).get("phase", "call") in phases]
         if not lines:
             return []
-        with tempfile.TemporaryDirectory(prefix="recap-pytest-") as d:
-            cap, report = os.path.join(d, "calls.jsonl"), os.path.join(d, "report.json")
-            with open(cap, "wb") as f:
-                f.write(json.dumps({"type": "header", "recap": 1, "proxy_version": "control-api"}).encode() + b"\n")
-                f.write(b"\n".join(lines) + b"\n")
-            argv = [self.bin, "verify", cap, "--specs", self.specs, "--json", report, "--color", "never"]
-            out = subprocess.run(argv + (["--require-spec"] if self.require_spec else []),
-                                 capture_output=True, text=True)
-            if out.returncode == 2 or not os.path.exists(report):
-                return [f"recap verify could not run: {out.stderr.strip()}"]
-            with open(report) as f:
-                results = json.load(f)["results"]
-        found = [finding["line"] for c in results for finding in c.get("findings", [])]
-        if self.require_spec:
-            found += [f"no spec matches call #{c['seq']} {c['method']} {c['path']} -> {c['status']}"
-                      for c in results if c.get("result") == "no_spec"]
-        return found
+        v = self.verifier()
+        try:
+            v.stdin.write(b"\n".join(lines) + b"\n\n")
+            v.stdin.flush()
+            answer = v.stdout.readline()
+        except OSError:
+            answer = b""
+        if not answer:
+            return [f"recap verify could not run: {v.stderr.read().decode(errors='replace').strip()}"]
+        a = json.loads(answer)
+        return a["findings"] + [f"no spec matches call {c}" for c in a["no_spec"] if self.require_spec] + [
+            f"recap verify: {e}" for e in a["errors"]]
 
 
 def pytest_configure(config):
@@ -237,6 +248,8 @@ def pytest_configure(config):
 
 def pytest_unconfigure(config):
     r = getattr(config, "_recap", None)
+    if r is not None:
+        r.close()
     if r is not None and not r.targets:
         try:
             r.set_test(None)

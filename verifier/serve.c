@@ -1,0 +1,79 @@
+/* verifier/serve.c: see serve.h. */
+#include "verifier/serve.h"
+
+#include "common/buf.h"
+#include "verifier/report.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One batch's answer, from the report of its records. */
+static int answer(FILE *out, const rv_report_t *r, json_t *errors)
+{
+    json_t *findings = json_array(), *no_spec = json_array();
+    for (size_t i = 0; i < r->n; i++) {
+        const rv_item_t *it = &r->items[i];
+        for (size_t k = 0; k < it->nf; k++) {
+            char *line = rv_finding_line(it, &it->f[k]);
+            json_array_append_new(findings, json_string(line));
+            free(line);
+        }
+        if (it->spec == NULL) {
+            char s[600];
+            snprintf(s, sizeof(s), "#%llu %s %s -> %d", (unsigned long long)it->seq,
+                     it->method ? it->method : "?", it->path ? it->path : "?", it->status);
+            json_array_append_new(no_spec, json_string(s));
+        }
+    }
+    json_t *a = json_pack("{s:I, s:I, s:o, s:o, s:O}", "calls", (json_int_t)r->n, "failed",
+                          (json_int_t)(r->failed + (r->require_spec ? r->unmatched : 0)), "findings",
+                          findings, "no_spec", no_spec, "errors", errors);
+    char *text = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    int rc = fprintf(out, "%s\n", text) < 0 || fflush(out) != 0 ? -1 : 0;
+    free(text);
+    return rc;
+}
+
+int rv_serve(const rv_specs_t *specs, bool require_spec, FILE *in, FILE *out)
+{
+    json_t *saved = json_object();
+    rv_report_t r = {.require_spec = require_spec, .orphans_pos = specs->orphans_pos};
+    json_t *errors = json_array();
+    char *line = NULL;
+    size_t cap = 0;
+    unsigned long n = 0;
+    int rc = 0;
+    ssize_t len;
+    while (rc == 0 && (len = getline(&line, &cap, in)) >= 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0) { /* the end of a batch */
+            rc = answer(out, &r, errors);
+            rv_report_free(&r);
+            r = (rv_report_t){.require_spec = require_spec, .orphans_pos = specs->orphans_pos};
+            json_decref(errors);
+            errors = json_array();
+            n = 0;
+            continue;
+        }
+        n++;
+        json_error_t je;
+        json_t *rec = json_loadb(line, (size_t)len, 0, &je);
+        if (!json_is_object(rec)) {
+            char msg[300];
+            snprintf(msg, sizeof(msg), "line %lu: not a record: %s", n,
+                     rec == NULL ? je.text : "not an object");
+            json_array_append_new(errors, json_string(msg));
+        } else {
+            rv_report_record(&r, specs, "(served)", n, rec, saved, false);
+        }
+        json_decref(rec);
+    }
+    free(line);
+    rv_report_free(&r);
+    json_decref(errors);
+    json_decref(saved);
+    return rc;
+}

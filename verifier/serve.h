@@ -1,0 +1,30 @@
+/*
+ * verifier/serve.h: `recap verify --serve`, one verifier that stays up for a
+ * test run (the pytest plugin starts one per process) instead of a process
+ * per test.
+ *
+ * Protocol, on two streams: the client writes a batch of records (capture
+ * lines: calls, in the order they arrived) followed by one empty line; the
+ * server answers with one JSON line:
+ *   {"calls":3,"failed":1,"findings":["specs/x.yaml:4:9: call #12 ... "],
+ *    "no_spec":["#13 GET /api/x -> 200"],"errors":["line 2: not JSON: ..."]}
+ * and flushes. Values specs save (save:) are kept from one batch to the next,
+ * so a value saved by one test's call is there for the next test's. A line
+ * that is not a record is an error of its batch, never the end of the
+ * server; the end of input ends it (0).
+ *
+ * Contract: blocking, one client; specs loaded and finished by the caller
+ * and borrowed; no output but the answers.
+ */
+#ifndef RV_SERVE_H
+#define RV_SERVE_H
+
+#include "verifier/spec.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/** Answers batches from in on out until in ends; 0, or -1 when out cannot be written. */
+int rv_serve(const rv_specs_t *specs, bool require_spec, FILE *in, FILE *out);
+
+#endif
