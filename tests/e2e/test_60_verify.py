@@ -179,3 +179,20 @@ def test_calls_are_checked_in_the_order_they_arrived(record_demo, tmp_path):
     out = verify(str(swapped), "--specs", SPECS, "--require-spec")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "PASS: 12 calls: 12 passed, 0 failed, 0 without a spec" in out.stdout
+
+
+def test_a_served_verifier_answers_batch_by_batch_and_keeps_saved_values(record_demo):
+    """recap verify --serve: what the pytest plugin keeps up for a run instead of a process per test."""
+    calls = [line for line in open(record_demo()).read().splitlines() if '"type":"call"' in line]
+    p = subprocess.Popen([harness.RECAP, "verify", "--serve", "--specs", SPECS, "--require-spec"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    answers = []
+    for batch in ([calls[0]], calls[1:3], ["not json"], []):  # the org saves org_id; the campaign uses it
+        p.stdin.write("".join(line + "\n" for line in batch) + "\n")
+        p.stdin.flush()
+        answers.append(json.loads(p.stdout.readline()))
+    p.stdin.close()
+    assert p.wait(10) == 0 and p.stderr.read() == ""
+    assert [(a["calls"], a["failed"], a["findings"], a["no_spec"]) for a in answers] == [
+        (1, 0, [], []), (2, 0, [], []), (0, 0, [], []), (0, 0, [], [])]
+    assert answers[2]["errors"] == ["line 1: not a record: '[' or '{' expected near 'not'"]
