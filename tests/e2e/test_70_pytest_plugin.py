@@ -105,3 +105,18 @@ def test_the_plugin_says_what_it_could_not_check(app, recap_factory, tmp_path):
     out = run_plugin(XDIST_SUITE, r.url, "--recap-control", f"http://127.0.0.1:{down}")
     assert out.returncode == 4 and "INTERNALERROR" not in out.stdout + out.stderr
     assert f"recap: recap control API http://127.0.0.1:{down}" in out.stderr
+
+
+def test_a_call_in_teardown_that_breaks_a_spec_fails_the_teardown(pg, app, recap_factory):
+    pg.psql("app", "DROP PUBLICATION IF EXISTS recap; CREATE PUBLICATION recap FOR ALL TABLES;")
+    r = recap_factory(app.url, args=["--database-url", pg.url])
+    harness.wait_http(f"{r.control}/readyz", timeout=15)
+    out = run_plugin(os.path.join(harness.ROOT, "tests", "plugin_teardown"), r.url, "--recap-control", r.control,
+                     "--recap-url", r.url, "--recap-specs", os.path.join(harness.ROOT, "specs"),
+                     "--recap-bin", harness.RECAP)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "1 passed, 1 error" in out.stdout, out.stdout
+    assert "ERROR at teardown of test_reads_its_organization" in out.stdout
+    assert "status: expected 201, got 409" in out.stdout
+    assert {c.get("phase") for c in r.records()} == {"setup", "call", "teardown"}
+    pg.psql("app", "DROP PUBLICATION IF EXISTS recap")
