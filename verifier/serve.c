@@ -26,7 +26,8 @@ static int answer(FILE *out, const rv_report_t *r, json_t *errors)
             json_array_append_new(no_spec, json_string(s));
         }
     }
-    json_t *a = json_pack("{s:I, s:I, s:o, s:o, s:O}", "calls", (json_int_t)r->n, "failed",
+    json_t *a = json_pack("{s:I, s:I, s:I, s:o, s:o, s:O}", "calls", (json_int_t)r->n, "matched",
+                          (json_int_t)(r->n - r->unmatched), "failed",
                           (json_int_t)(r->failed + (r->require_spec ? r->unmatched : 0)), "findings",
                           findings, "no_spec", no_spec, "errors", errors);
     char *text = json_dumps(a, JSON_COMPACT);
@@ -36,9 +37,31 @@ static int answer(FILE *out, const rv_report_t *r, json_t *errors)
     return rc;
 }
 
+/* "#spec {"file":"tests/test_x.py:12","text":"..."}": this batch's calls go against that spec text alone. */
+static void inline_spec(rv_specs_t *own, bool *have, const char *line, size_t len, json_t *errors)
+{
+    json_t *v = json_loadb(line, len, 0, NULL);
+    const char *file = json_string_value(json_object_get(v, "file")),
+               *text = json_string_value(json_object_get(v, "text"));
+    rcx_err_t err = {{0}};
+    if (*have)
+        rv_specs_free(own);
+    *own = (rv_specs_t){0};
+    *have = file != NULL && text != NULL && rv_specs_load_text(own, file, text, strlen(text), &err) == 0 &&
+            rv_specs_finish(own, &err) == 0;
+    if (!*have) {
+        json_array_append_new(
+            errors, json_string(err.msg[0] ? err.msg : "#spec: {\"file\": ..., \"text\": ...} expected"));
+        rv_specs_free(own);
+    }
+    json_decref(v);
+}
+
 int rv_serve(const rv_specs_t *specs, bool require_spec, FILE *in, FILE *out)
 {
     json_t *saved = json_object();
+    rv_specs_t own = {0};
+    bool have_own = false;
     rv_report_t r = {.require_spec = require_spec, .orphans_pos = specs->orphans_pos};
     json_t *errors = json_array();
     char *line = NULL;
@@ -55,10 +78,17 @@ int rv_serve(const rv_specs_t *specs, bool require_spec, FILE *in, FILE *out)
             r = (rv_report_t){.require_spec = require_spec, .orphans_pos = specs->orphans_pos};
             json_decref(errors);
             errors = json_array();
+            if (have_own)
+                rv_specs_free(&own);
+            have_own = false;
             n = 0;
             continue;
         }
         n++;
+        if (strncmp(line, "#spec ", 6) == 0) {
+            inline_spec(&own, &have_own, line + 6, (size_t)len - 6, errors);
+            continue;
+        }
         json_error_t je;
         json_t *rec = json_loadb(line, (size_t)len, 0, &je);
         if (!json_is_object(rec)) {
@@ -67,11 +97,13 @@ int rv_serve(const rv_specs_t *specs, bool require_spec, FILE *in, FILE *out)
                      rec == NULL ? je.text : "not an object");
             json_array_append_new(errors, json_string(msg));
         } else {
-            rv_report_record(&r, specs, "(served)", n, rec, saved, false);
+            rv_report_record(&r, have_own ? &own : specs, "(served)", n, rec, saved, false);
         }
         json_decref(rec);
     }
     free(line);
+    if (have_own)
+        rv_specs_free(&own);
     rv_report_free(&r);
     json_decref(errors);
     json_decref(saved);

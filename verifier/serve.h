@@ -8,7 +8,12 @@
  * server answers with one JSON line:
  *   {"calls":3,"failed":1,"findings":["specs/x.yaml:4:9: call #12 ... "],
  *    "no_spec":["#13 GET /api/x -> 200"],"errors":["line 2: not JSON: ..."]}
- * and flushes. Values specs save (save:) are kept from one batch to the next,
+ * and flushes ("matched": the calls a spec selected). A batch may begin with
+ *   #spec {"file":"tests/test_x.py:12","text":"specs:\n  - name: ..."}
+ * (spec-format YAML, or JSON, which is YAML): its calls are then checked
+ * against that spec alone (the pytest plugin's recap.expect), and a spec
+ * that does not load is an error of the batch, said with file:line:col.
+ * Values specs save (save:) are kept from one batch to the next,
  * so a value saved by one test's call is there for the next test's. A line
  * that is not a record is an error of its batch, never the end of the
  * server; the end of input ends it (0).

@@ -29,8 +29,10 @@ default `recap` on PATH), --recap-barrier, --recap-require-spec, --recap-require
 """
 import json
 import os
+import inspect
 import shutil
 import subprocess
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -207,7 +209,12 @@ class _Recap:
         """One `recap verify --serve` for this process: specs loaded once, values saved by one test's calls
         there for the next's (verifier/serve.h)."""
         if getattr(self, "served", None) is None or self.served.poll() is not None:
-            argv = [self.bin, "verify", "--serve", "--specs", self.specs] + (
+            specs = self.specs
+            if specs is None:  # only recap.expect's inline specs
+                fd, specs = tempfile.mkstemp(prefix="recap-pytest-", suffix=".yaml")
+                os.write(fd, b"specs: []\n")
+                os.close(fd)
+            argv = [self.bin, "verify", "--serve", "--specs", specs] + (
                 ["--require-spec"] if self.require_spec else [])
             self.served = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                            stderr=subprocess.PIPE)
@@ -219,23 +226,104 @@ class _Recap:
             served.stdin.close()
             served.wait(10)
 
-    def findings(self, nodeid, phases):
-        """The verifier's findings for the calls of these phases recorded under nodeid (empty: all passed)."""
-        lines = [line for line in self.calls(test=nodeid) if json.loads(line).get("phase", "call") in phases]
-        if not lines:
-            return []
+    def served_check(self, lines, spec=None):
+        """The served verifier's answer for these records (against spec, {"file", "text"}, alone if given)."""
         v = self.verifier()
+        head = b"#spec " + json.dumps(spec).encode() + b"\n" if spec else b""
         try:
-            v.stdin.write(b"\n".join(lines) + b"\n\n")
+            v.stdin.write(head + b"".join(line + b"\n" for line in lines) + b"\n")
             v.stdin.flush()
             answer = v.stdout.readline()
         except OSError:
             answer = b""
         if not answer:
-            return [f"recap verify could not run: {v.stderr.read().decode(errors='replace').strip()}"]
-        a = json.loads(answer)
+            raise RuntimeError(f"recap verify --serve stopped: {v.stderr.read().decode(errors='replace').strip()}")
+        return json.loads(answer)
+
+    def findings(self, nodeid, phases):
+        """The verifier's findings for the calls of these phases recorded under nodeid (empty: all passed)."""
+        lines = [line for line in self.calls(test=nodeid) if json.loads(line).get("phase", "call") in phases]
+        if not lines:
+            return []
+        try:
+            a = self.served_check(lines)
+        except RuntimeError as e:
+            return [str(e)]
         return a["findings"] + [f"no spec matches call {c}" for c in a["no_spec"] if self.require_spec] + [
             f"recap verify: {e}" for e in a["errors"]]
+
+
+# ---- the `recap` fixture: the test's calls, and expectations beside them ----
+
+class Call:
+    """One recorded call: method, path, query, status, body (the response's), request_body, and rows:
+    {"public.organizations": {"inserted": [row], "updated": [{"old": row, "new": row}], "deleted": [row]}}."""
+
+    def __init__(self, rec):
+        req, res = rec.get("request", {}), rec.get("response", {})
+        self.record, self.seq, self.phase = rec, rec.get("seq"), rec.get("phase")
+        self.method, self.path, self.query = req.get("method"), req.get("path"), req.get("query", "")
+        self.request_body = req.get("body", req.get("body_text"))
+        self.status, self.body = res.get("status"), res.get("body", res.get("body_text"))
+        self.rows = {}
+        for tx in (rec.get("db") or {}).get("transactions", []):
+            for ch in tx.get("changes", []):
+                t = self.rows.setdefault(f"{ch['schema']}.{ch['table']}", {"inserted": [], "updated": [], "deleted": []})
+                old = ch.get("old", ch.get("key"))
+                if ch["op"] == "insert":
+                    t["inserted"].append(ch.get("new"))
+                elif ch["op"] == "update":
+                    t["updated"].append({"old": old, "new": ch.get("new")})
+                elif ch["op"] == "delete":
+                    t["deleted"].append(old)
+
+    def table(self, name):
+        """The row changes of a table ("organizations" or "public.organizations"); empty lists if none."""
+        key = name if "." in name else f"public.{name}"
+        return self.rows.get(key, {"inserted": [], "updated": [], "deleted": []})
+
+    def __repr__(self):
+        return f"<call #{self.seq} {self.method} {self.path} -> {self.status}>"
+
+
+class RecapFixture:
+    def __init__(self, r, nodeid):
+        self._r, self._nodeid = r, nodeid
+
+    def _lines(self):
+        self._r.wait_recorded()
+        return self._r.calls(test=self._nodeid)
+
+    def calls(self):
+        """This test's calls so far, recorded with their row changes, in the order they arrived."""
+        return sorted((Call(json.loads(line)) for line in self._lines()), key=lambda c: c.record.get("arrival", 0))
+
+    def expect(self, path, method=None, status=None, headers=None, body=None, db=None, name=None):
+        """Checks this test's calls that match method and path against an expectation in the spec language
+        (docs/spec-format.md: the same matchers and messages as YAML specs); AssertionError with the findings.
+        At least one call must match."""
+        frame = inspect.stack()[1]
+        where = f"{os.path.relpath(frame.filename)}:{frame.lineno}"
+        match = {"path": path, **({"method": method} if method else {})}
+        expect = {k: v for k, v in (("status", status), ("headers", headers), ("body", body), ("db", db))
+                  if v is not None}
+        spec = {"specs": [{"name": name or f"recap.expect at {where}", "match": match, "expect": expect}]}
+        a = self._r.served_check(self._lines(), {"file": f"{where} (recap.expect)", "text": json.dumps(spec)})
+        if a["errors"]:
+            raise AssertionError("recap.expect: " + "\n".join(a["errors"]))
+        if a["matched"] == 0:
+            raise AssertionError(f"recap.expect at {where}: no call of this test matches {method or 'any'} {path}")
+        if a["findings"]:
+            raise AssertionError("recap.expect found:\n" + "\n".join(a["findings"]))
+
+
+@pytest.fixture
+def recap(request):
+    """This test's calls with their row changes (recap.calls()), and recap.expect(...) beside them."""
+    r = getattr(request.config, "_recap", None)
+    if r is None:
+        pytest.fail("the recap fixture needs the plugin on: --recap-control URL (or RECAP_CONTROL_URL)")
+    return RecapFixture(r, request.node.nodeid)
 
 
 def pytest_configure(config):

@@ -120,3 +120,22 @@ def test_a_call_in_teardown_that_breaks_a_spec_fails_the_teardown(pg, app, recap
     assert "status: expected 201, got 409" in out.stdout
     assert {c.get("phase") for c in r.records()} == {"setup", "call", "teardown"}
     pg.psql("app", "DROP PUBLICATION IF EXISTS recap")
+
+
+def test_the_recap_fixture_checks_row_changes_beside_the_test(db, recap_factory):
+    suite = os.path.join(harness.ROOT, "tests", "plugin_fixture")
+    for bugs, code in (((), 0), (("unexpected_table",), 1)):
+        app = harness.App(db.url, env={"RECAP_APP_BUG": ",".join(bugs)}).start()
+        try:
+            r = recap_factory(app.url, args=["--database-url", db.url])
+            harness.wait_http(f"{r.control}/readyz", timeout=15)
+            out = run_plugin(suite, r.url, "--recap-control", r.control, "--recap-url", r.url,
+                             "--recap-bin", harness.RECAP)
+            assert out.returncode == code, out.stdout + out.stderr
+        finally:
+            app.stop()
+    # the app writes an event_log row too: the spec language's own message, at the expectation's line
+    assert "recap.expect found:" in out.stdout
+    assert ("test_inline.py:14 (recap.expect):1:" in out.stdout and
+            "db: unexpected changes to public.event_log: 1 inserted (the spec does not name it; strict)"
+            in out.stdout), out.stdout
