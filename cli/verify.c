@@ -9,6 +9,8 @@
 #include "common/file.h"
 #include "common/num.h"
 #include "verifier/report.h"
+#include "tools/runs.h"
+#include "verifier/leaks.h"
 #include "verifier/serve.h"
 #include "verifier/shard.h"
 #include "verifier/spec.h"
@@ -37,6 +39,8 @@ static void usage(FILE *out)
         "  --quiet             print only failures and the summary line\n"
         "  --jobs N            threads (default: one per core, at most 8, for 16 MiB of captures or more);\n"
         "                      used only when no spec saves values; the report is the same either way\n"
+        "  --leaks             also report rows a test left behind, and tests that updated or deleted rows\n"
+        "                      another test made (verifier/leaks.h); --fail-on-leaks: and fail on them\n"
         "  --serve             stay up: read batches of records from stdin (each ended by an empty line),\n"
         "                      answer each with one JSON line on stdout (verifier/serve.h; the pytest "
         "plugin)\n"
@@ -47,7 +51,7 @@ static void usage(FILE *out)
 
 typedef struct opts {
     const char *specs, *junit, *json, *html, *color;
-    bool require, require_used, quiet, serve;
+    bool require, require_used, quiet, serve, leaks, fail_on_leaks;
     int jobs; /* 0: one per core */
     char **captures;
     int ncap;
@@ -64,6 +68,8 @@ enum {
     OPT_QUIET,
     OPT_JOBS,
     OPT_SERVE,
+    OPT_LEAKS,
+    OPT_FAIL_ON_LEAKS,
     OPT_HELP
 };
 
@@ -81,6 +87,8 @@ static int parse(opts_t *o, int argc, char **argv)
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"jobs", required_argument, NULL, OPT_JOBS},
         {"serve", no_argument, NULL, OPT_SERVE},
+        {"leaks", no_argument, NULL, OPT_LEAKS},
+        {"fail-on-leaks", no_argument, NULL, OPT_FAIL_ON_LEAKS},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -124,6 +132,12 @@ static int parse(opts_t *o, int argc, char **argv)
             break;
         case OPT_SERVE:
             o->serve = true;
+            break;
+        case OPT_LEAKS:
+            o->leaks = true;
+            break;
+        case OPT_FAIL_ON_LEAKS:
+            o->leaks = o->fail_on_leaks = true;
             break;
         case OPT_HELP:
             usage(stdout);
@@ -273,6 +287,57 @@ static int write_reports(const opts_t *o, const rv_report_t *report)
     return rc;
 }
 
+/* The captures read again, every call in arrival order, through the leak finder; -1 on bad input (said). */
+static int find_leaks(const opts_t *o, rv_report_t *report)
+{
+    rv_leaks_t l;
+    rv_leaks_init(&l);
+    for (int i = 0; i < o->ncap; i++) {
+        rt_calls_t calls = {0};
+        rcx_err_t err;
+        if (rt_load_calls_to_compare(o->captures[i], &calls, &err) != 0) {
+            cli_fail_err("verify", &err);
+            rv_leaks_free(&l);
+            return -1;
+        }
+        for (size_t k = 0; k < calls.n; k++)
+            rv_leaks_add(&l, calls.v[k]);
+        rt_calls_free(&calls);
+    }
+    report->leaks = rv_leaks_json(&l);
+    rv_leaks_free(&l);
+    return 0;
+}
+
+static void print_leaks(const json_t *leaks)
+{
+    size_t i, j;
+    const json_t *t, *row;
+    json_array_foreach(json_object_get(leaks, "leaks"), i, t)
+    {
+        printf("LEAK %s left %zu row%s:", json_string_value(json_object_get(t, "test")),
+               json_array_size(json_object_get(t, "rows")),
+               json_array_size(json_object_get(t, "rows")) == 1 ? "" : "s");
+        json_array_foreach(json_object_get(t, "rows"), j, row)
+            printf("%s %s %s", j ? ";" : "", json_string_value(json_object_get(row, "table")),
+                   json_string_value(json_object_get(row, "key")));
+        printf("\n");
+    }
+    json_array_foreach(json_object_get(leaks, "depends"), i, t)
+    {
+        printf("DEPENDS %s (call #%lld) %sd %s %s, a row %s made\n",
+               json_string_value(json_object_get(t, "test")),
+               (long long)json_integer_value(json_object_get(t, "seq")),
+               json_string_value(json_object_get(t, "op")), json_string_value(json_object_get(t, "table")),
+               json_string_value(json_object_get(t, "key")), json_string_value(json_object_get(t, "on")));
+    }
+    printf("leaks: %lld test%s left rows behind, %zu call%s changed rows another test made\n",
+           (long long)json_integer_value(json_object_get(leaks, "tests_leaking")),
+           json_integer_value(json_object_get(leaks, "tests_leaking")) == 1 ? "" : "s",
+           json_array_size(json_object_get(leaks, "depends")),
+           json_array_size(json_object_get(leaks, "depends")) == 1 ? "" : "s");
+}
+
 static int verify(const opts_t *o, rcx_reader_t **readers, const rv_specs_t *specs)
 {
     rv_report_t report = {
@@ -295,8 +360,15 @@ static int verify(const opts_t *o, rcx_reader_t **readers, const rv_specs_t *spe
         input_error = check_serially(o, readers, specs, &report);
     }
     rv_coverage_finish(&report, specs);
+    if (o->leaks && !input_error && find_leaks(o, &report) != 0)
+        input_error = true;
     int wrc = write_reports(o, &report);
-    int code = (input_error || wrc) ? 2 : rv_report_ok(&report) ? 0 : 1;
+    if (report.leaks != NULL)
+        print_leaks(report.leaks);
+    bool leaky = o->fail_on_leaks && report.leaks != NULL &&
+                 (json_integer_value(json_object_get(report.leaks, "tests_leaking")) > 0 ||
+                  json_array_size(json_object_get(report.leaks, "depends")) > 0);
+    int code = (input_error || wrc) ? 2 : rv_report_ok(&report) && !leaky ? 0 : 1;
     rv_report_free(&report);
     return code;
 }

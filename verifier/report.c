@@ -119,6 +119,8 @@ char *rv_finding_line(const rv_item_t *it, const rv_finding_t *f)
 
 void rv_report_free(rv_report_t *r)
 {
+    json_decref(r->leaks);
+    r->leaks = NULL;
     for (size_t i = 0; i < r->n; i++) {
         rv_item_t *it = &r->items[i];
         free(it->id);

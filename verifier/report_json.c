@@ -14,6 +14,8 @@ int rv_report_json(FILE *out, const rv_report_t *r)
     json_object_set_new(root, "failed", json_integer((json_int_t)r->failed));
     json_object_set_new(root, "without_spec", json_integer((json_int_t)r->unmatched));
     json_object_set_new(root, "unused_specs_count", json_integer((json_int_t)r->nunused));
+    if (r->leaks != NULL)
+        json_object_set(root, "leaks", r->leaks);
     for (size_t i = 0; i < r->n; i++) {
         const rv_item_t *it = &r->items[i];
         json_t *c =

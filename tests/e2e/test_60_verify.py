@@ -196,3 +196,38 @@ def test_a_served_verifier_answers_batch_by_batch_and_keeps_saved_values(record_
     assert [(a["calls"], a["failed"], a["findings"], a["no_spec"]) for a in answers] == [
         (1, 0, [], []), (2, 0, [], []), (0, 0, [], []), (0, 0, [], [])]
     assert answers[2]["errors"] == ["line 1: not a record: '[' or '{' expected near 'not'"]
+
+
+def test_leaks_name_the_test_the_rows_and_who_depended_on_them(record_app, tmp_path):
+    """A leaves an organization behind; B deletes it (B passes only after A: order dependence); C cleans up."""
+    def drive(r):
+        import httpx
+        with httpx.Client(base_url=r.url, timeout=10) as c:
+            r.control_request("PUT", "/test", b"t.py::test_a")
+            org = c.post("/api/v1/organizations", json={"name": "left-behind"}).json()
+            r.control_request("PUT", "/test", b"t.py::test_c")
+            own = c.post("/api/v1/organizations", json={"name": "cleaned"}).json()
+            c.delete(f"/api/v1/organizations/{own['id']}")
+            r.control_request("PUT", "/test", b"t.py::test_b")
+            assert c.delete(f"/api/v1/organizations/{org['id']}").status_code == 204
+            r.control_request("PUT", "/test", b"")
+        drive.org = org["id"]
+    cap = record_app(drive)
+    specs = tmp_path / "orgs.yaml"
+    specs.write_text("specs:\n"
+                     "  - {name: create, match: {method: POST, path: /api/v1/organizations}, expect: {status: 201}}\n"
+                     "  - {name: delete, match: {method: DELETE, path: \"/api/v1/organizations/{id}\"},\n"
+                     "     expect: {status: 204}}\n")
+    report = tmp_path / "r.json"
+    out = verify(cap, "--specs", str(specs), "--leaks", "--json", str(report))
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert f"LEAK t.py::test_a left 1 row: public.organizations id={drive.org}" in lines
+    assert [line for line in lines if line.startswith("DEPENDS")] == [
+        f"DEPENDS t.py::test_b (call #4) deleted public.organizations id={drive.org}, a row t.py::test_a made"]
+    assert "leaks: 1 test left rows behind, 1 call changed rows another test made" in lines
+    leaks = json.loads(report.read_text())["leaks"]
+    assert leaks["leaks"] == [{"test": "t.py::test_a", "rows": [{"table": "public.organizations",
+                                                                  "key": f"id={drive.org}"}]}]
+    assert [(d["test"], d["on"], d["op"]) for d in leaks["depends"]] == [("t.py::test_b", "t.py::test_a", "delete")]
+    assert verify(cap, "--specs", str(specs), "--fail-on-leaks").returncode == 1
