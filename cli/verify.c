@@ -305,37 +305,24 @@ static int find_leaks(const opts_t *o, rv_report_t *report)
         rt_calls_free(&calls);
     }
     report->leaks = rv_leaks_json(&l);
+    report->fail_on_leaks = o->fail_on_leaks;
     rv_leaks_free(&l);
     return 0;
 }
 
+static void print_leak(void *arg, const char *kind, const char *test, const char *text)
+{
+    (void)arg;
+    printf("%s %s %s\n", kind, test, text);
+}
+
 static void print_leaks(const json_t *leaks)
 {
-    size_t i, j;
-    const json_t *t, *row;
-    json_array_foreach(json_object_get(leaks, "leaks"), i, t)
-    {
-        printf("LEAK %s left %zu row%s:", json_string_value(json_object_get(t, "test")),
-               json_array_size(json_object_get(t, "rows")),
-               json_array_size(json_object_get(t, "rows")) == 1 ? "" : "s");
-        json_array_foreach(json_object_get(t, "rows"), j, row)
-            printf("%s %s %s", j ? ";" : "", json_string_value(json_object_get(row, "table")),
-                   json_string_value(json_object_get(row, "key")));
-        printf("\n");
-    }
-    json_array_foreach(json_object_get(leaks, "depends"), i, t)
-    {
-        printf("DEPENDS %s (call #%lld) %sd %s %s, a row %s made\n",
-               json_string_value(json_object_get(t, "test")),
-               (long long)json_integer_value(json_object_get(t, "seq")),
-               json_string_value(json_object_get(t, "op")), json_string_value(json_object_get(t, "table")),
-               json_string_value(json_object_get(t, "key")), json_string_value(json_object_get(t, "on")));
-    }
+    rv_leaks_lines(leaks, print_leak, NULL);
+    json_int_t tests = json_integer_value(json_object_get(leaks, "tests_leaking"));
+    size_t calls = json_array_size(json_object_get(leaks, "depends"));
     printf("leaks: %lld test%s left rows behind, %zu call%s changed rows another test made\n",
-           (long long)json_integer_value(json_object_get(leaks, "tests_leaking")),
-           json_integer_value(json_object_get(leaks, "tests_leaking")) == 1 ? "" : "s",
-           json_array_size(json_object_get(leaks, "depends")),
-           json_array_size(json_object_get(leaks, "depends")) == 1 ? "" : "s");
+           (long long)tests, tests == 1 ? "" : "s", calls, calls == 1 ? "" : "s");
 }
 
 static int verify(const opts_t *o, rcx_reader_t **readers, const rv_specs_t *specs)
@@ -365,9 +352,7 @@ static int verify(const opts_t *o, rcx_reader_t **readers, const rv_specs_t *spe
     int wrc = write_reports(o, &report);
     if (report.leaks != NULL)
         print_leaks(report.leaks);
-    bool leaky = o->fail_on_leaks && report.leaks != NULL &&
-                 (json_integer_value(json_object_get(report.leaks, "tests_leaking")) > 0 ||
-                  json_array_size(json_object_get(report.leaks, "depends")) > 0);
+    bool leaky = o->fail_on_leaks && report.leaks != NULL && rv_leaks_count(report.leaks) > 0;
     int code = (input_error || wrc) ? 2 : rv_report_ok(&report) && !leaky ? 0 : 1;
     rv_report_free(&report);
     return code;

@@ -114,3 +114,39 @@ json_t *rv_leaks_json(const rv_leaks_t *l)
     json_decref(by_test);
     return out;
 }
+
+void rv_leaks_lines(const json_t *leaks,
+                    void (*emit)(void *arg, const char *kind, const char *test, const char *text), void *arg)
+{
+    rcx_buf_t b;
+    rcx_buf_init(&b, SIZE_MAX);
+    size_t i, j;
+    const json_t *t, *row;
+    json_array_foreach(json_object_get(leaks, "leaks"), i, t)
+    {
+        size_t n = json_array_size(json_object_get(t, "rows"));
+        rcx_buf_reset(&b);
+        rcx_buf_printf(&b, "left %zu row%s:", n, n == 1 ? "" : "s");
+        json_array_foreach(json_object_get(t, "rows"), j, row)
+            rcx_buf_printf(&b, "%s %s %s", j ? ";" : "", json_string_value(json_object_get(row, "table")),
+                           json_string_value(json_object_get(row, "key")));
+        emit(arg, "LEAK", json_string_value(json_object_get(t, "test")), rcx_buf_cstr(&b));
+    }
+    json_array_foreach(json_object_get(leaks, "depends"), i, t)
+    {
+        rcx_buf_reset(&b);
+        rcx_buf_printf(
+            &b, "(call #%lld) %sd %s %s, a row %s made",
+            (long long)json_integer_value(json_object_get(t, "seq")),
+            json_string_value(json_object_get(t, "op")), json_string_value(json_object_get(t, "table")),
+            json_string_value(json_object_get(t, "key")), json_string_value(json_object_get(t, "on")));
+        emit(arg, "DEPENDS", json_string_value(json_object_get(t, "test")), rcx_buf_cstr(&b));
+    }
+    rcx_buf_free(&b);
+}
+
+size_t rv_leaks_count(const json_t *leaks)
+{
+    return json_array_size(json_object_get(leaks, "leaks")) +
+           json_array_size(json_object_get(leaks, "depends"));
+}

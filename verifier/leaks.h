@@ -36,6 +36,17 @@ void rv_leaks_add(rv_leaks_t *l, const json_t *call);
 
 /** The result (a new reference). */
 json_t *rv_leaks_json(const rv_leaks_t *l);
+
+/**
+ * The result as one line per finding, for every report format: emit(arg, kind, test, text) with kind "LEAK"
+ * ("left 1 row: public.organizations id=5") or "DEPENDS" ("(call #4) deleted public.organizations id=5, a
+ * row t.py::test_a made").
+ */
+void rv_leaks_lines(const json_t *leaks,
+                    void (*emit)(void *arg, const char *kind, const char *test, const char *text), void *arg);
+
+/** How many findings the result holds (leaking tests plus dependent calls). */
+size_t rv_leaks_count(const json_t *leaks);
 void rv_leaks_free(rv_leaks_t *l);
 
 #endif

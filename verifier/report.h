@@ -55,8 +55,9 @@ typedef struct rv_report {
     size_t nspec_findings;
     const rv_spec_t **unused; /* specs no call selected (rv_report_finish) */
     size_t nunused;
-    bool require_used; /* an unused spec fails */
-    json_t *leaks;     /* verifier/leaks.h's result when asked for (owned), or NULL */
+    bool require_used;  /* an unused spec fails */
+    json_t *leaks;      /* verifier/leaks.h's result when asked for (owned), or NULL */
+    bool fail_on_leaks; /* its findings are failures (JUnit, HTML) */
 } rv_report_t;
 
 /** Adds a call's outcome (findings moved out of o); keeps the call for HTML if keep. */

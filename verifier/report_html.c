@@ -3,6 +3,8 @@
  * ones (up to the number kept). See report.h. */
 #include "verifier/report.h"
 
+#include "verifier/leaks.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,6 +244,16 @@ static void specs_section(FILE *out, const rv_report_t *r)
     }
 }
 
+static void leak_item(void *arg, const char *kind, const char *test, const char *text)
+{
+    FILE *out = arg;
+    fprintf(out, "<li><b>%s</b> ", kind);
+    e(out, test);
+    fputs(" ", out);
+    e(out, text);
+    fputs("</li>", out);
+}
+
 int rv_report_html(FILE *out, const rv_report_t *r)
 {
     bool ok = rv_report_ok(r);
@@ -265,6 +277,11 @@ int rv_report_html(FILE *out, const rv_report_t *r)
         fputs("<p class=muted>note: ", out);
         e(out, r->notes[i]);
         fputs("</p>\n", out);
+    }
+    if (r->leaks != NULL && rv_leaks_count(r->leaks) > 0) {
+        fputs("<h2>Leaks and order dependences</h2><ul class=f>", out);
+        rv_leaks_lines(r->leaks, leak_item, out);
+        fputs("</ul>\n", out);
     }
     if (r->norphans) {
         fputs("<h2>Orphan transactions (forbidden)</h2><ul class=f>", out);

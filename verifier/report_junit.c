@@ -1,6 +1,8 @@
 /* verifier/report_junit.c: JUnit XML, one testcase per call, one testsuite per test name. See report.h. */
 #include "verifier/report.h"
 
+#include "verifier/leaks.h"
+
 #include "common/buf.h"
 
 #include <stdlib.h>
@@ -96,6 +98,36 @@ static void testcase(FILE *out, const rv_report_t *r, const char *suite, const r
     fputs("</failure>\n    </testcase>\n", out);
 }
 
+typedef struct junit_leaks {
+    FILE *out;
+    bool fail;
+} junit_leaks_t;
+
+static void leak_case(void *arg, const char *kind, const char *test, const char *text)
+{
+    junit_leaks_t *j = arg;
+    fputs("    <testcase classname=\"recap leaks\" name=\"", j->out);
+    xml(j->out, test);
+    fprintf(j->out, "\">\n      <%s type=\"recap.%s\" message=\"", j->fail ? "failure" : "system-out",
+            strcmp(kind, "LEAK") == 0 ? "leak" : "depends");
+    xml(j->out, text);
+    fprintf(j->out, "\"%s\n    </testcase>\n", j->fail ? "/>" : "></system-out>");
+}
+
+/* Rows left behind and order dependences (verify --leaks): one testcase each, failures with --fail-on-leaks.
+ */
+static void leaks_suite(FILE *out, const rv_report_t *r)
+{
+    if (r->leaks == NULL || rv_leaks_count(r->leaks) == 0)
+        return;
+    size_t n = rv_leaks_count(r->leaks);
+    fprintf(out, "  <testsuite name=\"recap leaks\" tests=\"%zu\" failures=\"%zu\">\n", n,
+            r->fail_on_leaks ? n : 0);
+    junit_leaks_t j = {out, r->fail_on_leaks};
+    rv_leaks_lines(r->leaks, leak_case, &j);
+    fputs("  </testsuite>\n", out);
+}
+
 int rv_report_junit(FILE *out, const rv_report_t *r)
 {
     size_t *idx = rcx_xmalloc(sizeof(*idx) * (r->n + 1));
@@ -103,13 +135,15 @@ int rv_report_junit(FILE *out, const rv_report_t *r)
         idx[i] = i;
     sorting = r;
     qsort(idx, r->n, sizeof(*idx), by_suite);
-    size_t failures = r->norphans + r->nspec_findings + (r->require_used ? r->nunused : 0);
+    size_t leaks = r->leaks != NULL ? rv_leaks_count(r->leaks) : 0;
+    size_t failures =
+        r->norphans + r->nspec_findings + (r->require_used ? r->nunused : 0) + (r->fail_on_leaks ? leaks : 0);
     for (size_t i = 0; i < r->n; i++)
         failures += failing(r, &r->items[i]);
     fprintf(out,
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"recap verify\" tests=\"%zu\" "
             "failures=\"%zu\">\n",
-            r->n + r->norphans + r->nspec_findings + r->nunused, failures);
+            r->n + r->norphans + r->nspec_findings + r->nunused + leaks, failures);
     for (size_t i = 0; i < r->n;) {
         const char *suite = suite_of(&r->items[idx[i]]);
         size_t j = i, fails = 0;
@@ -141,6 +175,7 @@ int rv_report_junit(FILE *out, const rv_report_t *r)
         fputs("  </testsuite>\n", out);
     }
     specs_suite(out, r);
+    leaks_suite(out, r);
     fputs("</testsuites>\n", out);
     free(idx);
     return ferror(out) ? -1 : 0;

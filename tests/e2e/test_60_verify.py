@@ -230,4 +230,14 @@ def test_leaks_name_the_test_the_rows_and_who_depended_on_them(record_app, tmp_p
     assert leaks["leaks"] == [{"test": "t.py::test_a", "rows": [{"table": "public.organizations",
                                                                   "key": f"id={drive.org}"}]}]
     assert [(d["test"], d["on"], d["op"]) for d in leaks["depends"]] == [("t.py::test_b", "t.py::test_a", "delete")]
-    assert verify(cap, "--specs", str(specs), "--fail-on-leaks").returncode == 1
+    junit, html = tmp_path / "j.xml", tmp_path / "r.html"
+    out = verify(cap, "--specs", str(specs), "--fail-on-leaks", "--junit", str(junit), "--html", str(html))
+    assert out.returncode == 1, out.stdout + out.stderr
+    suite = next(s for s in ET.parse(junit).getroot() if s.get("name") == "recap leaks")
+    assert (suite.get("tests"), suite.get("failures")) == ("2", "2")
+    assert [(c.get("name"), c[0].get("type"), c[0].get("message")) for c in suite] == [
+        ("t.py::test_a", "recap.leak", f"left 1 row: public.organizations id={drive.org}"),
+        ("t.py::test_b", "recap.depends",
+         f"(call #4) deleted public.organizations id={drive.org}, a row t.py::test_a made")]
+    page = html.read_text()
+    assert "<h2>Leaks and order dependences</h2>" in page and "t.py::test_a" in page
