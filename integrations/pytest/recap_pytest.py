@@ -25,7 +25,8 @@ changes. The full story: docs/pytest.md.
 
 Options (or environment): --recap-control URL (RECAP_CONTROL_URL), --recap-url URL (RECAP_URL),
 --recap-token TOKEN (RECAP_CONTROL_TOKEN), --recap-specs DIR (RECAP_SPECS), --recap-bin PATH (RECAP_BIN,
-default `recap` on PATH), --recap-barrier, --recap-require-spec, --recap-require-calls.
+default `recap` on PATH), --recap-barrier, --recap-require-spec, --recap-require-calls, --recap-leaks
+report|fail (rows a test left behind, rows of earlier tests it changed).
 """
 import json
 import os
@@ -62,6 +63,9 @@ def pytest_addoption(parser):
     g.addoption("--recap-require-spec", action="store_true", help="a call no spec matches fails its test")
     g.addoption("--recap-require-calls", action="store_true",
                 help="fail the session when tests ran and recap recorded none of their calls")
+    g.addoption("--recap-leaks", choices=("report", "fail"), default=None,
+                help="after each test, the rows its calls inserted that it did not delete, and the rows of earlier "
+                     "tests it updated or deleted: report them, or fail the test's teardown")
 
 
 # ---- labels per request ----
@@ -152,6 +156,8 @@ class _Recap:
         self.bin = config.getoption("recap_bin")
         self.barrier = config.getoption("recap_barrier") or bool(self.specs)
         self.require_spec = config.getoption("recap_require_spec")
+        self.leaks = config.getoption("recap_leaks")
+        self.leak_book = _Leaks()
         self.targets = set()
         url = config.getoption("recap_url")
         if url:
@@ -198,7 +204,9 @@ class _Recap:
             raise RuntimeError(f"recap POST /barrier answered {status}: {body.decode(errors='replace').strip()}")
         return json.loads(body or b"{}").get("last_seq", 0)
 
-    def calls(self, after=0, test=None):
+    def calls(self, after=None, test=None):
+        """This session's calls (after its start, or after `after`), of one test if given."""
+        after = getattr(self, "start_seq", 0) if after is None else after
         q = f"/calls?after={after}" + ("&test=" + urllib.parse.quote(test, safe="") if test else "")
         status, body = self.request("GET", q)
         if status != 200:
@@ -251,6 +259,48 @@ class _Recap:
             return [str(e)]
         return a["findings"] + [f"no spec matches call {c}" for c in a["no_spec"] if self.require_spec] + [
             f"recap verify: {e}" for e in a["errors"]]
+
+
+# ---- leaks: rows a test leaves behind, rows of earlier tests it changes ----
+
+def _row_key(table, identity, row):
+    if not identity or not isinstance(row, dict) or any(c not in row for c in identity):
+        return None
+    return table + " " + ",".join(f"{c}={json.dumps(row[c])}" for c in identity)
+
+
+class _Leaks:
+    """Rows by table and replica identity, with the test whose call inserted them (this process's tests)."""
+
+    def __init__(self):
+        self.identity, self.owner = {}, {}
+
+    def test_done(self, nodeid, records):
+        """What this test left and changed: a list of lines (empty: clean)."""
+        mine, changed = [], []
+        for rec in sorted(records, key=lambda c: c.get("arrival", 0)):
+            for tx in (rec.get("db") or {}).get("transactions", []):
+                for ch in tx.get("changes", []):
+                    table = f"{ch['schema']}.{ch['table']}"
+                    if ch.get("identity"):
+                        self.identity[table] = ch["identity"]
+                    row = ch.get("new") if ch["op"] == "insert" else ch.get("old", ch.get("key"))
+                    key = _row_key(table, self.identity.get(table), row)
+                    if key is None:
+                        continue
+                    if ch["op"] == "insert":
+                        self.owner[key] = nodeid
+                        mine.append(key)
+                    elif ch["op"] in ("update", "delete"):
+                        owner = self.owner.get(key)
+                        if owner and owner != nodeid:
+                            changed.append(f"{ch['op']}d {key}, a row {owner} made (call #{rec.get('seq')})")
+                        if ch["op"] == "delete":
+                            self.owner.pop(key, None)
+                            if key in mine:
+                                mine.remove(key)
+        left = [f"left {len(mine)} row{'s' if len(mine) != 1 else ''}: " + "; ".join(mine)] if mine else []
+        return left + changed
 
 
 # ---- the `recap` fixture: the test's calls, and expectations beside them ----
@@ -334,8 +384,7 @@ def pytest_configure(config):
     _targets.update(r.targets)
     if r.targets:
         _patch_clients()
-    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist): where the session starts
-        r.start_seq = r.wait_recorded()
+    r.start_seq = r.wait_recorded()  # where this session's calls start: a proxy outlives pytest sessions
 
 
 def pytest_unconfigure(config):
@@ -353,9 +402,13 @@ def pytest_unconfigure(config):
 def pytest_runtest_makereport(item, call):
     outcome = yield
     r = getattr(item.config, "_recap", None)
-    if r is None or call.when == "setup" or not r.barrier:
+    if r is None or call.when == "setup":
         return
     report = outcome.get_result()
+    if call.when == "teardown" and r.leaks is not None and (not r.targets or any(_sent.values())):
+        _report_leaks(r, item, report)
+    if not r.barrier:
+        return
     phases = ("setup", "call") if call.when == "call" else ("teardown",)
     if r.targets and not any(_sent.get(p) for p in phases):
         return  # every request is labelled here, and this part of the test sent none: nothing to wait for
@@ -369,6 +422,19 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = "recap verify found:\n" + "\n".join(found)
     elif found:
         report.sections.append(("recap verify", "\n".join(found)))
+
+
+def _report_leaks(r, item, report):
+    r.wait_recorded()
+    found = r.leak_book.test_done(item.nodeid, [json.loads(line) for line in r.calls(test=item.nodeid)])
+    if not found:
+        return
+    text = "\n".join(found)
+    if r.leaks == "fail" and report.passed:
+        report.outcome = "failed"
+        report.longrepr = "recap found rows this test left behind or did not make:\n" + text
+    else:  # a warning, shown in pytest's summary (from xdist workers too)
+        item.warn(pytest.PytestWarning(f"recap leaks: {text}"))
 
 
 def pytest_runtest_logreport(report):

@@ -139,3 +139,19 @@ def test_the_recap_fixture_checks_row_changes_beside_the_test(db, recap_factory)
     assert ("test_inline.py:14 (recap.expect):1:" in out.stdout and
             "db: unexpected changes to public.event_log: 1 inserted (the spec does not name it; strict)"
             in out.stdout), out.stdout
+
+
+def test_leaks_and_order_dependence_on_the_test_that_made_them(db, app, recap_factory):
+    suite = os.path.join(harness.ROOT, "tests", "plugin_leaks")
+    r = recap_factory(app.url, args=["--database-url", db.url])
+    harness.wait_http(f"{r.control}/readyz", timeout=15)
+    args = ["--recap-control", r.control, "--recap-url", r.url]
+    out = run_plugin(suite, r.url, *args, "--recap-leaks", "fail")
+    assert out.returncode == 1 and "3 passed, 2 errors" in out.stdout, out.stdout + out.stderr
+    org = next(c for c in r.records() if c["request"]["method"] == "POST")["response"]["body"]["id"]
+    assert f"left 1 row: public.organizations id={org}" in out.stdout
+    assert (f"deleted public.organizations id={org}, a row test_leaky.py::test_a_leaves_an_organization made"
+            in out.stdout)
+    assert "ERROR at teardown of test_c_cleans_up" not in out.stdout
+    out = run_plugin(suite, r.url, *args, "--recap-leaks", "report")
+    assert out.returncode == 0 and "recap leaks: left 1 row: public.organizations" in out.stdout, out.stdout
