@@ -82,10 +82,10 @@ def test_under_xdist_every_call_carries_the_test_and_phase_that_made_it(app, rec
     log = tmp_path / "sent.jsonl"
     out = run_plugin(XDIST_SUITE, r.url, "-n", "4", "--recap-control", r.control, "--recap-url", r.url, log=log)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "32 passed" in out.stdout and "recap: 128 calls of 32 tests recorded" in out.stdout, out.stdout
+    assert "40 passed" in out.stdout and "recap: 168 calls of 40 tests recorded" in out.stdout, out.stdout
     sent = {s["id"]: (s["test"], s["phase"]) for s in map(json.loads, log.read_text().splitlines())}
     got = {c["id"]: (c["test"], c.get("phase")) for c in r.records()}
-    assert len(sent) == 128 and got == sent  # every call under the test and phase that sent it
+    assert len(sent) == 168 and got == sent  # every call under the test and phase that sent it
     assert {phase for _, phase in sent.values()} == {"setup", "call", "teardown"}
 
 
@@ -94,7 +94,7 @@ def test_the_plugin_says_what_it_could_not_check(app, recap_factory, tmp_path):
     # the suite pointed at the app, not at recap: tests pass, nothing was recorded, and the session says so
     args = ["--recap-control", r.control, "--recap-url", r.url]
     out = run_plugin(XDIST_SUITE, app.url, *args, "-n", "2", log=tmp_path / "a.jsonl")
-    assert out.returncode == 0 and "recap: 32 tests ran and recap recorded none of their calls" in out.stdout
+    assert out.returncode == 0 and "recap: 40 tests ran and recap recorded none of their calls" in out.stdout
     out = run_plugin(XDIST_SUITE, app.url, *args, "--recap-require-calls", log=tmp_path / "b.jsonl")
     assert out.returncode == 1 and "recorded none of their calls" in out.stdout, out.stdout
     # a recap binary that is missing, a control API that is not there: usage errors, no INTERNALERROR
@@ -155,3 +155,28 @@ def test_leaks_and_order_dependence_on_the_test_that_made_them(db, app, recap_fa
     assert "ERROR at teardown of test_c_cleans_up" not in out.stdout
     out = run_plugin(suite, r.url, *args, "--recap-leaks", "report")
     assert out.returncode == 0 and "recap leaks: left 1 row: public.organizations" in out.stdout, out.stdout
+
+
+def test_under_xdist_a_bug_fails_exactly_the_tests_whose_calls_hit_it(db, recap_factory, tmp_path):
+    """The same suite, every test verified against specs/ under -n 4: green; then with the campaign's status
+    update forgotten by the app (its response still claims it), exactly the 8 tests that change a campaign
+    fail, each with the spec's finding; the 32 others pass."""
+    for bugs in ((), ("missing_update",)):
+        app = harness.App(db.url, env={"RECAP_APP_BUG": ",".join(bugs)}).start()
+        try:
+            r = recap_factory(app.url, args=["--database-url", db.url])
+            harness.wait_http(f"{r.control}/readyz", timeout=15)
+            out = run_plugin(XDIST_SUITE, r.url, "-n", "4", "--recap-control", r.control, "--recap-url", r.url,
+                             "--recap-specs", os.path.join(harness.ROOT, "specs"), "--recap-bin", harness.RECAP,
+                             "--recap-require-spec", log=tmp_path / "sent.jsonl")
+        finally:
+            app.stop()
+        if not bugs:
+            assert out.returncode == 0 and "40 passed" in out.stdout, out.stdout + out.stderr
+    assert out.returncode == 1 and "8 failed, 32 passed" in out.stdout, out.stdout
+    failed = sorted(line.split()[1] for line in out.stdout.splitlines() if line.startswith("FAILED "))
+    assert failed == sorted(f"test_labels.py::test_a_campaign_goes_live[{c}-{n}]" for c in ("httpx", "requests")
+                            for n in range(4))
+    for test in failed:  # each with the spec's finding on its own call (which column the closest row
+        # misses first depends on what else was in flight)
+        assert any(f"(test {test}): db.campaigns.updated[0]." in line for line in out.stdout.splitlines()), test
