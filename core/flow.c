@@ -3,6 +3,7 @@
 
 #include "common/buf.h"
 #include "common/codec.h"
+#include "common/hash.h"
 #include "core/shape.h"
 
 #include <ctype.h>
@@ -45,10 +46,7 @@ struct core_flow {
 
 static uint64_t hash_of(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h | 1; /* never 0: 0 marks an empty slot */
+    return rcx_fnv1a(RCX_FNV_OFFSET, s, n) | 1; /* never 0: 0 marks an empty slot */
 }
 
 static slot_t *find(const core_flow_t *f, const table_t *t, const char *s, size_t n, uint64_t h)

@@ -2,6 +2,7 @@
 #include "proxy/creds.h"
 
 #include "common/buf.h"
+#include "common/hash.h"
 #include "common/jsonw.h"
 
 #include <stdio.h>
@@ -16,9 +17,7 @@ void recap_creds_init(recap_creds_t *c, uint64_t key)
 
 static uint64_t hash_of(const recap_creds_t *c, const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL ^ c->key;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    uint64_t h = rcx_fnv1a(RCX_FNV_OFFSET ^ c->key, s, n);
     return h ^ (h >> 29);
 }
 

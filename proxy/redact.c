@@ -2,6 +2,7 @@
 #include "proxy/redact.h"
 
 #include "common/jsonw.h"
+#include "common/hash.h"
 
 #include "core/secret.h"
 
@@ -50,10 +51,8 @@ bool recap_redact_may_hold_field(const recap_redact_t *r, const char *p, size_t 
 
 static void add_class(const recap_redact_t *r, rcx_buf_t *classes, const char *place, const json_t *secret)
 {
-    uint64_t h = 1469598103934665603ULL ^ (r->class_key | 1);
-    const char *s = json_string_value(secret);
-    for (size_t i = 0; i < json_string_length(secret); i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    uint64_t h =
+        rcx_fnv1a(RCX_FNV_OFFSET ^ (r->class_key | 1), json_string_value(secret), json_string_length(secret));
     h ^= h >> 31;
     h *= 0x9e3779b97f4a7c15ULL;
     if (classes->len > 0)

@@ -1,6 +1,7 @@
 /* proxy/server.c: wires the listeners, h2o, the recorder, the writer and the control API. See proxy.h. */
 #include "proxy/proxy.h"
 
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/net.h"
 #include "proxy/config.h"
@@ -562,12 +563,9 @@ static void run_slot_name(const recap_proxy_config_t *cfg, char *out, size_t n)
 {
     char path[PATH_MAX];
     const char *parts[2] = {realpath(cfg->capture, path) != NULL ? path : cfg->capture, cfg->database_url};
-    uint64_t h = 1469598103934665603ull;
-    for (int i = 0; i < 2; i++) {
-        for (const char *p = parts[i]; *p; p++)
-            h = (h ^ (unsigned char)*p) * 1099511628211ull;
-        h = (h ^ '\n') * 1099511628211ull;
-    }
+    uint64_t h = RCX_FNV_OFFSET;
+    for (int i = 0; i < 2; i++)
+        h = rcx_fnv1a(rcx_fnv1a(h, parts[i], strlen(parts[i])), "\n", 1);
     snprintf(out, n, "recap_run_%016llx", (unsigned long long)h);
 }
 
