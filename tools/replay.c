@@ -123,35 +123,60 @@ static struct curl_slist *add_header(struct curl_slist *list, const char *name, 
     return list;
 }
 
+/* The value at place under root, a path of ".key" and "[i]" steps ("user.token", "list[0].key"; "" is root
+ * itself); NULL when it is not there. Where it hangs goes to *parent, key and *index (key "" for an array
+ * element), for a caller that replaces it. */
+static json_t *at_place(json_t *root, const char *p, json_t **parent, char *key, size_t keysz, size_t *index)
+{
+    json_t *at = root;
+    *parent = NULL;
+    key[0] = '\0';
+    *index = 0;
+    while (*p && at != NULL) {
+        *parent = at;
+        if (*p == '.') {
+            size_t n = strcspn(p + 1, ".[");
+            snprintf(key, keysz, "%.*s", (int)n, p + 1);
+            at = json_object_get(at, key);
+            p += 1 + n;
+        } else if (*p == '[') {
+            key[0] = '\0';
+            *index = strtoul(p + 1, NULL, 10);
+            at = json_array_get(at, *index);
+            p += strcspn(p, "]") + (p[strcspn(p, "]")] == ']');
+        } else {
+            return NULL;
+        }
+    }
+    return at;
+}
+
+/* name[0..n) in lower case into out (cut to fit). */
+static void lower_into(char *out, size_t outsz, const char *name, size_t n)
+{
+    size_t k = 0;
+    for (; k < n && k + 1 < outsz; k++)
+        out[k] = (char)(name[k] >= 'A' && name[k] <= 'Z' ? name[k] + 32 : name[k]);
+    out[k] = '\0';
+}
+
 /* What the new run's response to the baseline call `arrival` held at `from` ("response.body.user.token",
  * "response.cookie.sid", "response.headers.x-auth"); NULL when it is not there. */
 static const char *value_from(const run_t *r, const json_t *arrival, const char *from)
 {
     char key[32];
     snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(arrival));
-    const json_t *now = json_object_get(r->now, key);
+    json_t *now = json_object_get(r->now, key), *parent;
     if (strncmp(from, "response.cookie.", 16) == 0)
         return json_string_value(json_object_get(json_object_get(now, "cookies"), from + 16));
     if (strncmp(from, "response.headers.", 17) == 0)
         return json_string_value(json_object_get(json_object_get(now, "headers"), from + 17));
     if (strncmp(from, "response.body", 13) != 0)
         return NULL;
-    const json_t *v = json_object_get(now, "body");
-    for (const char *p = from + 13; *p && v != NULL;) {
-        if (*p == '.') {
-            size_t n = strcspn(p + 1, ".[");
-            char k[256];
-            snprintf(k, sizeof(k), "%.*s", (int)n, p + 1);
-            v = json_object_get(v, k);
-            p += 1 + n;
-        } else if (*p == '[') {
-            v = json_array_get(v, strtoul(p + 1, NULL, 10));
-            p += strcspn(p, "]") + (p[strcspn(p, "]")] == ']');
-        } else {
-            return NULL;
-        }
-    }
-    return json_string_value(v);
+    char k[256];
+    size_t index;
+    return json_string_value(
+        at_place(json_object_get(now, "body"), from + 13, &parent, k, sizeof(k), &index));
 }
 
 /* A redacted header rebuilt from the new run (request.derived); NULL when the baseline does not say where it
@@ -174,10 +199,7 @@ static char *rebuilt(const run_t *r, const json_t *derived, const char *name)
         }
     } else {
         char lower[128];
-        size_t n = strlen(name) < sizeof(lower) - 1 ? strlen(name) : sizeof(lower) - 1;
-        for (size_t i = 0; i < n; i++)
-            lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
-        lower[n] = '\0';
+        lower_into(lower, sizeof(lower), name, strlen(name));
         const json_t *d = json_object_get(derived, lower);
         const char *v =
             d ? value_from(r, json_object_get(d, "call"), json_string_value(json_object_get(d, "from")) ?: "")
@@ -262,26 +284,11 @@ static struct curl_slist *call_headers(run_t *r, const json_t *call, size_t i)
  * not there. Steals v. */
 static bool set_at(json_t *root, const char *place, json_t *v)
 {
-    json_t *parent = NULL, *at = root;
-    char key[256] = "";
-    size_t index = 0;
-    for (const char *p = place + 4; *p && at != NULL;) { /* past "body" */
-        parent = at;
-        if (*p == '.') {
-            size_t n = strcspn(p + 1, ".[");
-            snprintf(key, sizeof(key), "%.*s", (int)n, p + 1);
-            at = json_object_get(at, key);
-            p += 1 + n;
-        } else if (*p == '[') {
-            key[0] = '\0';
-            index = strtoul(p + 1, NULL, 10);
-            at = json_array_get(at, index);
-            p += strcspn(p, "]") + (p[strcspn(p, "]")] == ']');
-        } else {
-            at = NULL;
-        }
-    }
-    bool ok = at != NULL && parent != NULL &&
+    json_t *parent;
+    char key[256];
+    size_t index;
+    bool ok = at_place(root, place + 4, &parent, key, sizeof(key), &index) != NULL &&
+              parent != NULL && /* past "body" */
               (key[0] ? json_object_set(parent, key, v) == 0 : json_array_set(parent, index, v) == 0);
     json_decref(v);
     return ok;
@@ -342,9 +349,7 @@ static void learn_from(run_t *r, const json_t *call, size_t i, const rcx_buf_t *
         size_t n = strcspn(p, "\r\n"), colon = strcspn(p, ":");
         if (colon < n) {
             char name[128];
-            snprintf(name, sizeof(name), "%.*s", (int)(colon < 127 ? colon : 127), p);
-            for (char *c = name; *c; c++)
-                *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+            lower_into(name, sizeof(name), p, colon);
             const char *v = p + colon + 1 + strspn(p + colon + 1, " \t");
             size_t vn = (size_t)(p + n - v);
             if (strcmp(name, "set-cookie") == 0) {
