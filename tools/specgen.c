@@ -539,9 +539,8 @@ static void emit_db(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t
     json_decref(tables);
 }
 
-/* One spec for these calls of a group (test: a match.test, or NULL). */
-static void emit_spec(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t n, long long outcome,
-                      const char *note)
+/* One spec for these calls of a group (outcome: the status it is chosen by, or 0 for any). */
+static void emit_spec(rcx_buf_t *b, const group_t *g, const json_t **calls, size_t n, long long outcome)
 {
     rcx_buf_printf(b, "\n  - name: ");
     char name[700];
@@ -550,8 +549,7 @@ static void emit_spec(rcx_buf_t *b, const group_t *g, const json_t **calls, size
     else
         snprintf(name, sizeof(name), "%s %s", g->method, g->tpl.tmpl);
     rv_yaml_write_string(b, name);
-    rcx_buf_printf(b, "\n    # drafted from %zu call%s%s%s", n, n == 1 ? "" : "s", note ? "; " : "",
-                   note ? note : "");
+    rcx_buf_printf(b, "\n    # drafted from %zu call%s", n, n == 1 ? "" : "s");
     rcx_buf_puts(b, "\n    match:\n      method: ");
     rv_yaml_write_string(b, g->method);
     rcx_buf_puts(b, "\n      path: ");
@@ -611,7 +609,7 @@ static void emit_group(rcx_buf_t *b, const group_t *g, size_t *specs)
             statuses[ns++] = s;
     }
     if (ns <= 1) {
-        emit_spec(b, g, g->calls, g->n, 0, NULL);
+        emit_spec(b, g, g->calls, g->n, 0);
         (*specs)++;
         return;
     }
@@ -628,7 +626,7 @@ static void emit_group(rcx_buf_t *b, const group_t *g, size_t *specs)
             if (json_integer_value(json_object_get(json_object_get(g->calls[i], "response"), "status")) ==
                 statuses[k])
                 sel[m++] = g->calls[i];
-        emit_spec(b, g, sel, m, statuses[k], NULL);
+        emit_spec(b, g, sel, m, statuses[k]);
         (*specs)++;
     }
     free(sel);
