@@ -9,7 +9,6 @@
 #include "common/file.h"
 #include "common/num.h"
 #include "verifier/report.h"
-#include "tools/runs.h"
 #include "verifier/leaks.h"
 #include "verifier/serve.h"
 #include "verifier/shard.h"
@@ -38,7 +37,7 @@ static void usage(FILE *out)
         "  --color WHEN        auto (default: on a terminal), always, never\n"
         "  --quiet             print only failures and the summary line\n"
         "  --jobs N            threads (default: one per core, at most 8, for 16 MiB of captures or more);\n"
-        "                      used only when no spec saves values; the report is the same either way\n"
+        "                      used only when no spec saves values and without --leaks; the same report\n"
         "  --leaks             also report rows a test left behind, and tests that updated or deleted rows\n"
         "                      another test made (verifier/leaks.h); --fail-on-leaks: and fail on them\n"
         "  --serve             stay up: read batches of records from stdin (each ended by an empty line),\n"
@@ -210,16 +209,20 @@ static held_t pop(reorder_t *q)
     return top;
 }
 
+/* One record checked, and handed to the leak finder when there is one. */
 static void check_held(const opts_t *o, int cap, const rv_specs_t *specs, rv_report_t *report, json_t *saved,
-                       held_t h)
+                       rv_leaks_t *leaks, held_t h)
 {
     rv_report_record(report, specs, o->captures[cap], h.line, h.rec, saved, o->html != NULL);
+    if (leaks != NULL && rcx_rec_kind(h.rec) == RCX_REC_CALL)
+        rv_leaks_add(leaks, h.rec);
     json_decref(h.rec);
 }
 
-/* Every capture, one record at a time, on this thread, in arrival order (specs that save values need it). */
+/* Every capture, one record at a time, on this thread, in arrival order (specs that save values and the leak
+ * finder need it; leaks may be NULL). */
 static bool check_serially(const opts_t *o, rcx_reader_t **readers, const rv_specs_t *specs,
-                           rv_report_t *report)
+                           rv_report_t *report, rv_leaks_t *leaks)
 {
     bool input_error = false;
     json_t *saved = json_object();
@@ -239,10 +242,10 @@ static bool check_serially(const opts_t *o, rcx_reader_t **readers, const rv_spe
             }
             push(q, rec, rcx_reader_line(readers[i]));
             if (q->n > REORDER_WINDOW)
-                check_held(o, i, specs, report, saved, pop(q));
+                check_held(o, i, specs, report, saved, leaks, pop(q));
         }
         while (q->n > 0) /* a capture's calls are not mixed with the next one's */
-            check_held(o, i, specs, report, saved, pop(q));
+            check_held(o, i, specs, report, saved, leaks, pop(q));
         q->last_arrival = 0;
     }
     free(q);
@@ -287,29 +290,6 @@ static int write_reports(const opts_t *o, const rv_report_t *report)
     return rc;
 }
 
-/* The captures read again, every call in arrival order, through the leak finder; -1 on bad input (said). */
-static int find_leaks(const opts_t *o, rv_report_t *report)
-{
-    rv_leaks_t l;
-    rv_leaks_init(&l);
-    for (int i = 0; i < o->ncap; i++) {
-        rt_calls_t calls = {0};
-        rcx_err_t err;
-        if (rt_load_calls_to_compare(o->captures[i], &calls, &err) != 0) {
-            cli_fail_err("verify", &err);
-            rv_leaks_free(&l);
-            return -1;
-        }
-        for (size_t k = 0; k < calls.n; k++)
-            rv_leaks_add(&l, calls.v[k]);
-        rt_calls_free(&calls);
-    }
-    report->leaks = rv_leaks_json(&l);
-    report->fail_on_leaks = o->fail_on_leaks;
-    rv_leaks_free(&l);
-    return 0;
-}
-
 static void print_leak(void *arg, const char *kind, const char *test, const char *text)
 {
     (void)arg;
@@ -336,7 +316,10 @@ static int verify(const opts_t *o, rcx_reader_t **readers, const rv_specs_t *spe
         jobs = cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
     }
     bool input_error = false;
-    if (jobs > 1 && rv_shard_worthwhile(specs, o->captures, o->ncap, min_bytes)) {
+    rv_leaks_t leaks;
+    if (o->leaks)
+        rv_leaks_init(&leaks);
+    if (jobs > 1 && !o->leaks && rv_shard_worthwhile(specs, o->captures, o->ncap, min_bytes)) {
         rcx_err_t err = {{0}};
         input_error = rv_shard_verify(specs, o->captures, o->ncap, jobs, o->html != NULL, &report, &err) != 0;
         for (size_t i = 0; i < report.nnotes; i++)
@@ -344,11 +327,16 @@ static int verify(const opts_t *o, rcx_reader_t **readers, const rv_specs_t *spe
         if (err.msg[0] != '\0')
             cli_fail_err("verify", &err);
     } else {
-        input_error = check_serially(o, readers, specs, &report);
+        input_error = check_serially(o, readers, specs, &report, o->leaks ? &leaks : NULL);
     }
     rv_coverage_finish(&report, specs);
-    if (o->leaks && !input_error && find_leaks(o, &report) != 0)
-        input_error = true;
+    if (o->leaks) {
+        if (!input_error) {
+            report.leaks = rv_leaks_json(&leaks);
+            report.fail_on_leaks = o->fail_on_leaks;
+        }
+        rv_leaks_free(&leaks);
+    }
     int wrc = write_reports(o, &report);
     if (report.leaks != NULL)
         print_leaks(report.leaks);
