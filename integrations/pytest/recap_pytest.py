@@ -248,9 +248,10 @@ class _Recap:
             raise RuntimeError(f"recap verify --serve stopped: {v.stderr.read().decode(errors='replace').strip()}")
         return json.loads(answer)
 
-    def findings(self, nodeid, phases):
-        """The verifier's findings for the calls of these phases recorded under nodeid (empty: all passed)."""
-        lines = [line for line in self.calls(test=nodeid) if json.loads(line).get("phase", "call") in phases]
+    def findings(self, records, phases):
+        """The verifier's findings for those of a test's records ((line, parsed) pairs) made in these phases
+        (empty: all passed)."""
+        lines = [line for line, rec in records if rec.get("phase", "call") in phases]
         if not lines:
             return []
         try:
@@ -405,18 +406,22 @@ def pytest_runtest_makereport(item, call):
     if r is None or call.when == "setup":
         return
     report = outcome.get_result()
-    if call.when == "teardown" and r.leaks is not None and (not r.targets or any(_sent.values())):
-        _report_leaks(r, item, report)
-    if not r.barrier:
-        return
     phases = ("setup", "call") if call.when == "call" else ("teardown",)
-    if r.targets and not any(_sent.get(p) for p in phases):
-        return  # every request is labelled here, and this part of the test sent none: nothing to wait for
-    r.wait_recorded()
-    if not r.specs or report.skipped:
+    # with every request labelled here, a part of the test that sent none has nothing to wait for
+    leaks = call.when == "teardown" and r.leaks is not None and (not r.targets or any(_sent.values()))
+    verify = r.barrier and (not r.targets or any(_sent.get(p) for p in phases))
+    if not leaks and not verify:
+        return
+    r.wait_recorded()  # once: every call of the test so far is recorded
+    if not leaks and (not r.specs or report.skipped):
+        return
+    records = [(line, json.loads(line)) for line in r.calls(test=item.nodeid)]
+    if leaks:
+        _report_leaks(r, item, report, [rec for _, rec in records])
+    if not verify or not r.specs or report.skipped:
         return
     # setup's and the test's own calls on the test; teardown's on its teardown
-    found = r.findings(item.nodeid, phases)
+    found = r.findings(records, phases)
     if found and report.passed:
         report.outcome = "failed"
         report.longrepr = "recap verify found:\n" + "\n".join(found)
@@ -424,9 +429,8 @@ def pytest_runtest_makereport(item, call):
         report.sections.append(("recap verify", "\n".join(found)))
 
 
-def _report_leaks(r, item, report):
-    r.wait_recorded()
-    found = r.leak_book.test_done(item.nodeid, [json.loads(line) for line in r.calls(test=item.nodeid)])
+def _report_leaks(r, item, report, records):
+    found = r.leak_book.test_done(item.nodeid, records)
     if not found:
         return
     text = "\n".join(found)
