@@ -44,10 +44,19 @@ void rcx_codec_lsn_member(rcx_buf_t *out, const char *key, uint64_t lsn, bool fi
     rcx_jw_string(out, s, strlen(s));
 }
 
-void rcx_codec_orphan_line(rcx_buf_t *out, uint64_t resume_lsn, const char *tx, size_t n)
+void rcx_codec_orphan_line(rcx_buf_t *out, uint64_t resume_lsn, const char *const *tests, size_t ntests,
+                           const char *tx, size_t n)
 {
     rcx_buf_puts(out, ORPHAN_OPEN);
     rcx_codec_lsn_member(out, "resume_lsn", resume_lsn, false);
+    if (ntests > 0)
+        rcx_jw_key(out, ntests == 1 ? "test" : "tests", false);
+    for (size_t i = 0; i < ntests; i++) {
+        rcx_buf_puts(out, ntests == 1 ? "" : i == 0 ? "[" : ",");
+        rcx_jw_string_lenient(out, tests[i], strlen(tests[i]));
+    }
+    if (ntests > 1)
+        rcx_buf_puts(out, "]");
     tx_members(out, tx, n);
 }
 

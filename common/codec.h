@@ -38,8 +38,12 @@ void rcx_codec_call_open(rcx_buf_t *out);
 /** One element of a call's db.transactions: the transaction object with its attribution first. */
 void rcx_codec_call_tx(rcx_buf_t *out, const char *attribution, const char *tx, size_t n);
 
-/** An orphan line (no newline): the transaction object with its type and resume position first. */
-void rcx_codec_orphan_line(rcx_buf_t *out, uint64_t resume_lsn, const char *tx, size_t n);
+/**
+ * An orphan line (no newline): the transaction object with its type and resume position first, and the tests
+ * running when it arrived: "test" when one was, "tests" (a list) when several were, neither when none.
+ */
+void rcx_codec_orphan_line(rcx_buf_t *out, uint64_t resume_lsn, const char *const *tests, size_t ntests,
+                           const char *tx, size_t n);
 
 /** A position as a JSON member ("key":"HI/LO"), with a leading comma unless first. */
 void rcx_codec_lsn_member(rcx_buf_t *out, const char *key, uint64_t lsn, bool first);

@@ -37,6 +37,7 @@ static void reset(core_txbuild_t *tb)
     tb->ntables = 0;
     free(tb->tag);
     tb->tag = NULL;
+    tb->rewind = false;
     rcx_buf_reset(&tb->changes);
     tb->nchanges = tb->nimages = 0;
     tb->images_truncated = false;
@@ -304,6 +305,7 @@ int core_txbuild_message(core_txbuild_t *tb, const core_pgo_msg_t *m, rcx_err_t 
     }
     if (tb->tag == NULL && strcmp(m->u.message.prefix, "recap.request") == 0)
         tb->tag = rcx_xstrndup((const char *)m->u.message.content, m->u.message.len);
+    tb->rewind |= strcmp(m->u.message.prefix, "recap.rewind") == 0;
     return 0;
 }
 

@@ -46,7 +46,8 @@ typedef struct core_txbuild {
     bool images_truncated;
     core_table_count_t *tables;
     size_t ntables, tables_cap;
-    char *tag; /* content of the first transactional "recap.request" message */
+    char *tag;   /* content of the first transactional "recap.request" message */
+    bool rewind; /* it carries a "recap.rewind" message: recap's own undoing of a test (POST /rewind) */
     rcx_buf_t scratch;
 } core_txbuild_t;
 
@@ -63,7 +64,7 @@ int core_txbuild_change(core_txbuild_t *tb, const core_rel_t *rel, const core_pg
 int core_txbuild_truncate(core_txbuild_t *tb, const core_relcache_t *rc, const core_pgo_msg_t *m,
                           rcx_err_t *err);
 
-/** A transactional logical message (recap.request tags the transaction). */
+/** A transactional logical message (recap.request tags the transaction; recap.rewind marks it recap's). */
 int core_txbuild_message(core_txbuild_t *tb, const core_pgo_msg_t *m, rcx_err_t *err);
 
 /** Appends the transaction object (no newline) to out and resets for the next transaction. */

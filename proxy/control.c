@@ -5,6 +5,7 @@
 #include "common/jsonw.h"
 #include "common/num.h"
 #include "proxy/metrics.h"
+#include "proxy/rewind.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -113,11 +114,22 @@ static int number_param(const char *query, size_t qlen, const char *name, uint64
     return rc == -1 ? 0 : rc == 0 && rcx_parse_u64(s, out) == 0 ? 0 : -1;
 }
 
+/* name=1 is there. */
+static bool flag_param(const char *query, size_t qlen, const char *name)
+{
+    char v[2];
+    return recap_control_query_param(query, qlen, name, v, sizeof(v)) == 0 && v[0] == '1';
+}
+
 static void handle_calls(recap_control_t *ctl, h2o_req_t *req, const char *query, size_t qlen)
 {
-    uint64_t after = 0, limit = UINT64_MAX;
+    uint64_t after = 0, since = 0, limit = UINT64_MAX;
     if (number_param(query, qlen, "after", &after) != 0) {
         respond_text(req, 400, "Bad Request", "after: not a sequence number\n");
+        return;
+    }
+    if (number_param(query, qlen, "since", &since) != 0) {
+        respond_text(req, 400, "Bad Request", "since: not a position (POST /tests/begin gives one)\n");
         return;
     }
     if (number_param(query, qlen, "limit", &limit) != 0) {
@@ -127,11 +139,21 @@ static void handle_calls(recap_control_t *ctl, h2o_req_t *req, const char *query
     char *test =
         h2o_mem_alloc_pool(&req->pool, qlen + 1); /* a decoded value is never longer than the query */
     int has_test = recap_control_query_param(query, qlen, "test", test, qlen + 1) == 0;
+    char orphans[4] = "0";
+    if (recap_control_query_param(query, qlen, "orphans", orphans, sizeof(orphans)) == -2 ||
+        (strcmp(orphans, "0") != 0 && strcmp(orphans, "1") != 0)) {
+        respond_text(req, 400, "Bad Request", "orphans: 0 or 1\n");
+        return;
+    }
     rcx_buf_t out;
     rcx_buf_init(&out, SIZE_MAX);
     uint64_t oldest;
-    recap_ring_collect(ctl->ring, after, has_test ? test : NULL, limit > SIZE_MAX ? SIZE_MAX : (size_t)limit,
-                       &out, &oldest);
+    recap_ring_filter_t f = {.after = after,
+                             .since = since,
+                             .test = has_test ? test : NULL,
+                             .orphans = orphans[0] == '1',
+                             .limit = limit > SIZE_MAX ? SIZE_MAX : (size_t)limit};
+    recap_ring_collect(ctl->ring, &f, &out, &oldest, NULL);
     char hdr[32];
     int n = snprintf(hdr, sizeof(hdr), "%llu", (unsigned long long)oldest);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-recap-oldest-seq"), 0, NULL,
@@ -182,6 +204,20 @@ static void on_tick(h2o_timeout_entry_t *entry)
         h2o_timeout_link(ctl->loop, &ctl->tick, &ctl->tick_entry);
 }
 
+/* Adds b (fire, expire and deadline set) and makes sure the tick will expire it. */
+static void arm_barrier(recap_control_t *ctl, h2o_req_t *req, recap_barrier_t *b)
+{
+    if (ctl->loop == NULL) {
+        ctl->loop = req->conn->ctx->loop;
+        h2o_timeout_init(ctl->loop, &ctl->tick, BARRIER_TICK_MS);
+        ctl->tick_entry.cb = on_tick;
+    }
+    recap_barrier_add(&ctl->rec->barriers, b, &ctl->rec->inflight);
+    recap_recorder_poll_barriers(ctl->rec); /* may fire at once */
+    if (!h2o_timeout_is_linked(&ctl->tick_entry))
+        h2o_timeout_link(ctl->loop, &ctl->tick, &ctl->tick_entry);
+}
+
 static void handle_barrier(recap_control_t *ctl, h2o_req_t *req, const char *query, size_t qlen)
 {
     char t[32];
@@ -196,17 +232,7 @@ static void handle_barrier(recap_control_t *ctl, h2o_req_t *req, const char *que
         .super = {.fire = barrier_fire, .expire = barrier_expire, .deadline = now_ms() + timeout_ms},
         .ctl = ctl,
         .req = req};
-    recap_barrier_add(&ctl->rec->barriers, &pb->super, &ctl->rec->inflight);
-    recap_recorder_poll_barriers(ctl->rec); /* may fire at once */
-    if (!pb->done) {
-        if (ctl->loop == NULL) {
-            ctl->loop = req->conn->ctx->loop;
-            h2o_timeout_init(ctl->loop, &ctl->tick, BARRIER_TICK_MS);
-            ctl->tick_entry.cb = on_tick;
-        }
-        if (!h2o_timeout_is_linked(&ctl->tick_entry))
-            h2o_timeout_link(ctl->loop, &ctl->tick, &ctl->tick_entry);
-    }
+    arm_barrier(ctl, req, &pb->super);
 }
 
 static void handle_test(recap_control_t *ctl, h2o_req_t *req)
@@ -255,6 +281,175 @@ static void handle_test(recap_control_t *ctl, h2o_req_t *req)
     free(body);
 }
 
+/* ---- tests: begin, end, rewind ---- */
+
+enum { STAGE_BARRIER, STAGE_SYNC, STAGE_JOB, STAGE_DONE };
+
+typedef struct pending_test {
+    recap_barrier_t barrier; /* first: the barrier callbacks get this pointer */
+    recap_linker_sync_t sync;
+    recap_control_t *ctl;
+    h2o_req_t *req;
+    char *test; /* on the request's pool; NULL for a plain sync */
+    uint64_t since;
+    bool rewind;
+    int stage;
+    recap_rewind_job_t *job;
+} pending_test_t;
+
+static void respond_json(h2o_req_t *req, int status, const char *body)
+{
+    const char *reason = status == 200   ? "OK"
+                         : status == 409 ? "Conflict"
+                         : status == 504 ? "Gateway Timeout"
+                                         : "Service Unavailable";
+    char *copy = h2o_mem_alloc_pool(&req->pool, strlen(body) + 2);
+    size_t n = (size_t)sprintf(copy, "%s\n", body);
+    respond(req, status, reason, "application/json", copy, n);
+}
+
+static void test_finish(pending_test_t *pt, int status, const char *error)
+{
+    pt->stage = STAGE_DONE;
+    json_t *o = json_pack("{s:s, s:s?}", "error", error, "test", pt->test);
+    char *body = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    respond_json(pt->req, status, body ? body : "{}");
+    free(body);
+}
+
+static void rewind_done(void *ctx, int status, const char *body)
+{
+    pending_test_t *pt = ctx;
+    pt->stage = STAGE_DONE;
+    respond_json(pt->req, status, body);
+}
+
+/* The test's calls and the orphans committed while it ran (pushed since pt->since), planned and handed to the
+ * rewinder. */
+static void rewind_start(pending_test_t *pt)
+{
+    rcx_buf_t lines;
+    rcx_buf_init(&lines, SIZE_MAX);
+    uint64_t oldest;
+    bool lost;
+    recap_ring_filter_t f = {.since = pt->since, .test = pt->test, .orphans = true, .limit = SIZE_MAX};
+    size_t n = recap_ring_collect(pt->ctl->ring, &f, &lines, &oldest, &lost);
+    json_t **recs = rcx_xcalloc(n + 1, sizeof(*recs));
+    size_t k = 0;
+    for (char *p = lines.base, *end = lines.base + lines.len; p != NULL && p < end && k < n;) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        recs[k++] = json_loadb(p, (size_t)(nl - p), 0, NULL);
+        p = nl + 1;
+    }
+    rcx_buf_free(&lines);
+    core_rw_plan_t plan;
+    rcx_err_t why = {{0}};
+    int rc = -1;
+    if (lost)
+        rcx_err_set(&why, "the ring (--ring-size) no longer holds every record of this test: raise it");
+    else
+        rc = core_rewind_plan(recs, k, &plan, &why);
+    for (size_t i = 0; i < k; i++)
+        json_decref(recs[i]);
+    free(recs);
+    if (rc != 0) {
+        test_finish(pt, 409, why.msg);
+    } else if (plan.n == 0) {
+        core_rewind_plan_free(&plan);
+        rewind_done(pt, 200, "{\"transactions\":0,\"rows\":0,\"tables\":{}}");
+    } else if (pt->ctl->rewinder == NULL) {
+        core_rewind_plan_free(&plan);
+        test_finish(pt, 409, "rewind needs a database: start recap with --database-url");
+    } else {
+        pt->stage = STAGE_JOB;
+        pt->job = recap_rewinder_submit(pt->ctl->rewinder, pt->test, &plan, rewind_done, pt);
+    }
+}
+
+static void test_synced(recap_linker_sync_t *sync, bool ok)
+{
+    pending_test_t *pt = H2O_STRUCT_FROM_MEMBER(pending_test_t, sync, sync);
+    if (pt->test != NULL)
+        recap_running_end(&pt->ctl->rec->running, pt->test);
+    if (!ok) {
+        test_finish(pt, 503, "the replication stream is down: the test's row changes cannot all be known");
+        return;
+    }
+    if (pt->rewind) {
+        rewind_start(pt);
+        return;
+    }
+    pt->stage = STAGE_DONE;
+    char body[64];
+    snprintf(body, sizeof(body), "{\"last_seq\":%llu}",
+             (unsigned long long)recap_writer_last_seq(pt->ctl->rec->writer));
+    respond_json(pt->req, 200, body);
+}
+
+static void test_recorded(recap_barrier_t *b)
+{
+    pending_test_t *pt = (pending_test_t *)b;
+    pt->stage = STAGE_SYNC;
+    pt->sync.fire = test_synced;
+    if (pt->ctl->rec->linker != NULL)
+        recap_linker_sync(pt->ctl->rec->linker, &pt->sync); /* may fire at once */
+    else
+        test_synced(&pt->sync, true);
+}
+
+static void test_expired(recap_barrier_t *b)
+{
+    test_finish((pending_test_t *)b, 504, "calls of the test were still not recorded after 30 s");
+}
+
+static void test_dispose(void *p)
+{
+    pending_test_t *pt = p;
+    if (pt->stage == STAGE_BARRIER)
+        recap_barrier_cancel(&pt->ctl->rec->barriers, &pt->barrier);
+    else if (pt->stage == STAGE_SYNC && pt->ctl->rec->linker != NULL)
+        recap_linker_sync_cancel(pt->ctl->rec->linker, &pt->sync);
+    else if (pt->stage == STAGE_JOB)
+        recap_rewinder_cancel(pt->job);
+}
+
+static void handle_tests(recap_control_t *ctl, h2o_req_t *req, const char *query, size_t qlen, int what)
+{
+    char *test = h2o_mem_alloc_pool(&req->pool, qlen + 1);
+    uint64_t since = 0;
+    if (what == 's') {
+        test = NULL; /* POST /barrier?sync=1 */
+    } else if (recap_control_query_param(query, qlen, "test", test, qlen + 1) != 0 || test[0] == '\0' ||
+               !rcx_utf8_valid(test, strlen(test))) {
+        respond_text(req, 400, "Bad Request", "test: the test's name (UTF-8) is required\n");
+        return;
+    }
+    if (number_param(query, qlen, "since", &since) != 0) {
+        respond_text(req, 400, "Bad Request", "since: not a position (POST /tests/begin gives one)\n");
+        return;
+    }
+    if (what == 'b') {
+        recap_running_begin(&ctl->rec->running, test);
+        char body[96];
+        snprintf(body, sizeof(body), "{\"last_seq\":%llu,\"since\":%llu}",
+                 (unsigned long long)recap_writer_last_seq(ctl->rec->writer),
+                 (unsigned long long)recap_ring_position(ctl->ring));
+        respond_json(req, 200, body);
+        return;
+    }
+    pending_test_t *pt = h2o_mem_alloc_shared(&req->pool, sizeof(*pt), test_dispose);
+    *pt = (pending_test_t){.barrier = {.fire = test_recorded,
+                                       .expire = test_expired,
+                                       .deadline = now_ms() + DEFAULT_BARRIER_TIMEOUT_MS},
+                           .ctl = ctl,
+                           .req = req,
+                           .test = test,
+                           .since = since,
+                           .rewind = what == 'r'};
+    arm_barrier(ctl, req, &pt->barrier);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     recap_control_t *ctl = ((control_handler_t *)self)->ctl;
@@ -291,8 +486,16 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         }
     } else if (ROUTE("/calls") && get) {
         handle_calls(ctl, req, query, qlen);
+    } else if (ROUTE("/barrier") && post && flag_param(query, qlen, "sync")) {
+        handle_tests(ctl, req, query, qlen, 's');
     } else if (ROUTE("/barrier") && post) {
         handle_barrier(ctl, req, query, qlen);
+    } else if (ROUTE("/tests/begin") && post) {
+        handle_tests(ctl, req, query, qlen, 'b');
+    } else if (ROUTE("/tests/end") && post) {
+        handle_tests(ctl, req, query, qlen, 'e');
+    } else if (ROUTE("/rewind") && post) {
+        handle_tests(ctl, req, query, qlen, 'r');
     } else if (ROUTE("/metrics") && get) {
         rcx_buf_t out;
         rcx_buf_init(&out, SIZE_MAX);
@@ -304,11 +507,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         respond(req, 200, "OK", "text/plain; version=0.0.4", out.base, out.len);
         rcx_buf_free(&out);
     } else if (ROUTE("/healthz") || ROUTE("/readyz") || ROUTE("/calls") || ROUTE("/barrier") ||
-               ROUTE("/metrics")) {
+               ROUTE("/metrics") || ROUTE("/tests/begin") || ROUTE("/tests/end") || ROUTE("/rewind")) {
         respond_text(req, 405, "Method Not Allowed", "method not allowed on this route\n");
     } else {
         respond_text(req, 404, "Not Found",
-                     "no such route: try /healthz /readyz /calls /barrier /test /metrics\n");
+                     "no such route: try /healthz /readyz /calls /barrier /test /tests/begin /tests/end "
+                     "/rewind /metrics\n");
     }
 #undef ROUTE
     return 0;

@@ -5,11 +5,31 @@
  *   GET  /readyz                  200 when ready, 503 with the reason otherwise
  *   GET  /calls?after=SEQ&test=NAME&limit=N   finished records as JSONL
  *   POST /barrier?timeout_ms=N    returns once every call received before it is
- *                                 in the capture file (504 after the timeout)
+ *                                 in the capture file (504 after the timeout);
+ *                                 with sync=1, also once every transaction
+ *                                 committed before it is decided (a fence
+ *                                 through the stream), orphans included
  *   PUT  /test                    names the running test (body: the name, or
  *                                 {"test": name}); DELETE /test or an empty
  *                                 body clears it; GET /test reads it
  *   GET  /metrics                 Prometheus text
+ *   POST /tests/begin?test=NAME   NAME runs from now: orphan transactions that
+ *                                 commit while it runs carry its name
+ *                                 (running.h); answers {"last_seq": N,
+ *                                 "since": P}, P a position in GET /calls' ring
+ *   POST /tests/end?test=NAME     once every call received before it is
+ *                                 recorded and every transaction committed
+ *                                 before it is decided (GET /calls then has
+ *                                 them all), NAME stops running
+ *   POST /rewind?test=NAME&since=P   ends NAME as /tests/end does, then
+ *                                 undoes every row change of its calls (kept
+ *                                 since P) and of the orphans committed while it
+ *                                 ran (core/rewind.h, rewind.h): 200 with what
+ *                                 was undone, 409 with the reason it cannot be
+ *                                 done exactly (nothing is changed then)
+ *
+ * GET /calls takes orphans=1 to add the orphan lines kept with the calls, and
+ * since=P for only what was kept after POST /tests/begin answered P.
  *
  * Contract: loop thread only. With a token configured, every route requires
  * "Authorization: Bearer <token>" and answers 401 otherwise. Borrowed
@@ -26,6 +46,7 @@ typedef struct recap_control {
     recap_ring_t *ring;
     const char *token;                   /* NULL: no authentication */
     recap_cdc_stats_t *cdc;              /* NULL: no database */
+    struct recap_rewinder *rewinder;     /* NULL: no database */
     const char *(*not_ready)(void *arg); /* NULL when ready, else why not */
     void *not_ready_arg;
     /* private: the tick that expires barriers */

@@ -71,6 +71,8 @@ typedef struct txent {
     size_t len;
     uint32_t refs; /* records holding a copy, not yet handed on */
     bool decided;
+    char **tests; /* the tests running when it arrived (stamped on it if it is an orphan) */
+    size_t ntests;
 } txent_t;
 
 struct recap_link {
@@ -111,6 +113,7 @@ struct recap_linker {
     char why[200];
     _Atomic size_t held_bytes;
     recap_linker_stats_t stats;
+    recap_linker_sync_t *syncs; /* waiting for a fence to arrive */
 };
 
 static void on_tx_decided(void *arg, uint64_t tx, core_attr_how_t how, const uint64_t *calls, size_t n);
@@ -159,6 +162,13 @@ size_t recap_linker_held(const recap_linker_t *l)
     return n;
 }
 
+static void free_stamp(char **tests, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(tests[i]);
+    free(tests);
+}
+
 /* Where a restart must resume: the commit LSN of the oldest transaction not yet handed on in a line. */
 static uint64_t resume_point(recap_linker_t *l)
 {
@@ -169,6 +179,7 @@ static uint64_t resume_point(recap_linker_t *l)
         if (!e->decided || e->refs > 0)
             return e->commit_lsn;
         idq_clear(&l->txs, e->id);
+        free_stamp(e->tests, e->ntests);
         free(e);
     }
 }
@@ -183,14 +194,39 @@ static void put_lsn(rcx_buf_t *b, const char *key, uint64_t lsn)
     rcx_jw_string(b, s, strlen(s));
 }
 
-/* An orphan line from a transaction object. */
-static void write_orphan(recap_linker_t *l, const char *tx, size_t len, uint64_t resume)
+/* The tests running now, copied. */
+static size_t stamp(recap_linker_t *l, char ***out)
+{
+    const char *const *names = l->hooks.running ? l->hooks.running(l->hooks.arg) : NULL;
+    size_t n = 0;
+    while (names != NULL && names[n] != NULL)
+        n++;
+    *out = n > 0 ? rcx_xmalloc(sizeof(**out) * n) : NULL;
+    for (size_t i = 0; i < n; i++)
+        (*out)[i] = rcx_xstrdup(names[i]);
+    return n;
+}
+
+/* An orphan line from a transaction object; takes the stamp. */
+static void write_orphan(recap_linker_t *l, const char *tx, size_t len, uint64_t resume, char **tests,
+                         size_t ntests)
 {
     rcx_buf_t b;
     rcx_buf_init(&b, SIZE_MAX);
-    rcx_codec_orphan_line(&b, resume, tx, len);
+    rcx_codec_orphan_line(&b, resume, (const char *const *)tests, ntests, tx, len);
     size_t n = b.len;
-    l->hooks.write_line(l->hooks.arg, rcx_buf_take(&b), n, resume);
+    l->hooks.write_line(l->hooks.arg, rcx_buf_take(&b), n, resume, (const char *const *)tests, ntests);
+    free_stamp(tests, ntests);
+}
+
+/* Takes e's stamp (e may be freed by resume_point before the line is written). */
+static void write_orphan_of(recap_linker_t *l, txent_t *e, const char *line, size_t len)
+{
+    char **tests = e->tests;
+    size_t ntests = e->ntests;
+    e->tests = NULL;
+    e->ntests = 0;
+    write_orphan(l, line, len, resume_point(l), tests, ntests);
 }
 
 static void arm_settle(recap_linker_t *l, recap_link_t *k)
@@ -324,7 +360,7 @@ static void on_tx_decided(void *arg, uint64_t tx, core_attr_how_t how, const uin
     e->line = NULL;
     atomic_fetch_sub(&l->held_bytes, len);
     if (n == 0)
-        write_orphan(l, line, len, resume_point(l));
+        write_orphan_of(l, e, line, len); /* may free e */
     free(line);
 }
 
@@ -380,15 +416,48 @@ static bool any_link(const recap_link_t *k, uint64_t arg)
     return true;
 }
 
-/* Sends a fence covering every call ended since the last one, unless one is on its way. */
+/* Fires (unlinked first) the syncs a fence up to `upto` satisfies; all of them when not ok. */
+static void fire_syncs(recap_linker_t *l, uint64_t upto, bool ok)
+{
+    recap_linker_sync_t *done = NULL, **p = &l->syncs;
+    while (*p != NULL) {
+        recap_linker_sync_t *s = *p;
+        if (!ok || (s->fence != 0 && s->fence <= upto)) {
+            *p = s->next;
+            s->next = done;
+            done = s;
+        } else {
+            p = &s->next;
+        }
+    }
+    while (done != NULL) {
+        recap_linker_sync_t *s = done;
+        done = s->next;
+        s->fire(s, ok); /* may free s */
+    }
+}
+
+static bool sync_unsent(const recap_linker_t *l)
+{
+    for (const recap_linker_sync_t *s = l->syncs; s != NULL; s = s->next)
+        if (s->fence == 0)
+            return true;
+    return false;
+}
+
+/* Sends a fence covering every call ended since the last one (or one a sync waits for), unless one is on its
+ * way. */
 static void maybe_fence(recap_linker_t *l)
 {
     if (l->fence_inflight != 0 || !l->up)
         return;
     uint64_t fid = core_attr_fence_sent(&l->core);
-    if (fid == 0)
+    if (fid == 0 && !sync_unsent(l))
         return;
     uint64_t seq = l->hooks.request_fence(l->hooks.arg);
+    for (recap_linker_sync_t *s = l->syncs; s != NULL; s = s->next)
+        if (s->fence == 0)
+            s->fence = seq;
     l->stats.fences++;
     l->fence_inflight = seq;
     if (l->nfences == l->fences_cap) {
@@ -465,7 +534,7 @@ static void reset(recap_linker_t *l, const char *why, bool closing)
             e->decided = true;
             e->line = NULL;
             atomic_fetch_sub(&l->held_bytes, len);
-            write_orphan(l, line, len, resume_point(l)); /* may free e */
+            write_orphan_of(l, e, line, len); /* may free e */
             free(line);
         }
     }
@@ -483,6 +552,7 @@ static void reset(recap_linker_t *l, const char *why, bool closing)
         if (k != NULL && k->finished && (k->need == 0 || closing))
             hand_on(l, k, k->completed ? "complete" : "unavailable", k->s, k->f);
     }
+    fire_syncs(l, 0, false); /* what they wait for may never come */
 }
 
 void recap_linker_stream_state(recap_linker_t *l, const char *why)
@@ -612,22 +682,54 @@ void recap_linker_fence_arrived(recap_linker_t *l, uint64_t seq, uint64_t lsn)
     uint64_t fid = l->fences[i].fid;
     memmove(l->fences, l->fences + i + 1, sizeof(*l->fences) * (l->nfences - i - 1));
     l->nfences -= i + 1;
-    core_attr_fence_arrived(&l->core, fid, lsn);
+    if (fid != 0) /* 0: a fence only a sync asked for */
+        core_attr_fence_arrived(&l->core, fid, lsn);
+    fire_syncs(l, seq, true);
     maybe_fence(l);
+}
+
+void recap_linker_sync(recap_linker_t *l, recap_linker_sync_t *sync)
+{
+    if (!l->up) {
+        sync->fire(sync, false);
+        return;
+    }
+    sync->fence = 0;
+    sync->next = l->syncs;
+    l->syncs = sync;
+    maybe_fence(l);
+}
+
+void recap_linker_sync_cancel(recap_linker_t *l, recap_linker_sync_t *sync)
+{
+    for (recap_linker_sync_t **p = &l->syncs; *p != NULL; p = &(*p)->next)
+        if (*p == sync) {
+            *p = sync->next;
+            return;
+        }
 }
 
 void recap_linker_tx(recap_linker_t *l, const recap_cdc_tx_t *tx)
 {
     if (tx->end_lsn > l->last_end)
         l->last_end = tx->end_lsn;
+    if (tx->rewind) { /* recap's own undoing of a test's rows: neither a call's nor an orphan */
+        l->stats.tx_rewind++;
+        free(tx->line);
+        free(tx->tag);
+        return;
+    }
+    char **tests;
+    size_t ntests = stamp(l, &tests);
     if (!l->up) {
-        write_orphan(l, tx->line, tx->len, resume_point(l));
+        write_orphan(l, tx->line, tx->len, resume_point(l), tests, ntests);
         free(tx->line);
         free(tx->tag);
         return;
     }
     txent_t *e = rcx_xmalloc(sizeof(*e));
-    *e = (txent_t){.commit_lsn = tx->commit_lsn, .line = tx->line, .len = tx->len};
+    *e = (txent_t){
+        .commit_lsn = tx->commit_lsn, .line = tx->line, .len = tx->len, .tests = tests, .ntests = ntests};
     e->id = idq_push(&l->txs, e);
     atomic_fetch_add(&l->held_bytes, e->len);
     /* the call its recap.request tag names; two calls in flight with one id (a client's retry that reused its
@@ -663,6 +765,7 @@ void recap_linker_free(recap_linker_t *l)
         txent_t *e = idq_get(&l->txs, id);
         if (e != NULL) {
             free(e->line);
+            free_stamp(e->tests, e->ntests);
             free(e);
         }
     }

@@ -45,7 +45,12 @@ typedef struct recap_linker_hooks {
     /* a finished record (its inflight node already removed); resume_lsn 0: no position; has_rows: it
      * holds transactions (never to be dropped) */
     void (*write_call)(void *arg, rcx_call_t *call, uint64_t resume_lsn, bool has_rows);
-    void (*write_line)(void *arg, char *line, size_t len, uint64_t resume_lsn); /* takes line */
+    /* an orphan line (takes line), with the tests running when its transaction arrived */
+    void (*write_line)(void *arg, char *line, size_t len, uint64_t resume_lsn, const char *const *tests,
+                       size_t ntests);
+    /* the tests running now (PUT /test, POST /tests/begin): NULL-terminated, borrowed until the next call;
+     * may be NULL */
+    const char *const *(*running)(void *arg);
     void (*release)(void *arg); /* --serialize: the call through is fenced; let the next one in */
     /* --settle: call recap_linker_settled(link) once ms have passed; returns a handle for settle_cancel */
     void *(*settle_arm)(void *arg, recap_link_t *link, uint64_t ms);
@@ -100,8 +105,23 @@ void recap_linker_fence_done(recap_linker_t *l, uint64_t upto, bool ok);
 void recap_linker_fence_arrived(recap_linker_t *l, uint64_t seq, uint64_t lsn);
 void recap_linker_tx(recap_linker_t *l, const recap_cdc_tx_t *tx); /* takes line and tag */
 
+/*
+ * A wait until every transaction committed before it is decided (a fence sent after it arrived on the
+ * stream): fire(sync, ok) once, on the loop; not ok when the stream is down or failed first. Embedded in
+ * the caller's state; cancel it if that goes first.
+ */
+typedef struct recap_linker_sync {
+    struct recap_linker_sync *next;
+    uint64_t fence; /* the fence that satisfies it; 0 until one is sent */
+    void (*fire)(struct recap_linker_sync *sync, bool ok);
+} recap_linker_sync_t;
+
+void recap_linker_sync(recap_linker_t *l, recap_linker_sync_t *sync);
+void recap_linker_sync_cancel(recap_linker_t *l, recap_linker_sync_t *sync);
+
 typedef struct recap_linker_stats {
     uint64_t tx_tag, tx_window, tx_ambiguous, tx_orphan; /* transactions by how they were decided */
+    uint64_t tx_rewind;                                  /* recap's own rewinds, not recorded */
     uint64_t records_complete, records_unavailable;      /* records handed on, by db status */
     uint64_t window_starts, fences;                      /* queries asked for */
     uint64_t resets;                                     /* stream or query failures */

@@ -43,6 +43,9 @@ static void render_linker(const recap_linker_stats_t *attr, rcx_buf_t *out)
            attr->tx_ambiguous);
     metric(out, "recap_attributed_transactions_total", NULL, NULL, "{attribution=\"orphan\"}",
            attr->tx_orphan);
+    metric(out, "recap_rewind_transactions_total", "counter",
+           "recap's own rewinds of a test's rows (POST /rewind) seen on the stream, not recorded.", "",
+           attr->tx_rewind);
     metric(out, "recap_attributed_records_total", "counter",
            "Call records written after attribution, by db status.", "{status=\"complete\"}",
            attr->records_complete);

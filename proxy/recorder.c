@@ -116,6 +116,7 @@ void recap_recorder_set_test(recap_recorder_t *rec, const char *name, size_t len
 {
     free(rec->current_test);
     rec->current_test = (name != NULL && len > 0) ? rcx_xstrndup(name, len) : NULL;
+    rec->running.label = rec->current_test;
 }
 
 void recap_recorder_poll_barriers(recap_recorder_t *rec)

@@ -32,6 +32,7 @@
 #include "proxy/creds.h"
 #include "proxy/linker.h"
 #include "proxy/metrics.h"
+#include "proxy/running.h"
 #include "proxy/writer.h"
 
 typedef struct recap_recorder {
@@ -41,6 +42,7 @@ typedef struct recap_recorder {
     recap_inflight_t inflight;
     recap_barriers_t barriers;
     char *current_test;              /* set by PUT /test; owned */
+    recap_running_t running;         /* tests begun and not ended (POST /tests/begin), and current_test */
     uint64_t rng[2];                 /* request-id generator state */
     uint64_t arrivals;               /* requests received, counted on from the capture's last seq */
     recap_linker_t *linker;          /* NULL: no database configured */

@@ -8,6 +8,7 @@
 #include "proxy/control.h"
 #include "proxy/recorder.h"
 #include "proxy/cdc/batchq.h"
+#include "proxy/rewind.h"
 #include "proxy/cdc/stream.h"
 #include "proxy/linker.h"
 #include "proxy/ring.h"
@@ -368,10 +369,19 @@ static void write_call(void *arg, rcx_call_t *call, uint64_t resume_lsn, bool ha
     recap_recorder_poll_barriers(&s->rec);
 }
 
-static void write_line(void *arg, char *line, size_t len, uint64_t resume_lsn)
+static void write_line(void *arg, char *line, size_t len, uint64_t resume_lsn, const char *const *tests,
+                       size_t ntests)
 {
     server_t *s = arg;
+    if (s->ring != NULL) /* for GET /calls?orphans=1 and rewinds, under the tests that ran; it comes after the
+                          * last call written (after=that call's seq must not leave it out) */
+        recap_ring_push_orphan(s->ring, recap_writer_last_seq(s->writer) + 1, tests, ntests, line, len);
     recap_writer_push_line(s->writer, line, len, resume_lsn);
+}
+
+static const char *const *running(void *arg)
+{
+    return recap_running_list(&((server_t *)arg)->rec.running);
 }
 
 static void release_gate(void *arg)
@@ -585,6 +595,7 @@ static int start_database(server_t *s, rcx_err_t *err)
                                   .request_fence = request_fence,
                                   .write_call = write_call,
                                   .write_line = write_line,
+                                  .running = running,
                                   .release = release_gate,
                                   .settle_arm = settle_arm,
                                   .settle_cancel = settle_cancel,
@@ -617,6 +628,7 @@ static int start_database(server_t *s, rcx_err_t *err)
     if ((s->cdc = recap_cdc_start(&copts, &cb, err)) == NULL)
         return -1;
     s->control.cdc = recap_cdc_stats(s->cdc);
+    s->control.rewinder = recap_rewinder_new(cfg->database_url, s->queue);
     return 0;
 }
 
@@ -643,6 +655,7 @@ static void shut_down(server_t *s)
         recap_cdc_stop(s->cdc);            /* joins: no more transactions are posted after this */
         recap_batchq_stop(s->starts);
         recap_batchq_stop(s->fences);
+        recap_rewinder_stop(s->control.rewinder); /* its answers go out in the loop run below */
         s->cdc = NULL;
         s->control.cdc = NULL;
         h2o_evloop_run(s->loop, 0); /* the last transactions go out as orphans */

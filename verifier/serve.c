@@ -9,8 +9,18 @@
 #include <string.h>
 
 /* One batch's answer, from the report of its records. */
-static int answer(FILE *out, const rv_report_t *r, json_t *errors)
+static int answer(FILE *out, const rv_report_t *r, json_t *errors, json_t *saved)
 {
+    json_t *orphans = json_array();
+    for (size_t i = 0; i < r->norphans; i++) {
+        char s[800];
+        snprintf(s, sizeof(s),
+                 "orphan transaction %lld (no call's: %.400s) committed while the test ran  (%s:%d:%d: "
+                 "orphans: forbid)",
+                 (long long)json_integer_value(json_object_get(r->orphans[i].tx, "xid")),
+                 r->orphans[i].summary, r->orphans_pos.file, r->orphans_pos.line, r->orphans_pos.col);
+        json_array_append_new(orphans, json_string(s));
+    }
     json_t *findings = json_array(), *no_spec = json_array();
     for (size_t i = 0; i < r->n; i++) {
         const rv_item_t *it = &r->items[i];
@@ -26,10 +36,11 @@ static int answer(FILE *out, const rv_report_t *r, json_t *errors)
             json_array_append_new(no_spec, json_string(s));
         }
     }
-    json_t *a = json_pack("{s:I, s:I, s:I, s:o, s:o, s:O}", "calls", (json_int_t)r->n, "matched",
-                          (json_int_t)(r->n - r->unmatched), "failed",
-                          (json_int_t)(r->failed + (r->require_spec ? r->unmatched : 0)), "findings",
-                          findings, "no_spec", no_spec, "errors", errors);
+    json_t *a =
+        json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:O, s:O}", "calls", (json_int_t)r->n, "matched",
+                  (json_int_t)(r->n - r->unmatched), "failed",
+                  (json_int_t)(r->failed + r->norphans + (r->require_spec ? r->unmatched : 0)), "findings",
+                  findings, "orphans", orphans, "no_spec", no_spec, "errors", errors, "saved", saved);
     char *text = json_dumps(a, JSON_COMPACT);
     json_decref(a);
     int rc = fprintf(out, "%s\n", text) < 0 || fflush(out) != 0 ? -1 : 0;
@@ -73,7 +84,7 @@ int rv_serve(const rv_specs_t *specs, bool require_spec, FILE *in, FILE *out)
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
         if (len == 0) { /* the end of a batch */
-            rc = answer(out, &r, errors);
+            rc = answer(out, &r, errors, saved);
             rv_report_free(&r);
             r = (rv_report_t){.require_spec = require_spec, .orphans_pos = specs->orphans_pos};
             json_decref(errors);
@@ -87,6 +98,15 @@ int rv_serve(const rv_specs_t *specs, bool require_spec, FILE *in, FILE *out)
         n++;
         if (strncmp(line, "#spec ", 6) == 0) {
             inline_spec(&own, &have_own, line + 6, (size_t)len - 6, errors);
+            continue;
+        }
+        if (strncmp(line, "#saved ", 7) == 0) {
+            json_t *v = json_loadb(line + 7, (size_t)len - 7, 0, NULL);
+            if (json_is_object(v))
+                json_object_update(saved, v);
+            else
+                json_array_append_new(errors, json_string("#saved: a JSON object of saved values expected"));
+            json_decref(v);
             continue;
         }
         json_error_t je;

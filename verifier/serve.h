@@ -13,8 +13,15 @@
  * (spec-format YAML, or JSON, which is YAML): its calls are then checked
  * against that spec alone (the pytest plugin's recap.expect), and a spec
  * that does not load is an error of the batch, said with file:line:col.
+ * Orphan lines in a batch (transactions committed while the test ran that
+ * no call made) fail it when a spec file says `orphans: forbid`:
+ * "orphans":["orphan transaction 741 (public.event_log: 1 inserted) ..."].
  * Values specs save (save:) are kept from one batch to the next,
- * so a value saved by one test's call is there for the next test's. A line
+ * so a value saved by one test's call is there for the next test's; a batch
+ * may also begin with
+ *   #saved {"org": 3}
+ * (values saved elsewhere: another process's tests), merged in first, and
+ * every answer carries "saved", the values known after it. A line
  * that is not a record is an error of its batch, never the end of the
  * server; the end of input ends it (0).
  *

@@ -28,6 +28,7 @@ Options (or environment): --recap-control URL (RECAP_CONTROL_URL), --recap-url U
 default `recap` on PATH), --recap-barrier, --recap-require-spec, --recap-require-calls, --recap-leaks
 report|fail (rows a test left behind, rows of earlier tests it changed).
 """
+import fcntl
 import json
 import os
 import inspect
@@ -66,6 +67,9 @@ def pytest_addoption(parser):
     g.addoption("--recap-leaks", choices=("report", "fail"), default=None,
                 help="after each test, the rows its calls inserted that it did not delete, and the rows of earlier "
                      "tests it updated or deleted: report them, or fail the test's teardown")
+    g.addoption("--recap-isolate", action="store_true",
+                help="after each test, undo every row change its calls and the transactions committed while it ran "
+                     "made (POST /rewind): each test starts from the database the one before it found")
 
 
 # ---- labels per request ----
@@ -131,7 +135,57 @@ def pytest_runtest_setup(item):
     r = getattr(item.config, "_recap", None)
     if r is not None and not r.targets:
         r.set_test(item.nodeid)
+    if r is not None and r.tracks:
+        r.seen = set()
+        r.begun.pop(item.nodeid, None)  # a test run again (a rerun plugin) starts afresh
+        r.begin(item.nodeid)
     yield
+
+
+# Fixtures wider than a test (session, package, module, class) are set up inside the first test that needs
+# them and torn down inside the last: what they write is theirs, not that test's (not reported on it, never
+# rewound with it). Their calls and transactions run under a label of their own.
+_wide = {}  # id(fixturedef) -> its label
+
+
+def _switch(r, old, new):
+    if old:
+        r.end(old)
+    if new:
+        r.begin(new)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    r = getattr(request.config, "_recap", None)
+    test = _now["test"]
+    if r is None or not r.tracks or fixturedef.scope == "function" or not test:
+        yield
+        return
+    label = f"{fixturedef.scope} fixture {fixturedef.argname}"
+    _wide[id(fixturedef)] = label
+    _switch(r, test, label)
+    _now["test"] = label
+    try:
+        yield
+    finally:
+        _now["test"] = test
+        _switch(r, label, test)
+
+    def teardown_begins():  # runs before the fixture's own teardown (finalizers run last in, first out)
+        _wide[id(fixturedef)] = (label, _now["test"])
+        _switch(r, _now["test"], label)
+        _now["test"] = label
+    fixturedef.addfinalizer(teardown_begins)
+
+
+def pytest_fixture_post_finalizer(fixturedef, request):
+    state = _wide.pop(id(fixturedef), None)
+    r = getattr(request.config, "_recap", None)
+    if r is not None and isinstance(state, tuple):
+        label, test = state
+        _now["test"] = test
+        _switch(r, label, test)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -157,6 +211,12 @@ class _Recap:
         self.barrier = config.getoption("recap_barrier") or bool(self.specs)
         self.require_spec = config.getoption("recap_require_spec")
         self.leaks = config.getoption("recap_leaks")
+        self.isolate = config.getoption("recap_isolate")
+        # follow each test from its start (POST /tests/begin): its orphans are its own, and can be rewound
+        self.tracks = bool(self.specs or self.leaks or self.isolate)
+        self.begun = {}  # test -> where recap's ring of records stood when it began ("since")
+        self.seen = set()  # orphans (commit LSNs) of the running test already checked
+        self.saved_file = os.environ.get("RECAP_PYTEST_SAVED") if hasattr(config, "workerinput") else None
         self.leak_book = _Leaks()
         self.targets = set()
         url = config.getoption("recap_url")
@@ -198,16 +258,47 @@ class _Recap:
         if status != 200:
             raise RuntimeError(f"recap PUT /test answered {status}: {body.decode(errors='replace').strip()}")
 
-    def wait_recorded(self):
-        status, body = self.request("POST", "/barrier?timeout_ms=30000")
+    def wait_recorded(self, sync=False):
+        """Every call so far is recorded; with sync, every transaction committed so far is decided too."""
+        status, body = self.request("POST", "/barrier?timeout_ms=30000" + ("&sync=1" if sync else ""))
         if status != 200:
             raise RuntimeError(f"recap POST /barrier answered {status}: {body.decode(errors='replace').strip()}")
         return json.loads(body or b"{}").get("last_seq", 0)
 
-    def calls(self, after=None, test=None):
-        """This session's calls (after its start, or after `after`), of one test if given."""
+    def _test_request(self, route, test, since=None):
+        q = f"{route}?test={urllib.parse.quote(test, safe='')}" + (f"&since={since}" if since is not None else "")
+        status, body = self.request("POST", q)
+        try:
+            answer = json.loads(body or b"{}")
+        except ValueError:
+            answer = {"error": body.decode(errors="replace").strip()}
+        return status, answer
+
+    def begin(self, test):
+        """The test runs from now: transactions no call made are stamped with it."""
+        status, answer = self._test_request("/tests/begin", test)
+        if status != 200:
+            raise RuntimeError(f"recap POST /tests/begin answered {status}: {answer.get('error')}")
+        self.begun.setdefault(test, answer.get("since", 0))
+
+    def end(self, test):
+        """Every call and transaction of the test so far is recorded; it no longer runs."""
+        status, answer = self._test_request("/tests/end", test)
+        if status != 200:
+            raise RuntimeError(f"recap POST /tests/end answered {status}: {answer.get('error')}")
+
+    def rewind(self, test):
+        """Undoes the test's row changes; None, or why it could not."""
+        status, answer = self._test_request("/rewind", test, self.begun.get(test, 0))
+        return None if status == 200 else answer.get("error") or f"POST /rewind answered {status}"
+
+    def calls(self, after=None, test=None, orphans=False):
+        """This session's calls (after its start, or after `after`), of one test if given; with orphans, the
+        transactions committed while it ran that no call made too."""
         after = getattr(self, "start_seq", 0) if after is None else after
-        q = f"/calls?after={after}" + ("&test=" + urllib.parse.quote(test, safe="") if test else "")
+        since = self.begun.get(test) if test else None
+        q = f"/calls?after={after}" + ("&test=" + urllib.parse.quote(test, safe="") if test else "") + (
+            f"&since={since}" if since else "") + ("&orphans=1" if orphans else "")
         status, body = self.request("GET", q)
         if status != 200:
             raise RuntimeError(f"recap GET /calls answered {status}")
@@ -238,6 +329,9 @@ class _Recap:
         """The served verifier's answer for these records (against spec, {"file", "text"}, alone if given)."""
         v = self.verifier()
         head = b"#spec " + json.dumps(spec).encode() + b"\n" if spec else b""
+        known = self._shared_saved()
+        if known:
+            head = b"#saved " + json.dumps(known).encode() + b"\n" + head
         try:
             v.stdin.write(head + b"".join(line + b"\n" for line in lines) + b"\n")
             v.stdin.flush()
@@ -246,19 +340,43 @@ class _Recap:
             answer = b""
         if not answer:
             raise RuntimeError(f"recap verify --serve stopped: {v.stderr.read().decode(errors='replace').strip()}")
-        return json.loads(answer)
+        a = json.loads(answer)
+        if a.get("saved") and a["saved"] != known:
+            self._shared_saved(a["saved"])
+        return a
+
+    def _shared_saved(self, update=None):
+        """Under pytest-xdist: the values specs saved, shared by every worker through one file (locked)."""
+        if not self.saved_file:
+            return None
+        with open(self.saved_file, "a+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX if update else fcntl.LOCK_SH)
+            f.seek(0)
+            text = f.read()
+            values = json.loads(text) if text.strip() else {}
+            if update:
+                values.update(update)
+                f.seek(0)
+                f.truncate()
+                f.write(json.dumps(values))
+            return values
 
     def findings(self, records, phases):
-        """The verifier's findings for those of a test's records ((line, parsed) pairs) made in these phases
-        (empty: all passed)."""
-        lines = [line for line, rec in records if rec.get("phase", "call") in phases]
+        """The verifier's findings for those of a test's records ((line, parsed) pairs) made in these phases,
+        and its orphans not checked yet (empty: all passed)."""
+        lines = [line for line, rec in records if rec.get("type") != "orphan" and rec.get("phase", "call") in phases]
+        for line, rec in records:
+            if rec.get("type") == "orphan" and rec.get("commit_lsn") not in self.seen:
+                self.seen.add(rec.get("commit_lsn"))
+                lines.append(line)
         if not lines:
             return []
         try:
             a = self.served_check(lines)
         except RuntimeError as e:
             return [str(e)]
-        return a["findings"] + [f"no spec matches call {c}" for c in a["no_spec"] if self.require_spec] + [
+        return a["findings"] + a.get("orphans", []) + [
+            f"no spec matches call {c}" for c in a["no_spec"] if self.require_spec] + [
             f"recap verify: {e}" for e in a["errors"]]
 
 
@@ -280,7 +398,8 @@ class _Leaks:
         """What this test left and changed: a list of lines (empty: clean)."""
         mine, changed = [], []
         for rec in sorted(records, key=lambda c: c.get("arrival", 0)):
-            for tx in (rec.get("db") or {}).get("transactions", []):
+            txs = [rec] if rec.get("type") == "orphan" else (rec.get("db") or {}).get("transactions", [])
+            for tx in txs:
                 for ch in tx.get("changes", []):
                     table = f"{ch['schema']}.{ch['table']}"
                     if ch.get("identity"):
@@ -294,8 +413,9 @@ class _Leaks:
                         mine.append(key)
                     elif ch["op"] in ("update", "delete"):
                         owner = self.owner.get(key)
+                        by = f"call #{rec.get('seq')}" if rec.get("type") != "orphan" else f"transaction {rec.get('xid')}"
                         if owner and owner != nodeid:
-                            changed.append(f"{ch['op']}d {key}, a row {owner} made (call #{rec.get('seq')})")
+                            changed.append(f"{ch['op']}d {key}, a row {owner} made ({by})")
                         if ch["op"] == "delete":
                             self.owner.pop(key, None)
                             if key in mine:
@@ -343,7 +463,7 @@ class RecapFixture:
 
     def _lines(self):
         self._r.wait_recorded()
-        return self._r.calls(test=self._nodeid)
+        return self._r.calls(test=self._nodeid)  # after the test began (recap.begun), when followed
 
     def calls(self):
         """This test's calls so far, recorded with their row changes, in the order they arrived."""
@@ -386,12 +506,18 @@ def pytest_configure(config):
     if r.targets:
         _patch_clients()
     r.start_seq = r.wait_recorded()  # where this session's calls start: a proxy outlives pytest sessions
+    if not hasattr(config, "workerinput"):  # xdist workers start after this, with this environment
+        fd, r.saved_owned = tempfile.mkstemp(prefix="recap-pytest-saved-", suffix=".json")
+        os.close(fd)
+        os.environ["RECAP_PYTEST_SAVED"] = r.saved_owned
 
 
 def pytest_unconfigure(config):
     r = getattr(config, "_recap", None)
     if r is not None:
         r.close()
+    if getattr(r, "saved_owned", None):
+        os.unlink(r.saved_owned)
     if r is not None and not r.targets:
         try:
             r.set_test(None)
@@ -406,27 +532,46 @@ def pytest_runtest_makereport(item, call):
     if r is None or call.when == "setup":
         return
     report = outcome.get_result()
-    phases = ("setup", "call") if call.when == "call" else ("teardown",)
-    # with every request labelled here, a part of the test that sent none has nothing to wait for
-    leaks = call.when == "teardown" and r.leaks is not None and (not r.targets or any(_sent.values()))
-    verify = r.barrier and (not r.targets or any(_sent.get(p) for p in phases))
-    if not leaks and not verify:
-        return
-    r.wait_recorded()  # once: every call of the test so far is recorded
-    if not leaks and (not r.specs or report.skipped):
-        return
-    records = [(line, json.loads(line)) for line in r.calls(test=item.nodeid)]
-    if leaks:
-        _report_leaks(r, item, report, [rec for _, rec in records])
-    if not verify or not r.specs or report.skipped:
-        return
-    # setup's and the test's own calls on the test; teardown's on its teardown
-    found = r.findings(records, phases)
-    if found and report.passed:
+    teardown = call.when == "teardown"
+    phases = ("setup", "call") if not teardown else ("teardown",)
+    # a part of a test that sent no labelled request has no calls to wait for; a followed test may still
+    # have transactions of its own (a fixture writing directly)
+    leaks = teardown and r.leaks is not None and (r.tracks or not r.targets or any(_sent.values()))
+    verify = r.barrier and (r.tracks or not r.targets or any(_sent.get(p) for p in phases))
+    if leaks or verify:
+        try:
+            if teardown and r.tracks:
+                r.end(item.nodeid)  # every call and transaction of the test recorded; it runs no more
+            else:
+                r.wait_recorded(sync=r.tracks)
+            records = [] if not leaks and (not r.specs or report.skipped) else [
+                (line, json.loads(line)) for line in r.calls(test=item.nodeid, orphans=r.tracks)]
+        except RuntimeError as e:
+            _fail(report, str(e))
+            records = []
+        if leaks:
+            _report_leaks(r, item, report, [rec for _, rec in records])
+        if verify and r.specs and not report.skipped:
+            # setup's and the test's own calls on the test; teardown's on its teardown; orphans when seen
+            found = r.findings(records, phases)
+            if found:
+                _fail(report, "recap verify found:\n" + "\n".join(found), "recap verify")
+    if teardown and r.isolate:
+        try:
+            why = r.rewind(item.nodeid)
+        except RuntimeError as e:
+            why = str(e)
+        if why:
+            _fail(report, "recap could not rewind this test's row changes (the next tests see them):\n" + why,
+                  "recap rewind")
+
+
+def _fail(report, text, section="recap"):
+    if report.passed:
         report.outcome = "failed"
-        report.longrepr = "recap verify found:\n" + "\n".join(found)
-    elif found:
-        report.sections.append(("recap verify", "\n".join(found)))
+        report.longrepr = text
+    else:
+        report.sections.append((section, text))
 
 
 def _report_leaks(r, item, report, records):

@@ -354,6 +354,7 @@ static int handle_pgoutput(recap_cdc_t *c, const uint8_t *p, size_t n, char *why
     rcx_buf_init(&line, SIZE_MAX);
     char *tag =
         (m.type == CORE_PGO_COMMIT && c->tx.tag != NULL) ? rcx_xstrndup(c->tx.tag, strlen(c->tx.tag)) : NULL;
+    bool rewind = m.type == CORE_PGO_COMMIT && c->tx.rewind;
     int rc = core_txbuild_apply(&c->tx, &c->rels, &m, &line, &err);
     if (rc == 1) {
         c->delivered = m.u.commit.end_lsn;
@@ -363,7 +364,8 @@ static int handle_pgoutput(recap_cdc_t *c, const uint8_t *p, size_t n, char *why
                              .len = line.len,
                              .commit_lsn = m.u.commit.commit_lsn,
                              .end_lsn = m.u.commit.end_lsn,
-                             .tag = tag};
+                             .tag = tag,
+                             .rewind = rewind};
         c->cb.on_tx(c->cb.arg, &tx); /* hands line and tag over */
         return 0;
     }

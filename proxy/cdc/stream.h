@@ -33,6 +33,7 @@ typedef struct recap_cdc_tx {
     size_t len;
     uint64_t commit_lsn, end_lsn; /* start and end of its commit record */
     char *tag;                    /* content of its "recap.request" message, or NULL */
+    bool rewind;                  /* recap's own undoing of a test (a "recap.rewind" message): not recorded */
 } recap_cdc_tx_t;
 
 typedef struct recap_cdc_callbacks {

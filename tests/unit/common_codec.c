@@ -17,12 +17,30 @@ static void orphan_line_round_trip(void **state)
     const char *tx = "{\"xid\":7,\"commit_lsn\":\"0/16B3B98\",\"changes\":[]}";
     rcx_buf_t b;
     rcx_buf_init(&b, SIZE_MAX);
-    rcx_codec_orphan_line(&b, 0x16B3C10, tx, strlen(tx));
+    rcx_codec_orphan_line(&b, 0x16B3C10, NULL, 0, tx, strlen(tx));
     assert_int_equal(rcx_codec_peek(b.base, b.len), RCX_REC_ORPHAN);
     json_t *rec = parse(&b);
     assert_int_equal(rcx_rec_kind(rec), RCX_REC_ORPHAN);
     assert_int_equal(json_integer_value(json_object_get(rec, "xid")), 7);
     assert_int_equal(rcx_rec_resume_lsn(rec), 0x16B3C10);
+    assert_null(json_object_get(rec, "test"));
+    json_decref(rec);
+    rcx_buf_free(&b);
+
+    /* the tests running when it arrived: one is "test", several are "tests" */
+    const char *one[] = {"t.py::a"}, *two[] = {"t.py::a", "t.py::b"};
+    rcx_buf_init(&b, SIZE_MAX);
+    rcx_codec_orphan_line(&b, 1, one, 1, tx, strlen(tx));
+    rec = parse(&b);
+    assert_string_equal(json_string_value(json_object_get(rec, "test")), "t.py::a");
+    assert_null(json_object_get(rec, "tests"));
+    json_decref(rec);
+    rcx_buf_reset(&b);
+    rcx_codec_orphan_line(&b, 1, two, 2, tx, strlen(tx));
+    rec = parse(&b);
+    assert_null(json_object_get(rec, "test"));
+    assert_int_equal(json_array_size(json_object_get(rec, "tests")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(rec, "tests"), 1)), "t.py::b");
     json_decref(rec);
     rcx_buf_free(&b);
 }

@@ -59,10 +59,13 @@ static void write_call(void *arg, rcx_call_t *call, uint64_t resume_lsn, bool ha
     rcx_call_free(call);
 }
 
-static void write_line(void *arg, char *line, size_t len, uint64_t resume_lsn)
+static void write_line(void *arg, char *line, size_t len, uint64_t resume_lsn, const char *const *tests,
+                       size_t ntests)
 {
     world_t *w = arg;
     (void)resume_lsn;
+    (void)tests;
+    (void)ntests;
     assert_true(w->norphans < MAX);
     w->orphans[w->norphans] = json_loadb(line, len, 0, NULL);
     assert_non_null(w->orphans[w->norphans]);

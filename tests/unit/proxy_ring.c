@@ -13,9 +13,51 @@ static char *collect(recap_ring_t *r, uint64_t after, const char *test, size_t l
 {
     rcx_buf_t out;
     rcx_buf_init(&out, SIZE_MAX);
-    *n = recap_ring_collect(r, after, test, limit, &out, oldest);
+    *n = recap_ring_collect(r, &(recap_ring_filter_t){.after = after, .test = test, .limit = limit}, &out,
+                            oldest, NULL);
     rcx_buf_append(&out, "", 1);
     return out.base;
+}
+
+/* Orphans come only when asked for, under each test that ran when they were committed. */
+static void orphans_under_their_tests(void **state)
+{
+    (void)state;
+    recap_ring_t *r = recap_ring_new(8, 1 << 20);
+    const char *one[] = {"a"}, *two[] = {"a", "b"};
+    push(r, 1, "a", "call-a");
+    recap_ring_push_orphan(r, 1, one, 1, "orphan-a", 8);
+    recap_ring_push_orphan(r, 1, two, 2, "orphan-ab", 9);
+    recap_ring_push_orphan(r, 1, NULL, 0, "orphan-none", 11);
+    rcx_buf_t out;
+    rcx_buf_init(&out, SIZE_MAX);
+    uint64_t oldest;
+    recap_ring_filter_t f = {.test = "a", .limit = SIZE_MAX};
+    assert_int_equal(recap_ring_collect(r, &f, &out, &oldest, NULL), 1);
+    rcx_buf_reset(&out);
+    f.orphans = true;
+    assert_int_equal(recap_ring_collect(r, &f, &out, &oldest, NULL), 3);
+    rcx_buf_append(&out, "", 1);
+    assert_string_equal(out.base, "call-a\norphan-a\norphan-ab\n");
+    rcx_buf_reset(&out);
+    f.test = "b";
+    assert_int_equal(recap_ring_collect(r, &f, &out, &oldest, NULL), 1);
+    rcx_buf_reset(&out);
+    f.test = NULL;
+    assert_int_equal(recap_ring_collect(r, &f, &out, &oldest, NULL), 4);
+    /* since a position: what was pushed after it, whatever seq it has (an orphan has the next call's) */
+    uint64_t since = recap_ring_position(r);
+    assert_int_equal(since, 4);
+    recap_ring_push_orphan(r, 1, one, 1, "orphan-a-later", 14);
+    rcx_buf_reset(&out);
+    f = (recap_ring_filter_t){.test = "a", .orphans = true, .since = since, .limit = SIZE_MAX};
+    bool lost = true;
+    assert_int_equal(recap_ring_collect(r, &f, &out, &oldest, &lost), 1);
+    assert_false(lost);
+    rcx_buf_append(&out, "", 1);
+    assert_string_equal(out.base, "orphan-a-later\n");
+    rcx_buf_free(&out);
+    recap_ring_free(r);
 }
 
 static void evicts_by_count_and_filters(void **state)
@@ -63,6 +105,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(evicts_by_count_and_filters),
+        cmocka_unit_test(orphans_under_their_tests),
         cmocka_unit_test(evicts_by_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

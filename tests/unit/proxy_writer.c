@@ -73,7 +73,8 @@ static void writes_header_and_redacted_records_0600(void **state)
     rcx_buf_t out;
     rcx_buf_init(&out, SIZE_MAX);
     uint64_t oldest;
-    assert_int_equal(recap_ring_collect(ring, 0, "t1", 10, &out, &oldest), 1);
+    assert_int_equal(
+        recap_ring_collect(ring, &(recap_ring_filter_t){.test = "t1", .limit = 10}, &out, &oldest, NULL), 1);
     assert_non_null(memmem(out.base, out.len, "\"path\":\"/a\"", 11));
     assert_null(memmem(out.base, out.len, "secret", 6));
     rcx_buf_free(&out);
