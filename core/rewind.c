@@ -238,7 +238,7 @@ int core_rewind_plan(json_t *const *records, size_t n, core_rw_plan_t *plan, rcx
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = gather(records[i], &txs, why);
-    if (rc == 0)
+    if (rc == 0 && txs.n > 1)
         qsort(txs.v, txs.n, sizeof(*txs.v), newest_first);
     for (size_t i = 0; i < txs.n && rc == 0; i++) {
         const json_t *changes = json_object_get(txs.v[i].tx, "changes");

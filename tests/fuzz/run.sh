@@ -41,6 +41,11 @@ grep '"type":"call"' "$root/tests/data/demo-capture.jsonl" > "$work/diff_specgen
 grep '"type":"call"' "$root/tests/data/blog-capture.jsonl" | head -40 > "$work/diff_specgen/blog"
 { cat "$work/diff_specgen/blog"; echo; cat "$work/diff_specgen/blog"; } > "$work/diff_specgen/blog2"
 
+# calls with their transactions and orphan lines, for fuzz_rewind
+mkdir -p "$work/rewind"
+grep -E '"type":"(call|orphan)"' "$root/tests/data/demo-capture.jsonl" | head -60 > "$work/rewind/demo"
+grep -E '"type":"(call|orphan)"' "$root/tests/data/blog-capture.jsonl" | head -60 > "$work/rewind/blog"
+
 # the example API's specs and every construct of the language, for fuzz_spec
 mkdir -p "$work/spec"
 cp "$root"/specs/*.yaml "$root"/tests/data/specs/*.yaml "$work/spec/"

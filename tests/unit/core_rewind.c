@@ -165,12 +165,28 @@ static void one_transaction_on_two_calls_is_undone_once(void **state)
     core_rewind_plan_free(&p);
 }
 
+/* Nothing to undo (a test that changed no row): an empty plan, no work. */
+static void nothing_to_undo(void **state)
+{
+    (void)state;
+    core_rw_plan_t p;
+    rcx_err_t why = {{0}};
+    assert_int_equal(core_rewind_plan(NULL, 0, &p, &why), 0);
+    assert_int_equal(p.n, 0);
+    const char *none = CALL(1, "");
+    assert_int_equal(plan(&none, 1, &p, &why), 0);
+    assert_int_equal(p.n, 0);
+    assert_int_equal(p.transactions, 0);
+    core_rewind_plan_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(newest_first_each_undone_by_its_opposite),
         cmocka_unit_test(refuses_what_it_cannot_undo_exactly),
         cmocka_unit_test(one_transaction_on_two_calls_is_undone_once),
+        cmocka_unit_test(nothing_to_undo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
