@@ -3,8 +3,9 @@
 A 200-test suite (each test creates an organization in the example API and reads it back: 2 calls) runs
 three times on 127.0.0.1 (2 cores shared by everything): straight against the API; through recap with the
 plugin verifying every test's calls against specs/ (one `recap verify --serve` per process, a barrier after
-each test, row changes from a throwaway PostgreSQL 15); and the same with 2 pytest-xdist workers. Each is
-run ROUNDS times, interleaved; the best wall time of each and the ratios are printed and written to
+each test, row changes from a throwaway PostgreSQL 15); the same with each test's rows rewound after it
+(--recap-isolate: POST /rewind, one transaction per test); and the first two with 2 pytest-xdist workers.
+Each is run ROUNDS times, interleaved; the best wall time of each and the ratios are printed and written to
 bench/results/pytest-<date>.txt.
 Usage: /usr/bin/python3 bench/pytest.py [ROUNDS, default 3]
 """
@@ -63,10 +64,13 @@ def main():
             f.write(SUITE)
         plugin = ["--recap-control", r.control, "--recap-url", r.url, "--recap-specs",
                   os.path.join(ROOT, "specs"), "--recap-bin", harness.RECAP, "--recap-require-spec"]
-        times = {"direct": [], "recap": [], "recap -n 2": [], "direct -n 2": []}
+        times = {"direct": [], "recap": [], "recap isolate": [], "recap -n 2": [], "direct -n 2": []}
         for _ in range(rounds):
             times["direct"].append(run(suite, app.url))
             times["recap"].append(run(suite, r.url, *plugin))
+            before = pg.psql("app", "SELECT count(*) FROM organizations")
+            times["recap isolate"].append(run(suite, r.url, *plugin, "--recap-isolate"))
+            assert pg.psql("app", "SELECT count(*) FROM organizations") == before  # every test's row rewound
             times["direct -n 2"].append(run(suite, app.url, "-n", "2"))
             times["recap -n 2"].append(run(suite, r.url, *plugin, "-n", "2"))
         best = {k: min(v) for k, v in times.items()}
@@ -74,8 +78,10 @@ def main():
                  "the example API, all on 127.0.0.1 (2 cores); best of "
                  f"{rounds} interleaved rounds"]
         for k, v in times.items():
-            lines.append(f"  {k:12} best {best[k]:.2f} s   (all: {', '.join(f'{x:.2f}' for x in v)})")
+            lines.append(f"  {k:13} best {best[k]:.2f} s   (all: {', '.join(f'{x:.2f}' for x in v)})")
         lines.append(f"  through recap, every test verified / direct:            {best['recap'] / best['direct']:.2f}x")
+        lines.append(f"  the same, every test's rows rewound after it / direct:  "
+                     f"{best['recap isolate'] / best['direct']:.2f}x")
         lines.append(f"  the same with 2 xdist workers:                          "
                      f"{best['recap -n 2'] / best['direct -n 2']:.2f}x")
         text = "\n".join(lines)

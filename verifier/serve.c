@@ -9,7 +9,7 @@
 #include <string.h>
 
 /* One batch's answer, from the report of its records. */
-static int answer(FILE *out, const rv_report_t *r, json_t *errors, json_t *saved)
+static int answer(FILE *out, const rv_specs_t *specs, const rv_report_t *r, json_t *errors, json_t *saved)
 {
     json_t *orphans = json_array();
     for (size_t i = 0; i < r->norphans; i++) {
@@ -36,11 +36,11 @@ static int answer(FILE *out, const rv_report_t *r, json_t *errors, json_t *saved
             json_array_append_new(no_spec, json_string(s));
         }
     }
-    json_t *a =
-        json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:O, s:O}", "calls", (json_int_t)r->n, "matched",
-                  (json_int_t)(r->n - r->unmatched), "failed",
-                  (json_int_t)(r->failed + r->norphans + (r->require_spec ? r->unmatched : 0)), "findings",
-                  findings, "orphans", orphans, "no_spec", no_spec, "errors", errors, "saved", saved);
+    json_t *a = json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:O, s:O, s:b}", "calls", (json_int_t)r->n,
+                          "matched", (json_int_t)(r->n - r->unmatched), "failed",
+                          (json_int_t)(r->failed + r->norphans + (r->require_spec ? r->unmatched : 0)),
+                          "findings", findings, "orphans", orphans, "no_spec", no_spec, "errors", errors,
+                          "saved", saved, "orphans_forbidden", specs->forbid_orphans);
     char *text = json_dumps(a, JSON_COMPACT);
     json_decref(a);
     int rc = fprintf(out, "%s\n", text) < 0 || fflush(out) != 0 ? -1 : 0;
@@ -84,7 +84,7 @@ int rv_serve(const rv_specs_t *specs, bool require_spec, FILE *in, FILE *out)
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
         if (len == 0) { /* the end of a batch */
-            rc = answer(out, &r, errors, saved);
+            rc = answer(out, specs, &r, errors, saved);
             rv_report_free(&r);
             r = (rv_report_t){.require_spec = require_spec, .orphans_pos = specs->orphans_pos};
             json_decref(errors);

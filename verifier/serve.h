@@ -15,7 +15,9 @@
  * that does not load is an error of the batch, said with file:line:col.
  * Orphan lines in a batch (transactions committed while the test ran that
  * no call made) fail it when a spec file says `orphans: forbid`:
- * "orphans":["orphan transaction 741 (public.event_log: 1 inserted) ..."].
+ * "orphans":["orphan transaction 741 (public.event_log: 1 inserted) ..."]; every
+ * answer says whether the specs forbid orphans ("orphans_forbidden": true), so
+ * an empty batch (one empty line) asks.
  * Values specs save (save:) are kept from one batch to the next,
  * so a value saved by one test's call is there for the next test's; a batch
  * may also begin with

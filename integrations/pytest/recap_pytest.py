@@ -212,8 +212,9 @@ class _Recap:
         self.require_spec = config.getoption("recap_require_spec")
         self.leaks = config.getoption("recap_leaks")
         self.isolate = config.getoption("recap_isolate")
-        # follow each test from its start (POST /tests/begin): its orphans are its own, and can be rewound
-        self.tracks = bool(self.specs or self.leaks or self.isolate)
+        # follow each test from its start (POST /tests/begin): its orphans are its own, and can be rewound;
+        # with specs, when they forbid orphans (asked once the verifier is up: configure)
+        self.tracks = bool(self.leaks or self.isolate)
         self.begun = {}  # test -> where recap's ring of records stood when it began ("since")
         self.seen = set()  # orphans (commit LSNs) of the running test already checked
         self.saved_file = os.environ.get("RECAP_PYTEST_SAVED") if hasattr(config, "workerinput") else None
@@ -506,6 +507,11 @@ def pytest_configure(config):
     if r.targets:
         _patch_clients()
     r.start_seq = r.wait_recorded()  # where this session's calls start: a proxy outlives pytest sessions
+    if r.specs and not r.tracks:  # an empty batch: do the specs forbid orphans (then each test's count)?
+        try:
+            r.tracks = bool(r.served_check([]).get("orphans_forbidden"))
+        except RuntimeError as e:
+            raise pytest.UsageError(f"recap: {e}")
     if not hasattr(config, "workerinput"):  # xdist workers start after this, with this environment
         fd, r.saved_owned = tempfile.mkstemp(prefix="recap-pytest-saved-", suffix=".json")
         os.close(fd)
@@ -538,9 +544,17 @@ def pytest_runtest_makereport(item, call):
     # have transactions of its own (a fixture writing directly)
     leaks = teardown and r.leaks is not None and (r.tracks or not r.targets or any(_sent.values()))
     verify = r.barrier and (r.tracks or not r.targets or any(_sent.get(p) for p in phases))
+    rewound = None
+    if teardown and r.isolate:  # the rewind ends the test first (as POST /tests/end): every row of it known
+        try:
+            rewound = r.rewind(item.nodeid)
+        except RuntimeError as e:
+            rewound = str(e)
     if leaks or verify:
         try:
-            if teardown and r.tracks:
+            if teardown and r.isolate:
+                pass
+            elif teardown and r.tracks:
                 r.end(item.nodeid)  # every call and transaction of the test recorded; it runs no more
             else:
                 r.wait_recorded(sync=r.tracks)
@@ -556,14 +570,9 @@ def pytest_runtest_makereport(item, call):
             found = r.findings(records, phases)
             if found:
                 _fail(report, "recap verify found:\n" + "\n".join(found), "recap verify")
-    if teardown and r.isolate:
-        try:
-            why = r.rewind(item.nodeid)
-        except RuntimeError as e:
-            why = str(e)
-        if why:
-            _fail(report, "recap could not rewind this test's row changes (the next tests see them):\n" + why,
-                  "recap rewind")
+    if rewound:
+        _fail(report, "recap could not rewind this test's row changes (the next tests see them):\n" + rewound,
+              "recap rewind")
 
 
 def _fail(report, text, section="recap"):

@@ -185,7 +185,8 @@ def test_under_xdist_a_bug_fails_exactly_the_tests_whose_calls_hit_it(db, recap_
 def test_orphans_on_the_test_that_ran_and_values_saved_across_tests_and_workers(db, app, recap_factory, tmp_path,
                                                                                 monkeypatch):
     """A fixture writing straight to the database fails its test under `orphans: forbid` and is named as a
-    leak; a value one test's call saves is there for another test, in another xdist worker too."""
+    leak; a value one test's call saves is there for another test, in another xdist worker too; a call no spec
+    matches fails its test under --recap-require-spec."""
     suite = os.path.join(harness.ROOT, "tests", "plugin_trust")
     r = recap_factory(app.url, args=["--database-url", db.url])
     harness.wait_http(f"{r.control}/readyz", timeout=15)
@@ -197,10 +198,12 @@ def test_orphans_on_the_test_that_ran_and_values_saved_across_tests_and_workers(
         monkeypatch.setenv("MARKER_DIR", str(marker))
         out = run_plugin(suite, r.url, "--recap-control", r.control, "--recap-url", r.url, "--recap-specs",
                          os.path.join(suite, "specs"), "--recap-bin", harness.RECAP, "--recap-leaks", "report",
-                         *extra)
-        assert out.returncode == 1 and "1 failed, 2 passed" in out.stdout, out.stdout + out.stderr
-        failed = [line.split()[1] for line in out.stdout.splitlines() if line.startswith("FAILED ")]
-        assert failed == ["test_b_uses.py::test_a_fixture_writes_behind_the_apis_back"], out.stdout
+                         "--recap-require-spec", *extra)
+        assert out.returncode == 1 and "2 failed, 2 passed" in out.stdout, out.stdout + out.stderr
+        failed = sorted(line.split()[1] for line in out.stdout.splitlines() if line.startswith("FAILED "))
+        assert failed == ["test_b_uses.py::test_a_fixture_writes_behind_the_apis_back",
+                          "test_c_unspecified.py::test_calls_a_route_no_spec_describes"], out.stdout
+        assert "no spec matches call #" in out.stdout and " GET /api/v1/health -> 200" in out.stdout
         assert ("(no call's: public.organizations: 1 inserted) committed while the test ran  "
                 "(specs/trust.yaml:1:10: orphans: forbid)") in out.stdout.replace(suite + "/", ""), out.stdout
         scratch = db.psql("app", "SELECT id FROM organizations WHERE name LIKE 'scratch-%'").strip()
