@@ -36,12 +36,16 @@ deps:
 	@./.ci/install-deps $(DEPS)
 	@$(MAKE) deps-node
 
-# the second example API's packages (tests/apps/blog), pinned by its package-lock.json, installed into its
-# own folder; Debian's nodejs and npm when there is no node yet
+# npm packages, each folder pinned by its package-lock.json and installed into it: the second example API
+# (tests/apps/blog) and the other test runners (tests/runners: newman with recap's reporter, Jest, supertest,
+# Playwright's test runner, no browser); Debian's nodejs and npm when there is no node yet
+NODE_DIRS = tests/apps/blog tests/runners
 deps-node:
 	@command -v npm >/dev/null || ./.ci/install-deps nodejs npm
-	@[ tests/apps/blog/node_modules/.package-lock.json -nt tests/apps/blog/package-lock.json ] || \
-	  (cd tests/apps/blog && npm ci --no-audit --no-fund --loglevel=error)
+	@for d in $(NODE_DIRS); do \
+	  [ $$d/node_modules/.package-lock.json -nt $$d/package-lock.json ] || \
+	    (cd $$d && npm ci --no-audit --no-fund --loglevel=error) || exit 1; \
+	done
 
 deps-build:
 	@./.ci/install-deps $(BUILD_DEPS)
