@@ -23,7 +23,7 @@ RUNTIME_DEPS := libh2o-evloop0.13 libpq5 libssl3 libjansson4 libfyaml0 libpcre2-
 DEPS := $(BUILD_DEPS) clang libclang-rt-14-dev clang-format curl openssl chromium python3-yaml python3-pyflakes \
         libcmocka-dev postgresql-15 postgresql-client-15 \
         python3-fastapi python3-uvicorn python3-sqlalchemy python3-psycopg2 python3-pytest \
-        python3-pytest-timeout python3-httpx python3-pytest-xdist python3-requests
+        python3-pytest-timeout python3-httpx python3-pytest-xdist python3-requests python3-django
 BENCH_DEPS := wrk nginx-light h2o
 
 C_SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find common proxy cli tests -name '*.[ch]')
@@ -39,7 +39,7 @@ deps:
 # npm packages, each folder pinned by its package-lock.json and installed into it: the second example API
 # (tests/apps/blog) and the other test runners (tests/runners: newman with recap's reporter, Jest, supertest,
 # Playwright's test runner, no browser); Debian's nodejs and npm when there is no node yet
-NODE_DIRS = tests/apps/blog tests/runners
+NODE_DIRS = tests/apps/blog tests/apps/notes_node tests/runners
 deps-node:
 	@command -v npm >/dev/null || ./.ci/install-deps nodejs npm
 	@for d in $(NODE_DIRS); do \

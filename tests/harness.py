@@ -195,6 +195,25 @@ class Blog(App):
                               timeout=120)
 
 
+class NotesApp(App):
+    """A tag-mode example app (tests/apps/notes_django or notes_node: the notes API over tests/apps/notes.sql),
+    `kind` "django" or "node"."""
+
+    def __init__(self, kind, database_url, env=None):
+        super().__init__(database_url, env)
+        self.kind = kind
+
+    def start(self):
+        env = dict(os.environ, DATABASE_URL=self.database_url, PORT=str(self.port), **self.env)
+        self.log = tempfile.TemporaryFile()
+        apps = os.path.join(ROOT, "tests", "apps")
+        argv = ([PYTHON, os.path.join(apps, "notes_django", "app.py"), str(self.port)] if self.kind == "django"
+                else ["node", os.path.join(apps, "notes_node", "server.js")])
+        self.proc = subprocess.Popen(argv, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_http(f"{self.url}/health", proc=self.proc)
+        return self
+
+
 class Recap:
     """The real recap binary: `recap proxy` with the given flags."""
 
