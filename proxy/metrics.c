@@ -79,7 +79,7 @@ static void render_cdc(recap_cdc_stats_t *cdc, rcx_buf_t *out)
            "Times the stream paused because records waiting for the disk were over --queue-bytes.", NULL,
            atomic_load(&cdc->backpressure_waits));
     metric(out, "recap_cdc_unwatched_tables", "gauge",
-           "User tables the publication does not list (their changes are not recorded), at the last connect.",
+           "User tables the publication does not list (their changes are not recorded), looked at every 2 s.",
            NULL, atomic_load(&cdc->unwatched_tables));
     metric(out, "recap_cdc_flushed_lsn", "gauge", "WAL position confirmed to PostgreSQL as durable.", NULL,
            atomic_load(&cdc->flushed_lsn));

@@ -8,6 +8,7 @@
 #include "proxy/control.h"
 #include "proxy/recorder.h"
 #include "proxy/cdc/batchq.h"
+#include "proxy/cdc/watch.h"
 #include "proxy/rewind.h"
 #include "proxy/cdc/stream.h"
 #include "proxy/linker.h"
@@ -73,6 +74,7 @@ struct server {
     int stopping;
     recap_cdc_t *cdc;
     recap_batchq_t *starts, *fences; /* window starts and fences, each on its own connection */
+    recap_watch_t *watch;            /* names tables that appear unpublished */
     recap_linker_t *linker;
     h2o_timeout_t settle; /* --settle: one timeout, every call's timer on it */
     char nonce[20];       /* "<hex>:" in every fence this process emits */
@@ -579,6 +581,8 @@ static void run_slot_name(const recap_proxy_config_t *cfg, char *out, size_t n)
     snprintf(out, n, "recap_run_%016llx", (unsigned long long)h);
 }
 
+#define WATCH_INTERVAL_MS 2000 /* how soon a table that appears unpublished is named */
+
 /* The linker, the two query workers (window starts, fences) and the replication stream. */
 static int start_database(server_t *s, rcx_err_t *err)
 {
@@ -629,7 +633,9 @@ static int start_database(server_t *s, rcx_err_t *err)
         return -1;
     s->control.cdc = recap_cdc_stats(s->cdc);
     s->control.rewinder = recap_rewinder_new(cfg->database_url, s->queue);
-    return 0;
+    s->watch = recap_watch_start(cfg->database_url, cfg->publication, WATCH_INTERVAL_MS,
+                                 &recap_cdc_stats(s->cdc)->unwatched_tables, err);
+    return s->watch != NULL ? 0 : -1;
 }
 
 /* After SIGTERM: no new connections, in-flight calls finish (bounded), held records go out, the database
@@ -656,6 +662,8 @@ static void shut_down(server_t *s)
         recap_batchq_stop(s->starts);
         recap_batchq_stop(s->fences);
         recap_rewinder_stop(s->control.rewinder); /* its answers go out in the loop run below */
+        recap_watch_stop(s->watch);
+        s->watch = NULL;
         s->cdc = NULL;
         s->control.cdc = NULL;
         h2o_evloop_run(s->loop, 0); /* the last transactions go out as orphans */

@@ -33,6 +33,8 @@ struct recap_cdc {
     _Atomic uint64_t durable; /* confirmed by the owner */
     recap_cdc_stats_t stats;
     /* CDC thread only */
+    int said_unwatched; /* how many tables the last warning named (-1: none yet), so it is not said each retry
+                         */
     PGconn *conn;
     core_pgo_decoder_t dec;
     core_relcache_t rels;
@@ -220,10 +222,11 @@ static void check_unwatched(recap_cdc_t *c)
     int n = PQntuples(r);
     for (int i = 0; i < n; i++)
         rcx_buf_printf(&names, "%s%s", i ? ", " : "", PQgetvalue(r, i, 0));
-    if (n > 0 && (uint64_t)n != atomic_exchange(&c->stats.unwatched_tables, (uint64_t)n)) /* not each retry */
+    if (n > 0 && n != c->said_unwatched) /* not at each retry */
         rcx_log_warn("cdc: %d table%s not watched (their changes are not recorded; run `recap db setup` "
                      "again): %s",
                      n, n == 1 ? " is" : "s are", rcx_buf_cstr(&names)); /* names past 4 KiB are cut */
+    c->said_unwatched = n;
     atomic_store(&c->stats.unwatched_tables, (uint64_t)n);
     rcx_buf_free(&names);
     PQclear(r);
@@ -481,8 +484,7 @@ static void *run(void *arg)
 recap_cdc_t *recap_cdc_start(const recap_cdc_opts_t *opts, const recap_cdc_callbacks_t *cb, rcx_err_t *err)
 {
     recap_cdc_t *c = rcx_xcalloc(1, sizeof(*c));
-    if (c == NULL)
-        abort();
+    c->said_unwatched = -1;
     c->opts = *opts;
     c->cb = *cb;
     if (opts->slot != NULL) /* a temporary slot starts after anything a capture already holds */
