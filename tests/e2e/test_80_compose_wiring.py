@@ -23,6 +23,37 @@ def compose():
         return yaml.safe_load(f)
 
 
+class _ComposeLoader(yaml.SafeLoader):
+    """Compose's merge tags: !reset (the value is emptied) and !override (replaced, not merged)."""
+
+
+def _merge_tag(loader, suffix, node):
+    value = (loader.construct_mapping(node, deep=True) if isinstance(node, yaml.MappingNode) else
+             loader.construct_sequence(node, deep=True) if isinstance(node, yaml.SequenceNode) else
+             None if loader.construct_scalar(node) in ("", "null", "~") else loader.construct_scalar(node))
+    return ("replace", value)
+
+
+_ComposeLoader.add_multi_constructor("!", _merge_tag)
+
+
+def merged(base, over):
+    """`docker compose -f base -f over`: mappings merge, anything else is replaced, tagged values replace."""
+    if isinstance(over, tuple):
+        return over[1]
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = merged(base.get(k), v)
+        return {k: v for k, v in out.items() if v is not None or k not in over}
+    return over
+
+
+def own_api():
+    with open(os.path.join(DOCKER, "compose.own-api.yml")) as f:
+        return merged(compose(), yaml.load(f, Loader=_ComposeLoader))
+
+
 def dockerfile():
     with open(os.path.join(DOCKER, "Dockerfile")) as f:
         return f.read().replace("\\\n", " ")
@@ -143,10 +174,12 @@ def entrypoint(service, command, env, cwd=None):
                           timeout=120)
 
 
-def run_the_wiring(tmp_path, failing=False):
-    """The compose services started in compose's order from the file's own values; returns verify's run."""
-    c = compose()
+def run_the_wiring(tmp_path, failing=False, c=None):
+    """The compose services started in compose's order from the file's own values (compose.yml, or c: it
+    merged with an override); returns verify's run."""
+    c = c or compose()
     svc = c["services"]
+    own = "migrate" in svc  # compose.own-api.yml: an empty database, migrations after recap started
     for port in (8000, 8080, 9090):
         assert free(port), f"port {port} is taken: the wiring test uses compose's own ports"
     pg = harness.Postgres()
@@ -154,11 +187,16 @@ def run_the_wiring(tmp_path, failing=False):
     try:
         pg.start()
         pg.psql("app", "DROP PUBLICATION IF EXISTS recap")
+        db = "app"
+        if own:  # the team's own database: empty until its migrations run
+            pg.psql("postgres", "CREATE DATABASE own")
+            db = "own"
 
         def local(value):
             """A compose value on this machine: service hosts are 127.0.0.1, volumes are directories, compose's
-            `$$` is the shell's `$`."""
-            value = value.replace("$$", "$").replace("app:app@postgres:5432", f"postgres@127.0.0.1:{pg.port}")
+            `$$` is the shell's `$`, ${API_PORT:-8000} as compose expands it."""
+            value = value.replace("$$", "$").replace("${API_PORT:-8000}", "8000")
+            value = value.replace("app:app@postgres:5432/app", f"postgres@127.0.0.1:{pg.port}/{db}")
             value = re.sub(r"\b(api|recap):", "127.0.0.1:", value)
             value = value.replace("/capture/", f"{tmp_path}/").replace("/specs", os.path.join(harness.ROOT, "specs"))
             return value
@@ -169,21 +207,35 @@ def run_the_wiring(tmp_path, failing=False):
         setup = subprocess.run([harness.RECAP, *svc["recap-setup"]["command"]], env=env_of("recap-setup"),
                                capture_output=True, text=True, timeout=60)
         assert setup.returncode == 0, setup.stderr
+        assert ("no tables yet" in setup.stdout) == own, setup.stdout
 
         app = harness.App(local(svc["api"]["environment"]["DATABASE_URL"]))
         app.port = 8000
-        app.start()
-        procs.append(app)
 
-        recap_env = env_of("recap")
-        stderr = open(tmp_path / "recap.stderr", "wb")
-        recap = subprocess.Popen([harness.RECAP, *svc["recap"]["command"]], env=recap_env, stderr=stderr)
-        control = f"http://127.0.0.1:{port_of(recap_env['RECAP_CONTROL_LISTEN'])}"
-        harness.wait_http(f"{control}/readyz", timeout=20, proc=recap)
+        def start_recap():
+            recap_env = env_of("recap")
+            stderr = open(tmp_path / "recap.stderr", "wb")
+            recap = subprocess.Popen([harness.RECAP, *svc["recap"]["command"]], env=recap_env, stderr=stderr)
+            control = f"http://127.0.0.1:{port_of(recap_env['RECAP_CONTROL_LISTEN'])}"
+            harness.wait_http(f"{control}/readyz", timeout=20, proc=recap)
+            return recap, recap_env
+
+        if own:  # recap first, then the migrations (the example schema stands in for MIGRATE), then the API
+            recap, recap_env = start_recap()
+            subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(pg.port), "-U",
+                            "postgres", "-d", db, "-f", os.path.join(harness.ROOT, "tests", "app", "schema.sql")],
+                           check=True, capture_output=True, env=dict(env_of("migrate")))
+            app.start()
+            procs.append(app)
+        else:
+            app.start()
+            procs.append(app)
+            recap, recap_env = start_recap()
 
         tests = svc["tests"]
         script = [local(tests["entrypoint"][2]), tests["entrypoint"][3]]
-        command = tests["command"] if not failing else ["sh", "-c", " ".join(tests["command"]) + "; exit 1"]
+        command = tests["command"] if not own else ["/usr/bin/python3", "tests/scenario.py"]  # stands in for TESTS
+        command = command if not failing else ["sh", "-c", " ".join(command) + "; exit 1"]
         run = entrypoint({"entrypoint": tests["entrypoint"][:2] + script}, command, env_of("tests"), cwd=harness.ROOT)
         assert run.returncode == 0, run.stdout + run.stderr  # the suite's own status is kept, not returned
         assert (tmp_path / "tests.exit").read_text().strip() == ("1" if failing else "0")
@@ -203,6 +255,31 @@ def run_the_wiring(tmp_path, failing=False):
         if "recap" in locals() and recap.poll() is None:
             recap.kill()
         pg.stop()
+
+
+def test_your_own_api_with_its_migrations_in_the_override_s_order(tmp_path):
+    """docker/compose.own-api.yml over compose.yml: an empty database, `recap db setup` on it, recap streaming
+    before the migrations make the schema, the API after them; the suite's calls carry their rows and verify
+    passes (the example API and its schema stand in for API_IMAGE and MIGRATE)."""
+    c = own_api()
+    svc = c["services"]
+    assert svc["postgres"]["volumes"] == []  # no example schema
+    assert svc["migrate"]["depends_on"] == {"recap": {"condition": "service_healthy"}}
+    assert svc["api"]["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+    assert svc["recap"]["depends_on"] == {"recap-setup": {"condition": "service_completed_successfully"}}
+    assert svc["tests"]["depends_on"] == {"recap": {"condition": "service_healthy"},
+                                         "api": {"condition": "service_started"}}
+    assert "build" not in svc["api"] and "build" not in svc["tests"] and svc["api"]["image"] == "${API_IMAGE}"
+    assert svc["recap"]["environment"]["RECAP_UPSTREAM"] == "http://api:${API_PORT:-8000}"
+    assert svc["recap"]["environment"]["RECAP_DATABASE_URL"] == svc["migrate"]["environment"]["DATABASE_URL"]
+    assert svc["verify"]["volumes"] == ["capture:/capture", "${SPECS_DIR:-../specs}:/specs:ro"]
+    c["services"]["verify"]["volumes"] = ["capture:/capture", "../specs:/specs:ro"]
+    for name in ("migrate", "api", "tests"):  # everything else is compose.yml's, flags and all
+        assert name in svc
+    verify = run_the_wiring(tmp_path, c=c)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "PASS: 12 calls: 12 passed, 0 failed, 0 without a spec" in verify.stdout
+    assert "suite exited 0, recap verify 0" in verify.stdout
 
 
 def test_the_ci_workflow_runs_what_compose_defines():
