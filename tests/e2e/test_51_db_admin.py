@@ -170,3 +170,44 @@ def test_setup_waits_for_a_server_that_is_starting(tmp_path):
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 2 and time.monotonic() - t0 >= 1.4
     assert out.stderr.startswith("recap: db: cannot connect to the database (after waiting for it):")
+
+
+def test_a_table_owner_without_superuser_sets_up_streams_and_hears_of_new_tables(recap_factory):
+    """What works for a role that owns its tables and has REPLICATION but is no superuser: setup publishes
+    them (and says tables to come need it run again), the proxy streams their rows, and a table a migration
+    adds while recap runs is named by the proxy within seconds and by `db status`."""
+    pg = harness.Postgres("plainowner")
+    pg.start()
+    try:
+        pg.psql("postgres", "CREATE ROLE appowner LOGIN REPLICATION")
+        pg.psql("postgres", "CREATE DATABASE owned OWNER appowner")
+        url = pg.url.replace("postgres@", "appowner@").rsplit("/", 1)[0] + "/owned"
+        as_owner = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(pg.port), "-U",
+                    "appowner", "-d", "owned", "-c"]
+        subprocess.run([*as_owner, "CREATE TABLE items (id serial PRIMARY KEY, name text)"], check=True)
+        setup = subprocess.run([harness.RECAP, "db", "setup", "--database-url", url], capture_output=True,
+                               text=True)
+        assert setup.returncode == 0, setup.stderr
+        assert "tables created later: not watched until `recap db setup` runs again" in setup.stdout, setup.stdout
+        r = recap_factory("http://127.0.0.1:9", args=["--database-url", url])
+        harness.wait_http(f"{r.control}/readyz", timeout=15)
+        subprocess.run([*as_owner, "INSERT INTO items (name) VALUES ('a'); CREATE TABLE later (id int)"], check=True)
+        for _ in range(100):
+            if "cdc: table public.later appeared and is not watched" in r.stderr():
+                break
+            time.sleep(0.1)
+        assert "cdc: table public.later appeared and is not watched" in r.stderr(), r.stderr()
+        status = subprocess.run([harness.RECAP, "db", "status", "--database-url", url], capture_output=True,
+                                text=True)
+        assert "not watched: 1 tables" in status.stdout and "public.later" in status.stdout, status.stdout
+        r.barrier()
+        r.control_request("POST", "/barrier?sync=1")
+        assert [ch["new"]["name"] for o in r.records("orphan") for ch in o["changes"]] == ["a"]
+        again = subprocess.run([harness.RECAP, "db", "setup", "--database-url", url], capture_output=True, text=True)
+        assert again.returncode == 0, again.stderr  # run again after migrating: now it is published
+        status = subprocess.run([harness.RECAP, "db", "status", "--database-url", url], capture_output=True,
+                                text=True)
+        assert "not watched: 0 tables" in status.stdout, status.stdout
+        r.stop()
+    finally:
+        pg.stop()
