@@ -2,7 +2,7 @@
 #   make deps    install what is missing (Debian packages, and the blog example's npm packages; idempotent)
 #   make build   build/recap
 #   make test    format and lint checks, unit tests (plain and ASan+UBSan builds), end-to-end tests,
-#                and a 30 s run of every fuzz target
+#                and a 20 s run of every fuzz target
 #   make demo    a throwaway Postgres, the example API and recap, the scenario, its rows and verify report
 #   make fuzz    every fuzz target for FUZZ_SECONDS each (default 600)
 #   make bench   bench/proxy.sh, cdc.sh, attribution.sh, verify.sh, replay.sh, diff.sh and pytest.sh
@@ -73,9 +73,9 @@ build-fuzz: deps
 fuzz: build-fuzz
 	tests/fuzz/run.sh build-fuzz/tests/fuzz $(FUZZ_SECONDS)
 
-# the 30-second run that is part of make test
+# the 20-second run that is part of make test
 fuzz-smoke: build-fuzz
-	tests/fuzz/run.sh build-fuzz/tests/fuzz 30
+	tests/fuzz/run.sh build-fuzz/tests/fuzz 20
 
 unit: build build-asan
 	cd build && ctest --output-on-failure --no-tests=error

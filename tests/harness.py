@@ -300,6 +300,34 @@ class Recap:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def judge_attribution(r, made):
+    """made: (request id, {(table, id)} the call's response says it wrote) per call. Counts the row changes
+    on the right call, on a wrong call (owned by window or tag) and listed as ambiguous on a call that did not
+    make them; asserts every call is complete and every row it wrote is on it. Returns (right, wrong,
+    ambiguous elsewhere, {call attribution: count})."""
+    r.barrier()
+    calls = {c["id"]: c for c in r.records()}
+    right = wrong = ambiguous_elsewhere = 0
+    hows = {}
+    for rid, wrote in made:
+        rec = calls[rid]
+        assert rec["db"]["status"] == "complete", rec["db"]
+        hows[rec["db"]["attribution"]] = hows.get(rec["db"]["attribution"], 0) + 1
+        mine = set()
+        for tx in rec["db"]["transactions"]:
+            for ch in tx["changes"]:
+                key = (ch["table"], ch["new"]["id"])
+                mine.add(key)
+                if key in wrote:
+                    right += 1
+                elif tx["attribution"] == "ambiguous":
+                    ambiguous_elsewhere += 1
+                else:
+                    wrong += 1
+        assert wrote <= mine, (rid, wrote, mine)  # nothing the call wrote is missing
+    return right, wrong, ambiguous_elsewhere, hows
+
+
 def read_capture(path):
     """(header, records) of a capture file; raises on any malformed line."""
     header, records = None, []

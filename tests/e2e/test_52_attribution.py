@@ -71,30 +71,6 @@ def load(r):
     return [x for run in runs for x in run]
 
 
-def judge(r, made):
-    """Counts row changes on the right call, on a wrong call (owned by window or tag) and listed as
-    ambiguous on a call that did not make them; asserts every created row is on its call."""
-    r.barrier()
-    calls = {c["id"]: c for c in r.records()}
-    right = wrong = ambiguous_elsewhere = 0
-    hows = {}
-    for rid, created in made:
-        rec = calls[rid]
-        assert rec["db"]["status"] == "complete", rec["db"]
-        hows[rec["db"]["attribution"]] = hows.get(rec["db"]["attribution"], 0) + 1
-        mine = set()
-        for key, how in rows_of(rec):
-            mine.add(key)
-            if key in created:
-                right += 1
-            elif how == "ambiguous":
-                ambiguous_elsewhere += 1
-            else:
-                wrong += 1
-        assert created <= mine, (rid, created, mine)  # nothing the call made is missing
-    return right, wrong, ambiguous_elsewhere, hows
-
-
 def test_fixture_commits_just_before_a_call_are_never_on_it(db, app, recap_factory):
     """500 times a fixture commits a row directly and at once calls the API: the fixture's row is
     an orphan every time, and the call carries exactly its own row."""
@@ -110,7 +86,7 @@ def test_fixture_commits_just_before_a_call_are_never_on_it(db, app, recap_facto
             assert res.status_code == 201
             made.append((rid, {("organizations", res.json()["id"])}))
     conn.close()
-    right, wrong, amb, _ = judge(r, made)
+    right, wrong, amb, _ = harness.judge_attribution(r, made)
     assert (right, wrong, amb) == (500, 0, 0)
     orphans = [c["new"]["message"] for o in r.records("orphan") for c in o["changes"]]
     assert sorted(orphans) == sorted(f"fixture-{i}" for i in range(500))
@@ -120,7 +96,7 @@ def test_fixture_commits_just_before_a_call_are_never_on_it(db, app, recap_facto
 def test_tag_mode_puts_every_change_on_its_call_under_concurrency(db, tagged_app, recap_factory):
     r = start(recap_factory, tagged_app.url, db)
     made = load(r)
-    right, wrong, amb, hows = judge(r, made)
+    right, wrong, amb, hows = harness.judge_attribution(r, made)
     total = sum(len(c) for _, c in made)
     print(f"tag mode: {len(made)} calls, {right}/{total} row changes on the right call, "
           f"{wrong} wrong, attribution {hows}")
@@ -133,7 +109,7 @@ def test_serialize_without_tags_is_exact(db, app, recap_factory):
     t0 = time.monotonic()
     made = load(r)
     took = time.monotonic() - t0
-    right, wrong, amb, hows = judge(r, made)
+    right, wrong, amb, hows = harness.judge_attribution(r, made)
     total = sum(len(c) for _, c in made)
     print(f"--serialize: {len(made)} calls in {took:.1f}s, {right}/{total} right, {wrong} wrong, {amb} ambiguous")
     assert (right, wrong, amb) == (total, 0, 0)
@@ -143,7 +119,7 @@ def test_serialize_without_tags_is_exact(db, app, recap_factory):
 def test_window_mode_under_concurrency_is_never_wrong(db, app, recap_factory):
     r = start(recap_factory, app.url, db)
     made = load(r)
-    right, wrong, amb, hows = judge(r, made)
+    right, wrong, amb, hows = harness.judge_attribution(r, made)
     total = sum(len(c) for _, c in made)
     print(f"window mode, {CLIENTS} clients: {len(made)} calls, {right}/{total} on their call, {wrong} wrong, "
           f"{amb} listed as ambiguous on other calls; call attribution {hows}")

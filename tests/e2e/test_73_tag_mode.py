@@ -12,7 +12,7 @@ import pytest
 import harness
 
 CLIENTS = 32
-PER_CLIENT = 24  # calls per client
+PER_CLIENT = 16  # calls per client
 
 
 @pytest.fixture
@@ -46,30 +46,6 @@ def client_run(base, prefix, k):
     return out
 
 
-def judge(r, made):
-    r.barrier()
-    calls = {c["id"]: c for c in r.records()}
-    right = wrong = ambiguous = 0
-    hows = {}
-    for rid, wrote in made:
-        rec = calls[rid]
-        assert rec["db"]["status"] == "complete", rec["db"]
-        hows[rec["db"]["attribution"]] = hows.get(rec["db"]["attribution"], 0) + 1
-        mine = set()
-        for tx in rec["db"]["transactions"]:
-            for ch in tx["changes"]:
-                key = (ch["table"], ch["new"]["id"])
-                mine.add(key)
-                if tx["attribution"] == "ambiguous":
-                    ambiguous += 1
-                elif key in wrote:
-                    right += 1
-                else:
-                    wrong += 1
-        assert wrote <= mine, (rid, wrote, mine)
-    return right, wrong, ambiguous, hows
-
-
 @pytest.mark.parametrize("kind,prefixes", [("django", [""]), ("node", ["/pg", "/orm"])])
 def test_tag_mode_puts_every_change_on_its_call(notes_db, recap_factory, kind, prefixes):
     app = harness.NotesApp(kind, notes_db.url).start()
@@ -79,7 +55,7 @@ def test_tag_mode_puts_every_change_on_its_call(notes_db, recap_factory, kind, p
         with concurrent.futures.ThreadPoolExecutor(CLIENTS) as pool:
             runs = list(pool.map(lambda k: client_run(r.url, prefixes[k % len(prefixes)], k), range(CLIENTS)))
         made = [x for run in runs for x in run]
-        right, wrong, ambiguous, hows = judge(r, made)
+        right, wrong, ambiguous, hows = harness.judge_attribution(r, made)
         total = sum(len(w) for _, w in made)
         print(f"{kind}: {len(made)} calls from {CLIENTS} clients, {right}/{total} row changes on the right call, "
               f"{wrong} wrong, {ambiguous} ambiguous; attribution {hows}")
