@@ -18,7 +18,13 @@ changes. The full story: docs/pytest.md.
 - After each test (--recap-specs, or --recap-barrier): POST /barrier, which returns once every call the
   test made is in the capture with its row changes; with --recap-specs the test's calls (GET /calls?test=)
   go to one `recap verify --serve` kept up for the process (specs loaded once; values saved by one test's
-  calls there for the next), and every finding fails the test (setup and call) or its teardown.
+  calls there for every later test, in every xdist worker), and every finding fails the test (setup and
+  call) or its teardown.
+- Following each test (with --recap-leaks, --recap-isolate, or specs that say `orphans: forbid`): POST
+  /tests/begin before its setup and /tests/end after its teardown, so a transaction no call made (a
+  fixture writing straight to the database) is reported on the test that ran when it committed; fixtures
+  wider than a test write under a label of their own. --recap-isolate: after each test, recap undoes every
+  row change the test made (POST /rewind), or its teardown fails saying why it could not.
 - Trust: a control API that cannot be reached, or a recap binary that is missing, is a usage error before
   any test runs; when tests ran and recap recorded none of their calls, the session says so (and fails
   with --recap-require-calls); --recap-require-spec fails calls no spec matches.
@@ -26,7 +32,7 @@ changes. The full story: docs/pytest.md.
 Options (or environment): --recap-control URL (RECAP_CONTROL_URL), --recap-url URL (RECAP_URL),
 --recap-token TOKEN (RECAP_CONTROL_TOKEN), --recap-specs DIR (RECAP_SPECS), --recap-bin PATH (RECAP_BIN,
 default `recap` on PATH), --recap-barrier, --recap-require-spec, --recap-require-calls, --recap-leaks
-report|fail (rows a test left behind, rows of earlier tests it changed).
+report|fail (rows a test left behind, rows of earlier tests it changed), --recap-isolate.
 """
 import fcntl
 import json
