@@ -38,6 +38,8 @@ static void reset(core_txbuild_t *tb)
     free(tb->tag);
     tb->tag = NULL;
     tb->rewind = false;
+    free(tb->test);
+    tb->test = NULL;
     rcx_buf_reset(&tb->changes);
     tb->nchanges = tb->nimages = 0;
     tb->images_truncated = false;
@@ -306,6 +308,8 @@ int core_txbuild_message(core_txbuild_t *tb, const core_pgo_msg_t *m, rcx_err_t 
     if (tb->tag == NULL && strcmp(m->u.message.prefix, "recap.request") == 0)
         tb->tag = rcx_xstrndup((const char *)m->u.message.content, m->u.message.len);
     tb->rewind |= strcmp(m->u.message.prefix, "recap.rewind") == 0;
+    if (tb->test == NULL && strcmp(m->u.message.prefix, "recap.test") == 0)
+        tb->test = rcx_xstrndup((const char *)m->u.message.content, m->u.message.len);
     return 0;
 }
 

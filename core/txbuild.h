@@ -48,6 +48,7 @@ typedef struct core_txbuild {
     size_t ntables, tables_cap;
     char *tag;   /* content of the first transactional "recap.request" message */
     bool rewind; /* it carries a "recap.rewind" message: recap's own undoing of a test (POST /rewind) */
+    char *test;  /* content of the first "recap.test" message: a test's own direct write (a fixture's) */
     rcx_buf_t scratch;
 } core_txbuild_t;
 
@@ -64,7 +65,8 @@ int core_txbuild_change(core_txbuild_t *tb, const core_rel_t *rel, const core_pg
 int core_txbuild_truncate(core_txbuild_t *tb, const core_relcache_t *rc, const core_pgo_msg_t *m,
                           rcx_err_t *err);
 
-/** A transactional logical message (recap.request tags the transaction; recap.rewind marks it recap's). */
+/** A transactional logical message (recap.request tags the transaction with its call, recap.test with a
+ *  test; recap.rewind marks it recap's). */
 int core_txbuild_message(core_txbuild_t *tb, const core_pgo_msg_t *m, rcx_err_t *err);
 
 /** Appends the transaction object (no newline) to out and resets for the next transaction. */

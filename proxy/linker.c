@@ -717,10 +717,22 @@ void recap_linker_tx(recap_linker_t *l, const recap_cdc_tx_t *tx)
         l->stats.tx_rewind++;
         free(tx->line);
         free(tx->tag);
+        free(tx->test);
         return;
     }
     char **tests;
     size_t ntests = stamp(l, &tests);
+    if (tx->test != NULL) { /* a test's own direct write says whose it is: never a call's, never ambiguous */
+        free_stamp(tests, ntests);
+        tests = rcx_xmalloc(sizeof(*tests));
+        tests[0] = tx->test;
+        ntests = 1;
+        l->stats.tx_orphan++;
+        write_orphan(l, tx->line, tx->len, resume_point(l), tests, ntests);
+        free(tx->line);
+        free(tx->tag);
+        return;
+    }
     if (!l->up) {
         write_orphan(l, tx->line, tx->len, resume_point(l), tests, ntests);
         free(tx->line);

@@ -148,6 +148,15 @@ def pytest_runtest_setup(item):
     yield
 
 
+def label(cursor):
+    """Marks the transaction `cursor` is in as the running test's own direct write (a fixture seeding rows
+    straight into the database): recap puts it on that test exactly, even while other tests run (xdist), never
+    on a call, and --recap-isolate rewinds it with the test. Call it inside the transaction, before it commits;
+    a DB-API cursor with the %s paramstyle (psycopg2). Outside a test it does nothing."""
+    if _now["test"]:
+        cursor.execute("SELECT pg_logical_emit_message(true, 'recap.test', %s)", (_now["test"],))
+
+
 # Fixtures wider than a test (session, package, module, class) are set up inside the first test that needs
 # them and torn down inside the last: what they write is theirs, not that test's (not reported on it, never
 # rewound with it). Their calls and transactions run under a label of their own.

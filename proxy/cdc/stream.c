@@ -358,6 +358,7 @@ static int handle_pgoutput(recap_cdc_t *c, const uint8_t *p, size_t n, char *why
     char *tag =
         (m.type == CORE_PGO_COMMIT && c->tx.tag != NULL) ? rcx_xstrndup(c->tx.tag, strlen(c->tx.tag)) : NULL;
     bool rewind = m.type == CORE_PGO_COMMIT && c->tx.rewind;
+    char *test = m.type == CORE_PGO_COMMIT && c->tx.test != NULL ? rcx_xstrdup(c->tx.test) : NULL;
     int rc = core_txbuild_apply(&c->tx, &c->rels, &m, &line, &err);
     if (rc == 1) {
         c->delivered = m.u.commit.end_lsn;
@@ -368,11 +369,13 @@ static int handle_pgoutput(recap_cdc_t *c, const uint8_t *p, size_t n, char *why
                              .commit_lsn = m.u.commit.commit_lsn,
                              .end_lsn = m.u.commit.end_lsn,
                              .tag = tag,
-                             .rewind = rewind};
-        c->cb.on_tx(c->cb.arg, &tx); /* hands line and tag over */
+                             .rewind = rewind,
+                             .test = test};
+        c->cb.on_tx(c->cb.arg, &tx); /* hands line, tag and test over */
         return 0;
     }
     free(tag);
+    free(test);
     rcx_buf_free(&line);
     if (rc < 0) {
         snprintf(why, whysz, "%s", err.msg);

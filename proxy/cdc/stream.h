@@ -34,6 +34,7 @@ typedef struct recap_cdc_tx {
     uint64_t commit_lsn, end_lsn; /* start and end of its commit record */
     char *tag;                    /* content of its "recap.request" message, or NULL */
     bool rewind;                  /* recap's own undoing of a test (a "recap.rewind" message): not recorded */
+    char *test;                   /* a test's own write (a "recap.test" message), or NULL; the receiver's */
 } recap_cdc_tx_t;
 
 typedef struct recap_cdc_callbacks {

@@ -148,3 +148,37 @@ def test_without_a_superuser_the_rewind_says_what_to_grant(pg, app, recap_factor
         r.stop()
         empty(pg)
         pg.psql("app", "DROP PUBLICATION IF EXISTS recap; DROP OWNED BY tester; DROP ROLE tester")
+
+
+def test_under_xdist_rows_labelled_or_tagged_are_rewound_exactly(db, recap_factory):
+    """16 tests under -n 4, each writing through a fixture and through the API: in tag mode with the fixture's
+    transaction labelled (recap_pytest.label), every rewind is exact and the database ends as it began; with the
+    fixture unlabelled, a transaction committed while other tests ran is refused with its reason."""
+    suite = os.path.join(harness.ROOT, "tests", "plugin_isolate_xdist")
+    app = harness.App(db.url, env={"RECAP_APP_TAG": "1"}).start()
+    try:
+        db.psql("app", "INSERT INTO organizations (name) VALUES ('kept from before the suite')")
+        r = recap_factory(app.url, args=["--database-url", db.url])
+        harness.wait_http(f"{r.control}/readyz", timeout=15)
+        before = data(db)
+
+        def run(label):
+            env = dict(os.environ, API_BASE_URL=r.url, DATABASE_URL=db.url, LABEL=label,
+                       PYTHONPATH=os.path.join(harness.ROOT, "integrations", "pytest"))
+            return subprocess.run(["/usr/bin/python3", "-m", "pytest", "-p", "recap_pytest", "-p", "no:cacheprovider",
+                                   "-q", "-n", "4", "--rootdir", suite, suite, "--recap-control", r.control,
+                                   "--recap-url", r.url, "--recap-isolate"], capture_output=True, text=True, cwd=suite,
+                                  env=env, timeout=300)
+
+        out = run("1")
+        assert out.returncode == 0 and "16 passed" in out.stdout and "error" not in out.stdout, out.stdout
+        assert data(db) == before
+        orphans = r.records("orphan")
+        assert len(orphans) == 16 and all(o["test"].startswith("test_parallel.py::") for o in orphans)
+        assert all(c["db"]["attribution"] == "tag" for c in r.records() if c["request"]["method"] == "POST")
+        out = run("0")
+        assert out.returncode == 1, out.stdout
+        assert "tests ran: whose it is cannot be told" in out.stdout, out.stdout
+    finally:
+        app.stop()
+        empty(db)

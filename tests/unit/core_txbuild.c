@@ -176,6 +176,39 @@ static void truncate_tag_and_schema_change(void **state)
     free_txs();
 }
 
+/* recap's own messages: recap.test names the test whose direct write it is, recap.rewind marks a rewind;
+ * both last until the commit, which hands the transaction on and forgets them. */
+static void recap_messages_mark_the_transaction(void **state)
+{
+    (void)state;
+    core_txbuild_t tb;
+    core_txbuild_init(&tb, &(core_txbuild_opts_t){.max_rows = 10, .max_bytes = 1 << 20});
+    rcx_err_t err = {{0}};
+    core_pgo_msg_t begin = {.type = CORE_PGO_BEGIN, .u.begin = {.final_lsn = 100, .xid = 7}};
+    assert_int_equal(core_txbuild_begin(&tb, &begin, &err), 0);
+    core_pgo_msg_t m = {.type = CORE_PGO_MESSAGE,
+                        .u.message = {.flags = CORE_PGO_MESSAGE_TRANSACTIONAL,
+                                      .prefix = "recap.test",
+                                      .content = (const uint8_t *)"t.py::a",
+                                      .len = 7}};
+    assert_int_equal(core_txbuild_message(&tb, &m, &err), 0);
+    m.u.message.content = (const uint8_t *)"t.py::b"; /* the first one counts */
+    assert_int_equal(core_txbuild_message(&tb, &m, &err), 0);
+    assert_string_equal(tb.test, "t.py::a");
+    assert_false(tb.rewind);
+    m.u.message.prefix = "recap.rewind";
+    assert_int_equal(core_txbuild_message(&tb, &m, &err), 0);
+    assert_true(tb.rewind);
+    rcx_buf_t out;
+    rcx_buf_init(&out, SIZE_MAX);
+    core_pgo_msg_t commit = {.type = CORE_PGO_COMMIT, .u.commit = {.commit_lsn = 100, .end_lsn = 120}};
+    assert_int_equal(core_txbuild_commit(&tb, &commit, &out, &err), 0);
+    assert_null(tb.test);
+    assert_false(tb.rewind);
+    rcx_buf_free(&out);
+    core_txbuild_dispose(&tb);
+}
+
 static void row_images_are_capped_counts_stay_exact(void **state)
 {
     (void)state;
@@ -297,6 +330,7 @@ int main(void)
         cmocka_unit_test(updates_deletes_toast_and_identities),
         cmocka_unit_test(truncate_tag_and_schema_change),
         cmocka_unit_test(row_images_are_capped_counts_stay_exact),
+        cmocka_unit_test(recap_messages_mark_the_transaction),
         cmocka_unit_test(out_of_order_input_is_an_error),
         cmocka_unit_test(names_that_are_not_utf8_still_make_json),
         cmocka_unit_test(value_edge_cases),
