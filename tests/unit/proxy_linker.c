@@ -33,7 +33,14 @@ struct world {
     int handed;
     json_t *orphans[MAX];
     int norphans;
+    const char *running[3]; /* the tests running (NULL-terminated) */
+    int synced, sync_ok;
 };
+
+static const char *const *running(void *arg)
+{
+    return ((world_t *)arg)->running;
+}
 
 static uint64_t request_start(void *arg)
 {
@@ -119,6 +126,7 @@ static world_t *world(uint64_t settle_ms, bool serialize)
                                   .release = release,
                                   .settle_arm = settle_arm,
                                   .settle_cancel = settle_cancel,
+                                  .running = running,
                                   .arg = w};
     w->l = recap_linker_new(&opts, &hooks, &w->inflight);
     recap_linker_stream_state(w->l, NULL);
@@ -167,6 +175,20 @@ static void tx(world_t *w, uint64_t commit, int xid, const char *tag)
                         .commit_lsn = commit,
                         .end_lsn = commit + 8,
                         .tag = tag ? strdup(tag) : NULL};
+    recap_linker_tx(w->l, &t);
+}
+
+/* A transaction with recap's own messages: a rewind, or a test's labelled direct write. */
+static void tx_marked(world_t *w, uint64_t commit, int xid, bool rewind, const char *test)
+{
+    char line[64];
+    int n = snprintf(line, sizeof(line), "{\"xid\":%d,\"changes\":[]}", xid);
+    recap_cdc_tx_t t = {.line = strdup(line),
+                        .len = (size_t)n,
+                        .commit_lsn = commit,
+                        .end_lsn = commit + 8,
+                        .rewind = rewind,
+                        .test = test ? strdup(test) : NULL};
     recap_linker_tx(w->l, &t);
 }
 
@@ -461,21 +483,130 @@ static void unadmitted_calls_say_why(void **state)
     world_free(w);
 }
 
+typedef struct waiter {
+    recap_linker_sync_t sync; /* first: the callback gets this pointer */
+    world_t *w;
+} waiter_t;
+
+static void on_synced(recap_linker_sync_t *sync, bool ok)
+{
+    world_t *w = ((waiter_t *)sync)->w;
+    w->synced++;
+    w->sync_ok = ok;
+}
+
+/* A sync waits for a fence sent after it to arrive on the stream (every transaction before it is in), even
+ * with no call to fence; a fence already on its way when it was asked for does not count. A reset fires it
+ * not ok. */
+static void sync_waits_for_a_later_fence(void **state)
+{
+    (void)state;
+    world_t *w = world(0, false);
+    waiter_t s = {.sync = {.fire = on_synced}, .w = w};
+    recap_linker_sync(w->l, &s.sync);
+    assert_int_equal(w->fences, 1); /* asked for at once, no call needing it */
+    assert_int_equal(w->synced, 0);
+    recap_linker_fence_done(w->l, 1, true);
+    assert_int_equal(w->synced, 0); /* in the WAL is not enough: it must come through the stream */
+    recap_linker_fence_arrived(w->l, 1, 500);
+    assert_int_equal(w->synced, 1);
+    assert_true(w->sync_ok);
+    /* one asked for while a call's fence is on its way waits for the next fence */
+    admit(w, 0, false);
+    recap_linker_start_done(w->l, 1, true, 100);
+    end(w, 0);
+    assert_int_equal(w->fences, 2);
+    recap_linker_sync(w->l, &s.sync);
+    assert_int_equal(w->fences, 2);
+    recap_linker_fence_done(w->l, 2, true);
+    assert_int_equal(w->fences, 3); /* the sync's own, now that the call's is done */
+    recap_linker_fence_arrived(w->l, 2, 600);
+    assert_int_equal(w->synced, 1);
+    recap_linker_fence_done(w->l, 3, true);
+    recap_linker_fence_arrived(w->l, 3, 700);
+    assert_int_equal(w->synced, 2);
+    finish(w, 0);
+    /* a reset (the stream went down) fires what waits, not ok */
+    recap_linker_sync(w->l, &s.sync);
+    recap_linker_stream_state(w->l, "the stream went down");
+    assert_int_equal(w->synced, 3);
+    assert_false(w->sync_ok);
+    world_free(w);
+}
+
+/* Orphans carry the tests running when they arrived; a test's labelled direct write is its orphan whatever
+ * runs or whichever window is open; recap's own rewind is neither a call's nor an orphan. */
+static void orphans_are_stamped_with_their_tests(void **state)
+{
+    (void)state;
+    world_t *w = world(0, false);
+    w->running[0] = "t.py::a";
+    tx(w, 50, 1, NULL); /* no call open: decided at once */
+    w->running[1] = "t.py::b";
+    tx(w, 60, 2, NULL);
+    w->running[0] = w->running[1] = NULL;
+    tx(w, 70, 3, NULL);
+    admit(w, 0, false); /* a call's window is open: a labelled write is still not the call's */
+    recap_linker_start_done(w->l, 1, true, 100);
+    tx_marked(w, 150, 4, false, "t.py::c");
+    tx_marked(w, 160, 5, true, NULL);
+    end(w, 0);
+    recap_linker_fence_done(w->l, 1, true);
+    recap_linker_fence_arrived(w->l, 1, 200);
+    finish(w, 0);
+    assert_int_equal(w->norphans, 4);
+    assert_string_equal(json_string_value(json_object_get(w->orphans[0], "test")), "t.py::a");
+    assert_int_equal(json_array_size(json_object_get(w->orphans[1], "tests")), 2);
+    assert_null(json_object_get(w->orphans[2], "test"));
+    assert_null(json_object_get(w->orphans[2], "tests"));
+    assert_int_equal(json_integer_value(json_object_get(w->orphans[3], "xid")), 4);
+    assert_string_equal(json_string_value(json_object_get(w->orphans[3], "test")), "t.py::c");
+    assert_int_equal(db_ntx(w, 0), 0); /* neither the labelled write nor the rewind is the call's */
+    assert_int_equal(recap_linker_stats(w->l).tx_rewind, 1);
+    world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sync_waits_for_a_later_fence),
+        cmocka_unit_test(orphans_are_stamped_with_their_tests),
         cmocka_unit_test(window_path),
+        cmocka_unit_test(sync_waits_for_a_later_fence),
+        cmocka_unit_test(orphans_are_stamped_with_their_tests),
         cmocka_unit_test(complete_before_finish),
+        cmocka_unit_test(sync_waits_for_a_later_fence),
+        cmocka_unit_test(orphans_are_stamped_with_their_tests),
         cmocka_unit_test(settle_timer),
+        cmocka_unit_test(sync_waits_for_a_later_fence),
+        cmocka_unit_test(orphans_are_stamped_with_their_tests),
         cmocka_unit_test(settle_timer_cancelled_by_a_reset),
+        cmocka_unit_test(sync_waits_for_a_later_fence),
+        cmocka_unit_test(orphans_are_stamped_with_their_tests),
         cmocka_unit_test(serialize_gate),
+        cmocka_unit_test(sync_waits_for_a_later_fence),
+        cmocka_unit_test(orphans_are_stamped_with_their_tests),
         cmocka_unit_test(tag_and_ambiguous),
+        cmocka_unit_test(sync_waits_for_a_later_fence),
+        cmocka_unit_test(orphans_are_stamped_with_their_tests),
         cmocka_unit_test(window_start_failed),
+        cmocka_unit_test(sync_waits_for_a_later_fence),
+        cmocka_unit_test(orphans_are_stamped_with_their_tests),
         cmocka_unit_test(fence_failed),
+        cmocka_unit_test(sync_waits_for_a_later_fence),
+        cmocka_unit_test(orphans_are_stamped_with_their_tests),
         cmocka_unit_test(stream_failed_releases_held_ends),
+        cmocka_unit_test(sync_waits_for_a_later_fence),
+        cmocka_unit_test(orphans_are_stamped_with_their_tests),
         cmocka_unit_test(dropped_while_waiting_for_its_start),
+        cmocka_unit_test(sync_waits_for_a_later_fence),
+        cmocka_unit_test(orphans_are_stamped_with_their_tests),
         cmocka_unit_test(flush_on_shutdown),
+        cmocka_unit_test(sync_waits_for_a_later_fence),
+        cmocka_unit_test(orphans_are_stamped_with_their_tests),
         cmocka_unit_test(unadmitted_calls_say_why),
+        cmocka_unit_test(sync_waits_for_a_later_fence),
+        cmocka_unit_test(orphans_are_stamped_with_their_tests),
         cmocka_unit_test(a_tag_two_calls_share_is_no_tag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
