@@ -40,6 +40,7 @@ import os
 import inspect
 import shutil
 import subprocess
+import sys
 import tempfile
 import urllib.error
 import urllib.parse
@@ -91,42 +92,74 @@ def _labels(host, port):
     return {"X-Recap-Test": _now["test"], "X-Recap-Phase": _now["phase"]}
 
 
+def _patch_httpx(httpx):
+    if getattr(httpx.HTTPTransport, "_recap", False):
+        return
+    sync, async_ = httpx.HTTPTransport.handle_request, httpx.AsyncHTTPTransport.handle_async_request
+
+    def handle_request(self, request):
+        request.headers.update(_labels(request.url.host, _port(request.url.scheme, request.url.port)))
+        return sync(self, request)
+
+    async def handle_async_request(self, request):
+        request.headers.update(_labels(request.url.host, _port(request.url.scheme, request.url.port)))
+        return await async_(self, request)
+
+    httpx.HTTPTransport.handle_request = handle_request
+    httpx.AsyncHTTPTransport.handle_async_request = handle_async_request
+    httpx.HTTPTransport._recap = True
+
+
+def _patch_urllib3(connectionpool):
+    if getattr(connectionpool.HTTPConnectionPool, "_recap", False):
+        return
+    urlopen = connectionpool.HTTPConnectionPool.urlopen
+
+    def labelled_urlopen(self, method, url, body=None, headers=None, *args, **kw):
+        extra = _labels(self.host, _port(self.scheme, self.port))
+        if extra:
+            headers = dict(headers or {}, **extra)
+        return urlopen(self, method, url, body, headers, *args, **kw)
+
+    connectionpool.HTTPConnectionPool.urlopen = labelled_urlopen
+    connectionpool.HTTPConnectionPool._recap = True
+
+
+# httpx (sync and async transports) and urllib3 (what requests sends through), patched as they are imported:
+# a process that never imports one (xdist's controller, a suite on requests alone) never pays for its import
+_PATCHES = {"httpx": _patch_httpx, "urllib3.connectionpool": _patch_urllib3}
+
+
+class _PatchOnImport:
+    """A finder that lets the others find the module, and patches it once it has run."""
+
+    def find_spec(self, name, path, target=None):
+        patch = _PATCHES.get(name)
+        if patch is None:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                run = spec.loader.exec_module
+
+                def exec_module(module, run=run, patch=patch):
+                    run(module)
+                    patch(module)
+                spec.loader.exec_module = exec_module
+                return spec
+        return None
+
+
 def _patch_clients():
-    """Adds the labels to requests for recap's listener sent with httpx (sync and async), requests or
-    urllib3 (requests sends through urllib3). Each is patched only when it can be imported."""
-    try:
-        import httpx
-    except ImportError:
-        httpx = None
-    if httpx is not None and not getattr(httpx.HTTPTransport, "_recap", False):
-        sync, async_ = httpx.HTTPTransport.handle_request, httpx.AsyncHTTPTransport.handle_async_request
-
-        def handle_request(self, request):
-            request.headers.update(_labels(request.url.host, _port(request.url.scheme, request.url.port)))
-            return sync(self, request)
-
-        async def handle_async_request(self, request):
-            request.headers.update(_labels(request.url.host, _port(request.url.scheme, request.url.port)))
-            return await async_(self, request)
-
-        httpx.HTTPTransport.handle_request = handle_request
-        httpx.AsyncHTTPTransport.handle_async_request = handle_async_request
-        httpx.HTTPTransport._recap = True
-    try:
-        from urllib3 import connectionpool
-    except ImportError:
-        connectionpool = None
-    if connectionpool is not None and not getattr(connectionpool.HTTPConnectionPool, "_recap", False):
-        urlopen = connectionpool.HTTPConnectionPool.urlopen
-
-        def labelled_urlopen(self, method, url, body=None, headers=None, *args, **kw):
-            extra = _labels(self.host, _port(self.scheme, self.port))
-            if extra:
-                headers = dict(headers or {}, **extra)
-            return urlopen(self, method, url, body, headers, *args, **kw)
-
-        connectionpool.HTTPConnectionPool.urlopen = labelled_urlopen
-        connectionpool.HTTPConnectionPool._recap = True
+    """Adds the labels to requests for recap's listener: clients already imported now, the others when the
+    suite imports them."""
+    for name, patch in _PATCHES.items():
+        if name in sys.modules:
+            patch(sys.modules[name])
+    if not any(isinstance(f, _PatchOnImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _PatchOnImport())
 
 
 def _set_phase(item, phase):
