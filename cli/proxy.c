@@ -58,6 +58,7 @@ static const flag_t flags[] = {
     {"keep-test-header", V_ON, F(keep_test_header), NULL, 0},
     {"no-default-redaction", V_ON, F(no_default_redaction), NULL, 0},
     {"serialize", V_ON, F(serialize), NULL, 0},
+    {"trust-upstream", V_ON, F(trust_upstream), NULL, 0},
     {"log-level", V_STR, F(log_level), NULL, 0},
     {"database-url", V_STR, F(database_url), NULL, 0},
     {"slot", V_STR, F(slot), NULL, 0},
@@ -88,6 +89,9 @@ static void usage(FILE *out)
         "  --max-body SIZE         bytes of each body kept in a record, the rest counted (default 1MiB)\n"
         "  --max-request-size SIZE larger requests are refused with 413 (default 64MiB)\n"
         "  --upstream-timeout DUR  upstream I/O timeout, answered 504 (default 30s)\n"
+        "  --trust-upstream        pass the upstream's responses to h2o unchecked: more calls/s at\n"
+        "                          saturation, but h2o 2.2.5 aborts on a bad Content-Length or\n"
+        "                          Transfer-Encoding (docs/operations.md)\n"
         "  --shutdown-timeout DUR  on SIGTERM, how long in-flight calls may finish (default 10s)\n"
         "  --ring-size N           recent records kept for GET /calls (default 10000)\n"
         "  --queue-bytes SIZE      records waiting for the writer; past it they are dropped and\n"

@@ -32,6 +32,7 @@ typedef struct recap_proxy_config {
     int keep_test_header;     /* forward X-Recap-Test instead of removing it */
     int no_default_redaction; /* redact only the names given, not every name that says secret */
     int serialize;            /* one call through to the upstream at a time (RECAP_SERIALIZE) */
+    int trust_upstream;       /* no relay checking the upstream's responses (proxy/guard.h) */
     uint64_t settle_ms;       /* delay before the fence that closes a call's window (RECAP_SETTLE) */
     const char *database_url; /* PostgreSQL to stream changes from, or NULL (RECAP_DATABASE_URL) */
     const char *slot;         /* persistent replication slot, or NULL for a temporary one */

@@ -1,6 +1,8 @@
 /* proxy/recorder.c: the capture tee around h2o's reverse proxy. See recorder.h. */
 #include "proxy/recorder.h"
 
+#include "proxy/guard.h"
+
 #include "common/log.h"
 
 #include <stdio.h>
@@ -436,7 +438,14 @@ static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t *
     if (st != NULL && st->call != NULL) {
         rcx_call_t *call = st->call;
         const h2o_iovec_t *err = proxy_error(req);
-        if (err != NULL && req->res.status == 502) {
+        ssize_t g = h2o_find_header_by_str(&req->res.headers, H2O_STRLIT(RECAP_GUARD_ERROR_HEADER), -1);
+        if (g != -1) { /* the relay answered for an upstream h2o would have aborted on (guard.h) */
+            h2o_iovec_t why = req->res.headers.entries[g].value;
+            if (call->error == NULL)
+                call->error = rcx_call_strdup(call, why.base, why.len);
+            h2o_delete_header(&req->res.headers, g);
+            rec->metrics.upstream_errors++;
+        } else if (err != NULL && req->res.status == 502) {
             if (h2o_memis(err->base, err->len, H2O_STRLIT("I/O timeout"))) {
                 /* h2o 2.2.5 says 502 for every upstream failure; a timeout is a 504 */
                 req->res.status = 504;

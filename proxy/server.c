@@ -9,6 +9,7 @@
 #include "proxy/recorder.h"
 #include "proxy/cdc/batchq.h"
 #include "proxy/cdc/watch.h"
+#include "proxy/guard.h"
 #include "proxy/rewind.h"
 #include "proxy/cdc/stream.h"
 #include "proxy/linker.h"
@@ -35,6 +36,7 @@
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -76,6 +78,7 @@ struct server {
     recap_batchq_t *starts, *fences; /* window starts and fences, each on its own connection */
     recap_watch_t *watch;            /* names tables that appear unpublished */
     recap_linker_t *linker;
+    recap_guard_t *guard; /* the relay h2o's upstream connections go through (guard.h); NULL for https */
     h2o_timeout_t settle; /* --settle: one timeout, every call's timer on it */
     char nonce[20];       /* "<hex>:" in every fence this process emits */
     char run_slot[64];    /* the slot of this run when no --slot is given (the stream borrows it) */
@@ -503,9 +506,35 @@ static int open_capture(server_t *s, rcx_err_t *err)
 }
 
 /* h2o's configuration: the proxy host (recorder ahead of the proxy handler) and the control host. */
-static void configure_h2o(server_t *s, h2o_url_t *upstream, SSL_CTX *ssl)
+/* h2o's upstream: the guard's socket for an http:// upstream on a TCP host (guard.h: h2o 2.2.5 aborts on some
+ * bad response framing), the upstream itself for https:// (the guard speaks no TLS). */
+static int guard_upstream(server_t *s, h2o_url_t *upstream, rcx_err_t *err)
+{
+    struct sockaddr_un sun;
+    if (s->cfg.trust_upstream || upstream->scheme != &H2O_URL_SCHEME_HTTP ||
+        h2o_url_host_to_sun(upstream->host, &sun) == NULL)
+        return 0; /* TLS, or a unix socket upstream: h2o speaks to it directly */
+    char host[256], port[8];
+    snprintf(host, sizeof(host), "%.*s", (int)upstream->host.len, upstream->host.base);
+    snprintf(port, sizeof(port), "%u", (unsigned)h2o_url_get_port(upstream));
+    if ((s->guard = recap_guard_start(host, port, err)) == NULL)
+        return -1;
+    static h2o_url_t relay;
+    if (h2o_url_parse(recap_guard_url(s->guard), SIZE_MAX, &relay) != 0) {
+        rcx_err_set(err, "cannot use the upstream relay's URL %s", recap_guard_url(s->guard));
+        return -1;
+    }
+    *upstream = relay;
+    return 0;
+}
+
+static int configure_h2o(server_t *s, h2o_url_t *upstream, SSL_CTX *ssl, rcx_err_t *err)
 {
     const recap_proxy_config_t *cfg = &s->cfg;
+    s->loop = h2o_evloop_create();
+    h2o_url_t target = *upstream; /* the upstream stays the real one: for the start-up probe, for logs */
+    if (guard_upstream(s, &target, err) != 0)
+        return -1;
     h2o_config_init(&s->conf);
     s->conf.max_request_entity_size = cfg->max_request_size;
     s->conf.proxy.io_timeout = cfg->upstream_timeout_ms;
@@ -516,7 +545,7 @@ static void configure_h2o(server_t *s, h2o_url_t *upstream, SSL_CTX *ssl)
         .io_timeout = cfg->upstream_timeout_ms, .preserve_host = 1, .keepalive_timeout = 2000};
     recap_recorder_init(&s->rec, cfg, s->writer);
     s->rec.redact = &s->redact;
-    recap_recorder_register(&s->rec, pp, upstream, &pv);
+    recap_recorder_register(&s->rec, pp, &target, &pv);
     h2o_hostconf_t *ch = h2o_config_register_host(&s->conf, h2o_iovec_init(H2O_STRLIT("control")), 65535);
     s->control = (recap_control_t){.rec = &s->rec,
                                    .ring = s->ring,
@@ -525,7 +554,6 @@ static void configure_h2o(server_t *s, h2o_url_t *upstream, SSL_CTX *ssl)
                                    .not_ready_arg = s};
     recap_control_register(&s->control, h2o_config_register_path(ch, "/", 0));
 
-    s->loop = h2o_evloop_create();
     h2o_context_init(&s->ctx, s->loop, &s->conf);
     s->proxy_hosts[0] = ph;
     s->control_hosts[0] = ch;
@@ -534,6 +562,7 @@ static void configure_h2o(server_t *s, h2o_url_t *upstream, SSL_CTX *ssl)
     s->queue = h2o_multithread_create_queue(s->loop);
     h2o_multithread_register_receiver(s->queue, &s->receiver, on_writer_progress);
     h2o_multithread_register_receiver(s->queue, &s->db_receiver, on_db_events);
+    return 0;
 }
 
 typedef struct settle_timer {
@@ -671,6 +700,7 @@ static void shut_down(server_t *s)
         recap_linker_free(s->linker);
         s->linker = NULL;
     }
+    recap_guard_stop(s->guard);   /* its thread ends and its socket file goes */
     recap_writer_stop(s->writer); /* drains the queue */
     recap_writer_stats_t *st = recap_writer_stats(s->writer);
     rcx_log_info("stopped: %llu calls recorded, %llu dropped", (unsigned long long)atomic_load(&st->written),
@@ -716,7 +746,11 @@ static int serve(server_t *s, rcx_err_t *err)
             close(control_fd);
         return -1;
     }
-    configure_h2o(s, &upstream, ssl);
+    if (configure_h2o(s, &upstream, ssl, err) != 0) {
+        close(proxy_fd);
+        close(control_fd);
+        return -1;
+    }
     if (cfg->database_url != NULL && start_database(s, err) != 0)
         return -1;
 

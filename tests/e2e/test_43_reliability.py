@@ -4,8 +4,10 @@ import json
 import os
 import resource
 import signal
+import socket
 import stat
 import subprocess
+import threading
 import time
 import urllib.parse
 
@@ -292,3 +294,73 @@ def test_out_of_file_descriptors_pauses_accepting_instead_of_spinning(app, tmp_p
             s.close()
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
+
+
+class FramingUpstream:
+    """An HTTP/1.1 upstream on 127.0.0.1 that answers each request on a kept-alive connection with the next
+    response of a script: good ones (a length, chunks with a trailer, a HEAD's head) and ones whose framing
+    h2o 2.2.5 aborts on."""
+
+    def __init__(self, responses):
+        self.responses = list(responses)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+
+    def handle(self, conn):
+        buf = b""
+        with conn:
+            while self.responses:
+                while b"\r\n\r\n" not in buf:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                buf = buf.split(b"\r\n\r\n", 1)[1]  # the requests carry no body
+                conn.sendall(self.responses.pop(0))
+
+
+def test_bad_upstream_framing_is_a_502_recorded_with_its_cause_never_an_abort(recap_factory):
+    """#18 item 1: h2o 2.2.5 asserts (abort, every call in flight lost) on a response whose Content-Length is
+    not a number or whose Transfer-Encoding is unknown, on a kept-alive upstream connection. The relay in front
+    of it (proxy/guard.c) answers 502 with the cause instead; good responses around the bad ones, on the same
+    connection, pass untouched."""
+    good = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{\"ok\":true}"
+    chunked = (b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n4\r\nabcd\r\n3;x=y\r\nefg\r\n0\r\n"
+               b"x-trailer: 1\r\n\r\n")
+    bad = [b"abc", b"-1", b"+5", b"0x5", b"", b"99999999999999999999"]
+    script = [good, chunked]
+    for cl in bad:
+        script += [b"HTTP/1.1 200 OK\r\ncontent-length: " + cl + b"\r\n\r\nhello", good]
+    script += [b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\nhello", good]
+    up = FramingUpstream(script)
+    r = recap_factory(f"http://127.0.0.1:{up.port}")
+    with httpx.Client(base_url=r.url, timeout=10) as c:
+        first = c.get("/a")
+        assert first.status_code == 200 and first.json() == {"ok": True}
+        assert c.get("/b").text == "abcdefg"  # chunks, an extension and a trailer, then the next head
+        for cl in bad:
+            res = c.get("/bad")
+            assert res.status_code == 502, (cl, res.status_code)
+            assert "x-recap-upstream-error" not in res.headers
+            assert c.get("/after").json() == {"ok": True}  # the proxy is alive and the next call is fine
+        res = c.get("/gzip")
+        assert res.status_code == 502 and 'Transfer-Encoding "gzip"' in res.text
+        assert c.get("/after").json() == {"ok": True}
+    r.barrier()
+    recs = [(c["request"]["path"], c["response"]["status"], c.get("error")) for c in r.records()]
+    errors = [e for path, status, e in recs if path in ("/bad", "/gzip")]
+    assert errors == [f'the upstream answered with Content-Length "{cl.decode()}"' for cl in bad] + [
+        'the upstream answered with Transfer-Encoding "gzip"'], recs
+    assert all(status == 502 for path, status, _ in recs if path in ("/bad", "/gzip"))
+    assert r.stop() == 0
