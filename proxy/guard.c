@@ -70,7 +70,8 @@ typedef struct pair {
     size_t pending;      /* bytes of the upstream's input being written to h2o */
     size_t pending_down; /* bytes of h2o's input being written to the upstream */
     size_t scan_end;     /* R_TRAILER / R_CHUNK_SIZE: where in the line the scan is */
-    char *refusal;       /* a synthetic response being written, then both close */
+    char *refusal;       /* our own 502: written, then h2o's side drained until h2o closes it */
+    bool refusal_written, down_eof;
 } pair_t;
 
 static void on_down_read(h2o_socket_t *sock, const char *err);
@@ -98,13 +99,17 @@ static void close_pair(pair_t *p)
 
 static void on_refusal_written(h2o_socket_t *sock, const char *err)
 {
-    (void)err;
     pair_t *p = sock->data;
-    if (p != NULL)
+    if (p == NULL)
+        return;
+    p->refusal_written = true;
+    if (err != NULL || p->down_eof)
         close_pair(p);
 }
 
-/* Answers h2o with a 502 of our own, the cause in a header and the body, then closes both sides. */
+/* Answers h2o with a 502 of our own, the cause in a header and the body, and closes the upstream's side.
+ * h2o's side is read (and what comes dropped) until h2o closes it: closing while h2o may still be sending its
+ * request would reset the connection, and h2o would report that instead of our answer. */
 static void refuse(pair_t *p, const char *why)
 {
     atomic_fetch_add(&p->g->refused, 1);
@@ -126,7 +131,7 @@ static void refuse(pair_t *p, const char *why)
         "HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-type: text/plain; charset=utf-8\r\n"
         "content-length: %zu\r\n" RECAP_GUARD_ERROR_HEADER ": %s\r\n\r\n%s",
         n, why, why);
-    h2o_socket_read_stop(p->down);
+    h2o_socket_read_start(p->down, on_down_read);
     h2o_iovec_t buf = h2o_iovec_init(p->refusal, (size_t)len);
     h2o_socket_write(p->down, &buf, 1, on_refusal_written);
 }
@@ -367,6 +372,13 @@ static void on_down_read(h2o_socket_t *sock, const char *err)
     pair_t *p = sock->data;
     if (p == NULL)
         return;
+    if (p->refusal != NULL) { /* answered already: the rest of the request is dropped */
+        h2o_buffer_consume(&sock->input, sock->input->size);
+        p->down_eof |= err != NULL;
+        if (p->down_eof && p->refusal_written)
+            close_pair(p);
+        return;
+    }
     if (err != NULL) { /* h2o is done with this connection */
         close_pair(p);
         return;
