@@ -5,7 +5,9 @@
 #   h2o           wrk -> Debian's h2o 2.2.5 binary, plain proxy.reverse.url
 #   nginx         wrk -> nginx as a reverse proxy (keepalive 64)
 #   recap         wrk -> recap proxy, recording every call to a capture file
-# then the ratio recap / h2o (target >= 0.90). Every server runs one worker.
+#   trusting      the same with --trust-upstream: no relay checking the upstream's
+#                 responses (proxy/guard.h), what that relay costs
+# then the ratios recap / h2o (target >= 0.90) and recap / trusting. Every server runs one worker.
 # The box has 2 cores shared by wrk, the proxy and the upstream: read
 # differences under ~15% as noise. Rounds alternate the order.
 #
@@ -28,6 +30,7 @@ trap cleanup EXIT
 
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 UP=$(free_port); H2O=$(free_port); NGX=$(free_port); RCP=$(free_port); CTL=$(free_port)
+TRP=$(free_port); TCTL=$(free_port)
 
 body='{"id":1,"name":"bench","status":"ok","n":[1,2,3]}'
 cat > "$work/upstream.conf" <<CONF
@@ -77,7 +80,9 @@ nginx -c "$work/nginx-rp.conf" -p "$work" -g 'daemon off;' & pids+=($!)
 h2o -c "$work/h2o.conf" >/dev/null 2>&1 & pids+=($!)
 "$RECAP" proxy --upstream "http://127.0.0.1:$UP" --listen "127.0.0.1:$RCP" --control-listen "127.0.0.1:$CTL" \
   --capture "$work/capture.jsonl" --log-level warn & pids+=($!)
-for port in $UP $NGX $H2O $RCP; do
+"$RECAP" proxy --upstream "http://127.0.0.1:$UP" --listen "127.0.0.1:$TRP" --control-listen "127.0.0.1:$TCTL" \
+  --capture "$work/trusting.jsonl" --log-level warn --trust-upstream & pids+=($!)
+for port in $UP $NGX $H2O $RCP $TRP; do
   for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
 done
 
@@ -90,11 +95,11 @@ measure() {
 }
 
 declare -A RPS P99
-names=(direct h2o nginx recap)
-declare -A PORT=([direct]=$UP [h2o]=$H2O [nginx]=$NGX [recap]=$RCP)
+names=(direct h2o nginx recap trusting)
+declare -A PORT=([direct]=$UP [h2o]=$H2O [nginx]=$NGX [recap]=$RCP [trusting]=$TRP)
 for r in $(seq "$ROUNDS"); do
   order=("${names[@]}")
-  (( r % 2 == 0 )) && order=(recap nginx h2o direct)
+  (( r % 2 == 0 )) && order=(trusting recap nginx h2o direct)
   for n in "${order[@]}"; do
     read -r rps p99 < <(measure "${PORT[$n]}")
     RPS[$n]+="$rps "; P99[$n]+="$p99 "
@@ -106,13 +111,16 @@ out="bench/results/proxy-$(date -u +%Y%m%d-%H%M%S).txt"
 {
   echo "bench/proxy.sh: wrk -t1 -c$CONNS, ${DUR}s x $ROUNDS rounds, GET /bench, ${#body}-byte JSON from nginx-light"
   echo "machine: $(nproc) cores, $(uname -r); $(date -u +%Y-%m-%dT%H:%M:%SZ); recap $("$RECAP" version | cut -d' ' -f2)"
-  printf "%-8s %12s %12s   %s\n" path "req/s (med)" "p99 ms (med)" "runs req/s | p99 ms"
+  printf "%-9s %12s %12s   %s\n" path "req/s (med)" "p99 ms (med)" "runs req/s | p99 ms"
   for n in "${names[@]}"; do
-    printf "%-8s %12.0f %12.3f   %s| %s\n" "$n" "$(echo "${RPS[$n]}" | median)" "$(echo "${P99[$n]}" | median)" \
+    printf "%-9s %12.0f %12.3f   %s| %s\n" "$n" "$(echo "${RPS[$n]}" | median)" "$(echo "${P99[$n]}" | median)" \
       "${RPS[$n]}" "${P99[$n]}"
   done
   rec=$(echo "${RPS[recap]}" | median); h2o=$(echo "${RPS[h2o]}" | median)
+  trusting=$(echo "${RPS[trusting]}" | median)
   awk -v a="$rec" -v b="$h2o" 'BEGIN {printf "ratio recap / h2o (req/s): %.3f  (target >= 0.90)\n", a/b}'
+  awk -v a="$rec" -v b="$trusting" -v c="$h2o" \
+    'BEGIN {printf "ratio recap / recap --trust-upstream (req/s): %.3f  (the upstream relay); trusting / h2o: %.3f\n", a/b, b/c}'
   echo "records written by recap: $(wc -l < "$work/capture.jsonl") lines ($(du -h "$work/capture.jsonl" | cut -f1))"
 } | tee "$out"
 echo "written to $out"
