@@ -293,6 +293,8 @@ class Recap:
                 self.proc.kill()
                 self.proc.wait()
         self._stderr.close()
+        if self.proc.returncode != 0:  # a sanitizer's report, or why it stopped: shown with the failing test
+            print(f"recap exited {self.proc.returncode}; its stderr ends:\n{self.stderr()[-4000:]}")
         return self.proc.returncode
 
     def cleanup(self):

@@ -103,7 +103,7 @@ int rv_serve(const rv_specs_t *specs, bool require_spec, FILE *in, FILE *out)
         if (strncmp(line, "#saved ", 7) == 0) {
             json_t *v = json_loadb(line + 7, (size_t)len - 7, 0, NULL);
             if (json_is_object(v))
-                json_object_update(saved, v);
+                json_object_update_missing(saved, v); /* what this process saved itself wins */
             else
                 json_array_append_new(errors, json_string("#saved: a JSON object of saved values expected"));
             json_decref(v);

@@ -22,7 +22,8 @@
  * so a value saved by one test's call is there for the next test's; a batch
  * may also begin with
  *   #saved {"org": 3}
- * (values saved elsewhere: another process's tests), merged in first, and
+ * (values saved elsewhere: another process's tests), taken for the names this
+ * server has no value of its own for (its own are the fresher for its tests), and
  * every answer carries "saved", the values known after it. A line
  * that is not a record is an error of its batch, never the end of the
  * server; the end of input ends it (0).
