@@ -144,17 +144,10 @@ static bool is(const struct phr_header *h, const char *name)
     return h->name_len == strlen(name) && strncasecmp(h->name, name, h->name_len) == 0;
 }
 
-/* Checks a complete head of len bytes: 0 and the body's framing set, or -1 with the reason in why. */
-static int check_head(pair_t *p, const char *buf, size_t len, char *why, size_t whysz)
+/* Checks a parsed head (its status and nh headers): 0 and the body's framing set, or -1 with the reason in
+ * why. */
+static int check_head(pair_t *p, int status, const struct phr_header *h, size_t nh, char *why, size_t whysz)
 {
-    int minor, status;
-    const char *msg;
-    size_t msg_len, nh = MAX_HEADERS;
-    struct phr_header h[MAX_HEADERS];
-    if (phr_parse_response(buf, len, &minor, &status, &msg, &msg_len, h, &nh, 0) != (int)len) {
-        snprintf(why, whysz, "the upstream's response head cannot be read");
-        return -1;
-    }
     bool chunked = false, has_length = false;
     size_t length = 0;
     for (size_t i = 0; i < nh; i++) {
@@ -271,7 +264,7 @@ static void pump_up(pair_t *p)
         if (r == -2 && avail < MAX_HEAD)
             break; /* more of it to come */
         char why[256];
-        if (r < 0 || check_head(p, start, (size_t)r, why, sizeof(why)) != 0) {
+        if (r < 0 || check_head(p, status, h, nh, why, sizeof(why)) != 0) {
             if (r < 0)
                 snprintf(why, sizeof(why), "the upstream's response head cannot be read");
             if (n > 0)

@@ -720,19 +720,17 @@ void recap_linker_tx(recap_linker_t *l, const recap_cdc_tx_t *tx)
         free(tx->test);
         return;
     }
-    char **tests;
-    size_t ntests = stamp(l, &tests);
     if (tx->test != NULL) { /* a test's own direct write says whose it is: never a call's, never ambiguous */
-        free_stamp(tests, ntests);
-        tests = rcx_xmalloc(sizeof(*tests));
-        tests[0] = tx->test;
-        ntests = 1;
+        char **own = rcx_xmalloc(sizeof(*own));
+        own[0] = tx->test;
         l->stats.tx_orphan++;
-        write_orphan(l, tx->line, tx->len, resume_point(l), tests, ntests);
+        write_orphan(l, tx->line, tx->len, resume_point(l), own, 1);
         free(tx->line);
         free(tx->tag);
         return;
     }
+    char **tests;
+    size_t ntests = stamp(l, &tests);
     if (!l->up) {
         write_orphan(l, tx->line, tx->len, resume_point(l), tests, ntests);
         free(tx->line);

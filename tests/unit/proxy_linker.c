@@ -166,7 +166,7 @@ static void end(world_t *w, int i)
     recap_linker_end(w->l, w->link[i], resume, &w->ctx[i]);
 }
 
-static void tx(world_t *w, uint64_t commit, int xid, const char *tag)
+static void tx_with(world_t *w, uint64_t commit, int xid, const char *tag, bool rewind, const char *test)
 {
     char line[64];
     int n = snprintf(line, sizeof(line), "{\"xid\":%d,\"changes\":[]}", xid);
@@ -174,22 +174,21 @@ static void tx(world_t *w, uint64_t commit, int xid, const char *tag)
                         .len = (size_t)n,
                         .commit_lsn = commit,
                         .end_lsn = commit + 8,
-                        .tag = tag ? strdup(tag) : NULL};
+                        .tag = tag ? strdup(tag) : NULL,
+                        .rewind = rewind,
+                        .test = test ? strdup(test) : NULL};
     recap_linker_tx(w->l, &t);
+}
+
+static void tx(world_t *w, uint64_t commit, int xid, const char *tag)
+{
+    tx_with(w, commit, xid, tag, false, NULL);
 }
 
 /* A transaction with recap's own messages: a rewind, or a test's labelled direct write. */
 static void tx_marked(world_t *w, uint64_t commit, int xid, bool rewind, const char *test)
 {
-    char line[64];
-    int n = snprintf(line, sizeof(line), "{\"xid\":%d,\"changes\":[]}", xid);
-    recap_cdc_tx_t t = {.line = strdup(line),
-                        .len = (size_t)n,
-                        .commit_lsn = commit,
-                        .end_lsn = commit + 8,
-                        .rewind = rewind,
-                        .test = test ? strdup(test) : NULL};
-    recap_linker_tx(w->l, &t);
+    tx_with(w, commit, xid, NULL, rewind, test);
 }
 
 static const char *db_str(const world_t *w, int i, const char *key)
