@@ -23,7 +23,7 @@ RUNTIME_DEPS := libh2o-evloop0.13 libpq5 libssl3 libjansson4 libfyaml0 libpcre2-
 DEPS := $(BUILD_DEPS) clang libclang-rt-14-dev clang-format curl openssl chromium python3-yaml python3-pyflakes \
         libcmocka-dev postgresql-15 postgresql-client-15 \
         python3-fastapi python3-uvicorn python3-sqlalchemy python3-psycopg2 python3-pytest \
-        python3-pytest-timeout python3-httpx python3-pytest-xdist python3-requests python3-django
+        python3-pytest-timeout python3-httpx python3-pytest-xdist python3-requests python3-django python3-h2
 BENCH_DEPS := wrk nginx-light h2o
 
 C_SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null || find common proxy cli tests -name '*.[ch]')

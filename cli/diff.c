@@ -26,6 +26,31 @@ static void usage(FILE *out)
         out);
 }
 
+/* Two captures, each read again call by call (tools/runs.h: rt_run_t), and what f does with them; 0, or 2
+ * (said). */
+static int with_runs(const char *pa, const char *pb,
+                     int (*f)(const rt_source_t *, const rt_source_t *, void *), void *arg)
+{
+    rcx_err_t err;
+    rt_run_t *a = rt_run_open(pa, &err), *b = a != NULL ? rt_run_open(pb, &err) : NULL;
+    int code = 0;
+    if (b == NULL) {
+        code = cli_fail_err("diff", &err);
+    } else {
+        rt_source_t sa = rt_run_source(a), sb = rt_run_source(b);
+        if (f(&sa, &sb, arg) != 0) /* only a source fails here: a capture changed while it was read */
+            code = cli_fail_err("diff", rt_run_error(rt_run_error(a)->msg[0] != '\0' ? a : b));
+    }
+    rt_run_close(a);
+    rt_run_close(b);
+    return code;
+}
+
+static int learn_from(const rt_source_t *x, const rt_source_t *y, void *noise)
+{
+    return rt_diff_learn_sources(x, y, noise);
+}
+
 /* The noise files and --learn's two runs into one noise set; 0, or 2 (said). */
 static int load_noise(const char *const *files, size_t n, const char *const learn[2], rt_noise_t *noise)
 {
@@ -33,37 +58,37 @@ static int load_noise(const char *const *files, size_t n, const char *const lear
     for (size_t i = 0; i < n; i++)
         if (rt_load_noise(files[i], noise, &err) != 0)
             return cli_fail_err("diff", &err);
-    if (learn[0] == NULL)
-        return 0;
-    rt_calls_t x = {0}, y = {0};
-    int bad = rt_load_calls_to_compare(learn[0], &x, &err) || rt_load_calls_to_compare(learn[1], &y, &err);
-    if (!bad)
-        rt_diff_learn(x.v, x.n, y.v, y.n, noise);
-    rt_calls_free(&x);
-    rt_calls_free(&y);
-    return bad ? cli_fail_err("diff", &err) : 0;
+    return learn[0] != NULL ? with_runs(learn[0], learn[1], learn_from, noise) : 0;
+}
+
+typedef struct report {
+    const rt_noise_t *noise;
+    const char *json_out;
+    int code; /* 0 the same, 1 different, 2 the JSON report could not be written (said) */
+} report_t;
+
+static int compare(const rt_source_t *a, const rt_source_t *b, void *arg)
+{
+    report_t *r = arg;
+    rt_diff_t d;
+    if (rt_diff_sources(a, b, r->noise, &d) != 0)
+        return -1;
+    r->code = rt_diff_print(stdout, &d, a->n, b->n) ? 0 : 1;
+    rcx_err_t err;
+    if (r->json_out && rt_diff_write_json(r->json_out, &d, &err) != 0)
+        r->code = cli_fail_err("diff", &err);
+    rt_diff_free(&d);
+    return 0;
 }
 
 static int run(const char *const *noise_files, size_t nnoise, const char *const learn[2], const char *pa,
                const char *pb, const char *json_out)
 {
     rt_noise_t noise = {0};
-    rt_calls_t a = {0}, b = {0};
-    rcx_err_t err;
     int code = load_noise(noise_files, nnoise, learn, &noise);
-    if (code == 0 &&
-        (rt_load_calls_to_compare(pa, &a, &err) != 0 || rt_load_calls_to_compare(pb, &b, &err) != 0))
-        code = cli_fail_err("diff", &err);
-    if (code == 0) {
-        rt_diff_t d;
-        rt_diff_run(a.v, a.n, b.v, b.n, &noise, &d);
-        code = rt_diff_print(stdout, &d, a.n, b.n) ? 0 : 1;
-        if (json_out && rt_diff_write_json(json_out, &d, &err) != 0)
-            code = cli_fail_err("diff", &err);
-        rt_diff_free(&d);
-    }
-    rt_calls_free(&a);
-    rt_calls_free(&b);
+    report_t r = {&noise, json_out, 0};
+    if (code == 0 && (code = with_runs(pa, pb, compare, &r)) == 0)
+        code = r.code;
     rt_noise_free(&noise);
     return code;
 }

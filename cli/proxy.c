@@ -53,6 +53,8 @@ static const flag_t flags[] = {
     {"shutdown-timeout", V_DUR, F(shutdown_timeout_ms), "a duration (e.g. 10s)", 0},
     {"ring-size", V_SIZE_POS, F(ring_size), "a count from 1 to 10000000", 10000000},
     {"queue-bytes", V_SIZE_POS, F(queue_bytes), "a size above 0 (e.g. 256MiB)", 0},
+    {"response-buffer", V_SIZE_POS, F(response_buffer), "a size above 0 (e.g. 1MiB)", 0},
+    {"response-buffer-total", V_SIZE_POS, F(response_buffer_total), "a size above 0 (e.g. 64MiB)", 0},
     {"redact-header", V_HEADER, 0, NULL, 0},
     {"redact-field", V_FIELD, 0, NULL, 0},
     {"keep-test-header", V_ON, F(keep_test_header), NULL, 0},
@@ -91,6 +93,12 @@ static void usage(FILE *out)
           "  --trust-upstream        pass the upstream's responses to h2o unchecked: more calls/s at\n"
           "                          saturation, but h2o 2.2.5 aborts on a bad Content-Length or\n"
           "                          Transfer-Encoding (docs/operations.md)\n"
+          "  --response-buffer SIZE  what recap holds of a response its client has not read yet: the\n"
+          "                          upstream is read no further until the client takes half of it\n"
+          "                          (default 1MiB; memory per response is at most about twice this)\n"
+          "  --response-buffer-total SIZE\n"
+          "                          past this, held by all responses together, each holds 64KiB at most\n"
+          "                          (default 64MiB; docs/operations.md)\n"
           "  --shutdown-timeout DUR  on SIGTERM, how long in-flight calls may finish (default 10s)\n"
           "  --ring-size N           recent records kept for GET /calls (default 10000)\n"
           "  --queue-bytes SIZE      records waiting for the writer; past it they are dropped and\n"

@@ -20,6 +20,9 @@ struct rcx_reader {
     size_t cap;
     unsigned long lineno;
     bool torn, eof;
+    uint64_t pos;      /* bytes read so far */
+    uint64_t line_off; /* where the line last read starts, and its length without the newline */
+    size_t line_len;
 };
 
 /* Reads one line into r->line without its newline (NUL bytes and all: getdelim counts them, where fgets and
@@ -32,6 +35,8 @@ static int read_line(rcx_reader_t *r, size_t *len, bool *newline)
     if (got <= 0)
         return 0;
     size_t n = (size_t)got;
+    r->line_off = r->pos;
+    r->pos += n;
     if (n > RCX_READER_MAX_LINE)
         return -1;
     if (r->line[n - 1] == '\n') {
@@ -39,6 +44,7 @@ static int read_line(rcx_reader_t *r, size_t *len, bool *newline)
         *newline = true;
     }
     *len = n;
+    r->line_len = n;
     return 1;
 }
 
@@ -210,6 +216,12 @@ bool rcx_reader_torn(const rcx_reader_t *r)
 unsigned long rcx_reader_line(const rcx_reader_t *r)
 {
     return r->lineno;
+}
+
+void rcx_reader_span(const rcx_reader_t *r, uint64_t *off, size_t *len)
+{
+    *off = r->line_off;
+    *len = r->line_len;
 }
 
 void rcx_reader_close(rcx_reader_t *r)

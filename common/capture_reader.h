@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #define RCX_READER_MAX_LINE (256u * 1024 * 1024)
 
@@ -50,6 +51,10 @@ bool rcx_reader_torn(const rcx_reader_t *r);
 
 /** Line number of the record last returned. */
 unsigned long rcx_reader_line(const rcx_reader_t *r);
+
+/** Where the line of the record last returned is in the file: its first byte and its length (without the
+ *  newline), for callers that read it again later (recap diff keeps only these of large runs). */
+void rcx_reader_span(const rcx_reader_t *r, uint64_t *off, size_t *len);
 
 /** Closes the file; NULL is allowed. */
 void rcx_reader_close(rcx_reader_t *r);

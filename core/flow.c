@@ -42,6 +42,8 @@ struct core_flow {
     uint32_t *ends;     /* per call and phase: entries there were at its end */
     uint32_t *resource; /* per call: offset of its resource's name in text */
     size_t ncalls;
+    size_t added;    /* calls added so far (core_flow_add) */
+    rcx_buf_t place; /* scratch: the place being walked */
 };
 
 static uint64_t hash_of(const char *s, size_t n)
@@ -189,6 +191,24 @@ static bool is_timestamp_n(const char *s, size_t n)
     return core_is_timestamp(buf);
 }
 
+/* Whether s[0..n) has a run of eight or more hexadecimal digits of one case between non-alphanumerics: a
+ * random hex token may have no decimal digit at all ("nobody-bfbbdcca"), and few words are made of a-f. */
+static bool has_hex_word(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t j = i, lower = 0, upper = 0;
+        while (j < n && isalnum((unsigned char)s[j])) {
+            char ch = s[j++];
+            lower += isdigit((unsigned char)ch) || (ch >= 'a' && ch <= 'f');
+            upper += isdigit((unsigned char)ch) || (ch >= 'A' && ch <= 'F');
+        }
+        if (j - i >= 8 && (lower == j - i || upper == j - i))
+            return true;
+        i = j + 1;
+    }
+    return false;
+}
+
 bool core_flow_volatile(const char *s, size_t n)
 {
     if (core_is_uuid(s, n) || is_jwt(s, n) || is_timestamp_n(s, n))
@@ -199,7 +219,7 @@ bool core_flow_volatile(const char *s, size_t n)
             return false; /* a sentence: its tokens are compared, not its look */
         digit |= isdigit((unsigned char)s[i]) != 0;
     }
-    return (n >= 6 && digit) || n >= 20;
+    return (n >= 6 && digit) || n >= 20 || has_hex_word(s, n);
 }
 
 void core_flow_shape(const char *s, size_t n, char *out, size_t outsz)
@@ -439,18 +459,28 @@ static void one_call(core_flow_t *f, rcx_buf_t *place, const json_t *call, size_
     f->ends[3 * i + 2] = (uint32_t)f->nentries;
 }
 
-core_flow_t *core_flow_build(json_t *const *calls, size_t n)
+core_flow_t *core_flow_new(size_t n)
 {
     core_flow_t *f = rcx_xcalloc(1, sizeof(*f));
     rcx_buf_init(&f->text, SIZE_MAX);
+    rcx_buf_init(&f->place, SIZE_MAX);
     f->ends = rcx_xcalloc(3 * n + 1, sizeof(*f->ends));
     f->resource = rcx_xcalloc(n + 1, sizeof(*f->resource));
     f->ncalls = n;
-    rcx_buf_t place;
-    rcx_buf_init(&place, SIZE_MAX);
+    return f;
+}
+
+void core_flow_add(core_flow_t *f, const json_t *call)
+{
+    if (f->added < f->ncalls)
+        one_call(f, &f->place, call, f->added++);
+}
+
+core_flow_t *core_flow_build(json_t *const *calls, size_t n)
+{
+    core_flow_t *f = core_flow_new(n);
     for (size_t i = 0; i < n; i++)
-        one_call(f, &place, calls[i], i);
-    rcx_buf_free(&place);
+        core_flow_add(f, calls[i]);
     return f;
 }
 
@@ -459,6 +489,7 @@ void core_flow_free(core_flow_t *f)
     if (f == NULL)
         return;
     rcx_buf_free(&f->text);
+    rcx_buf_free(&f->place);
     free(f->values.slots);
     free(f->places.slots);
     free(f->place_off);

@@ -61,6 +61,13 @@ typedef struct core_flow_origin {
 
 /** The flow of calls[0..n), in that order (give them in arrival order). */
 core_flow_t *core_flow_build(json_t *const *calls, size_t n);
+
+/** The same one call at a time, so that a caller need not hold every call at once: a flow of n calls, then
+ *  each added in arrival order (past n, nothing is added). What core_flow_origins, _known_before,
+ *  _path_param and _template answer for call i is final once call i is added (they look at calls 0..i
+ *  only); _oldest and _made look at every call added so far. */
+core_flow_t *core_flow_new(size_t n);
+void core_flow_add(core_flow_t *f, const json_t *call);
 void core_flow_free(core_flow_t *f);
 
 /** The name of an origin's place ("response.body.article.slug"). */
@@ -129,7 +136,8 @@ bool core_flow_token(const char *s, size_t n, size_t *pos, size_t *off, size_t *
 /**
  * Whether s[0..n) looks made by a machine, so that two runs may hold
  * different values in its place: a uuid, a timestamp, a JWT, or a string of
- * six bytes or more with a digit, or of twenty or more; never one with a
+ * six bytes or more with a digit, or of twenty or more, or with a word of
+ * eight or more hex digits of one case ("nobody-bfbbdcca"); never one with a
  * space (a sentence). Words ("open", "high") are not.
  */
 bool core_flow_volatile(const char *s, size_t n);

@@ -54,6 +54,8 @@ void recap_proxy_config_defaults(recap_proxy_config_t *cfg)
         .shutdown_timeout_ms = 10000,
         .ring_size = 10000,
         .queue_bytes = 256u * 1024 * 1024,
+        .response_buffer = 1024 * 1024,
+        .response_buffer_total = 64u * 1024 * 1024,
         .log_level = "info",
         .publication = "recap",
         .max_tx_rows = 10000,

@@ -24,10 +24,12 @@ typedef struct recap_proxy_config {
     size_t max_request_size; /* h2o rejects larger requests with 413 */
     uint64_t upstream_timeout_ms;
     uint64_t shutdown_timeout_ms;
-    size_t ring_size;            /* records kept for GET /calls */
-    size_t queue_bytes;          /* bound on records waiting for the writer */
-    const char **redact_headers; /* extra header names, NULL-terminated */
-    const char **redact_fields;  /* JSON field / query parameter names, NULL-terminated */
+    size_t ring_size;             /* records kept for GET /calls */
+    size_t queue_bytes;           /* bound on records waiting for the writer */
+    size_t response_buffer;       /* what h2o may hold of one response its client has not taken (credit.h) */
+    size_t response_buffer_total; /* and of all of them together */
+    const char **redact_headers;  /* extra header names, NULL-terminated */
+    const char **redact_fields;   /* JSON field / query parameter names, NULL-terminated */
     size_t n_redact_headers, n_redact_fields;
     int keep_test_header;     /* forward X-Recap-Test instead of removing it */
     int no_default_redaction; /* redact only the names given, not every name that says secret */

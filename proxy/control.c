@@ -502,7 +502,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         recap_linker_stats_t attr;
         if (ctl->rec->linker != NULL)
             attr = recap_linker_stats(ctl->rec->linker);
-        recap_metrics_render(&ctl->rec->metrics, ctl->rec->writer, ctl->cdc, ctl->rec->linker ? &attr : NULL,
+        recap_metrics_t m = ctl->rec->metrics;
+        m.response_held = recap_guard_held(ctl->rec->guard);
+        m.response_waits = recap_guard_pauses(ctl->rec->guard);
+        recap_metrics_render(&m, ctl->rec->writer, ctl->cdc, ctl->rec->linker ? &attr : NULL,
                              ctl->rec->inflight.count, &out);
         respond(req, 200, "OK", "text/plain; version=0.0.4", out.base, out.len);
         rcx_buf_free(&out);

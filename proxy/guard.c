@@ -2,9 +2,11 @@
 #include "proxy/guard.h"
 
 #include "common/buf.h"
+#include "proxy/credit.h"
 #include "common/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -34,6 +36,10 @@ int phr_parse_response(const char *buf, size_t len, int *minor_version, int *sta
 #define MAX_HEADERS 100    /* as h2o's client */
 #define MAX_HEAD 65536     /* a longer head is refused */
 #define RESOLVE_EVERY_S 10 /* a name that did not resolve is tried again at a connection after this */
+#define FLOOR (64 * 1024)  /* what a response may hold while all of them together hold more than the total */
+#define UP_RCVBUF                                                                                            \
+    (32 * 1024)       /* one read from the upstream takes at most about twice this (the kernel doubles it) */
+#define REFRESH_MS 10 /* over the total, the others' counts are read again at most this often */
 
 struct recap_guard {
     h2o_loop_t *loop; /* the guard thread's own */
@@ -51,6 +57,13 @@ struct recap_guard {
     socklen_t addrlen; /* 0: not resolved yet */
     time_t last_try;   /* of resolving */
     _Atomic uint64_t refused;
+    /* what h2o may hold of each response (credit.h); credit NULL: no limit */
+    recap_credit_t *credit;
+    h2o_socket_t *wake; /* the credit's eventfd */
+    uint64_t per, total;
+    uint64_t held;      /* the sum of the pairs' held, as last seen (never less than the truth) */
+    uint64_t refreshed; /* when every pair's held was last read again (loop ms) */
+    _Atomic uint64_t held_now, pauses;
 };
 
 /* What the response side expects next. */
@@ -72,13 +85,25 @@ typedef struct pair {
     size_t scan_end;     /* R_TRAILER / R_CHUNK_SIZE: where in the line the scan is */
     char *refusal;       /* our own 502: written, then h2o's side drained until h2o closes it */
     bool refusal_written, down_eof;
+    uint64_t token;   /* the response's credit token (its request's RECAP_CREDIT_HEADER); 0: no limit */
+    uint64_t relayed; /* body bytes of the response passed to h2o */
+    uint64_t held;    /* relayed less what h2o handed on, when last seen */
+    bool paused;      /* not reading the upstream until the credit wakes us */
 } pair_t;
 
 static void on_down_read(h2o_socket_t *sock, const char *err);
 static void on_up_read(h2o_socket_t *sock, const char *err);
 
+static void set_held(pair_t *p, uint64_t held)
+{
+    p->g->held = p->g->held - p->held + held;
+    p->held = held;
+    atomic_store(&p->g->held_now, p->g->held);
+}
+
 static void close_pair(pair_t *p)
 {
+    set_held(p, 0);
     if (p->prev != NULL)
         p->prev->next = p->next;
     else
@@ -199,6 +224,7 @@ static size_t follow(pair_t *p, const char *b, size_t n)
             size_t k = p->left < n - i ? (size_t)p->left : n - i;
             i += k;
             p->left -= k;
+            p->relayed += k;
             if (p->left == 0)
                 p->rs = p->rs == R_LENGTH ? R_HEAD : R_CHUNK_END;
             if (p->rs == R_HEAD)
@@ -234,6 +260,54 @@ static size_t follow(pair_t *p, const char *b, size_t n)
     return i;
 }
 
+/* ---- credit: how much of a response h2o may hold for a client that is not reading (credit.h) ---- */
+
+/* Reads again what h2o holds of p's response. */
+static void see_held(pair_t *p)
+{
+    uint64_t handed = recap_credit_handed_so_far(p->g->credit, p->token);
+    set_held(p, handed == UINT64_MAX || handed >= p->relayed ? 0 : p->relayed - handed);
+}
+
+/* Whether p may read more of its response from the upstream; if not, p waits for the credit's wake. */
+static bool may_read(pair_t *p)
+{
+    recap_guard_t *g = p->g;
+    if (g->credit == NULL || p->token == 0)
+        return true;
+    see_held(p);
+    uint64_t now = h2o_now(g->loop);
+    if (g->held >= g->total && now - g->refreshed >= REFRESH_MS) { /* the others' counts may be old */
+        g->refreshed = now;
+        for (pair_t *o = g->pairs; o != NULL; o = o->next)
+            if (o->token != 0)
+                see_held(o);
+    }
+    /* past the total, every response may still hold a little: a slow client never stops the others */
+    uint64_t limit = g->held < g->total ? g->per : (g->per < FLOOR ? g->per : FLOOR);
+    if (p->held < limit || !recap_credit_pause(g->credit, p->token, p->relayed - limit / 2))
+        return true;
+    if (!p->paused)
+        atomic_fetch_add(&g->pauses, 1);
+    p->paused = true;
+    return false;
+}
+
+/* The credit's eventfd: clients took some of what h2o held; the pairs waiting for that read again. */
+static void on_wake(h2o_socket_t *sock, const char *err)
+{
+    recap_guard_t *g = sock->data;
+    h2o_buffer_consume(&sock->input, sock->input->size);
+    if (err != NULL)
+        return;
+    for (pair_t *p = g->pairs; p != NULL; p = p->next) {
+        if (!p->paused || p->up == NULL || !may_read(p))
+            continue;
+        p->paused = false;
+        h2o_socket_read_start(p->up, on_up_read);
+    }
+}
+
 static void on_down_written(h2o_socket_t *sock, const char *err);
 
 /* Passes what can be passed from the upstream's input to h2o. */
@@ -243,6 +317,7 @@ static void pump_up(pair_t *p)
     size_t n = 0;
     while (n < in->size) {
         if (p->rs == R_UNTIL_CLOSE) {
+            p->relayed += in->size - n;
             n = in->size;
             break;
         }
@@ -296,7 +371,7 @@ static void on_down_written(h2o_socket_t *sock, const char *err)
     }
     h2o_buffer_consume(&p->up->input, p->pending);
     p->pending = 0;
-    if (!p->up_eof)
+    if (!p->up_eof && may_read(p))
         h2o_socket_read_start(p->up, on_up_read);
     if (p->up->input->size > 0 || p->up_eof)
         pump_up(p);
@@ -321,6 +396,28 @@ static void on_up_read(h2o_socket_t *sock, const char *err)
 
 static void on_up_written(h2o_socket_t *sock, const char *err);
 
+/* The request's credit token (RECAP_CREDIT_HEADER, added by the recorder), taken out of the head in `in`
+ * (the upstream never sees it); 0 when there is none. */
+static uint64_t take_token(h2o_buffer_t *in, const struct phr_header *h, size_t nh)
+{
+    for (size_t i = 0; i < nh; i++) {
+        if (h[i].name == NULL || !is(&h[i], RECAP_CREDIT_HEADER))
+            continue;
+        char v[24] = "";
+        if (h[i].value_len < sizeof(v))
+            memcpy(v, h[i].value, h[i].value_len);
+        uint64_t token = strtoull(v, NULL, 10);
+        char *start = (char *)h[i].name, *end = in->bytes + in->size;
+        const char *lf = memchr(h[i].value, '\n', (size_t)(end - h[i].value));
+        if (lf == NULL)
+            return 0;
+        memmove(start, lf + 1, (size_t)(end - (lf + 1)));
+        in->size -= (size_t)(lf + 1 - start);
+        return token;
+    }
+    return 0;
+}
+
 /* Passes h2o's input on to the upstream; at the start of a request, once its head is whole. */
 static void pump_down(pair_t *p)
 {
@@ -338,6 +435,9 @@ static void pump_down(pair_t *p)
             return; /* more of the head to come */
         p->head_request = r > 0 && method_len == 4 && memcmp(method, "HEAD", 4) == 0;
         p->want_request = false;
+        p->token = r > 0 ? take_token(in, h, nh) : 0;
+        p->relayed = 0;
+        set_held(p, 0);
     }
     p->pending_down = in->size;
     h2o_socket_read_stop(p->down);
@@ -395,6 +495,10 @@ static void on_connect(h2o_socket_t *sock, const char *err)
         return;
     }
     p->connected = true;
+    if (p->g->credit != NULL) { /* one read takes what the kernel holds: keep that small too */
+        int rcvbuf = UP_RCVBUF;
+        setsockopt(h2o_socket_get_fd(p->up), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    }
     h2o_socket_read_start(p->up, on_up_read);
     pump_down(p);
 }
@@ -448,6 +552,12 @@ static void *run(void *arg)
     g->listener = h2o_evloop_socket_create(g->loop, g->fd, H2O_SOCKET_FLAG_DONT_READ);
     g->listener->data = g;
     h2o_socket_read_start(g->listener, on_accept);
+    int wake_fd = g->credit != NULL ? fcntl(recap_credit_wake_fd(g->credit), F_DUPFD_CLOEXEC, 0) : -1;
+    if (wake_fd >= 0) { /* a copy: the eventfd itself stays the credit's */
+        g->wake = h2o_evloop_socket_create(g->loop, wake_fd, H2O_SOCKET_FLAG_DONT_READ);
+        g->wake->data = g;
+        h2o_socket_read_start(g->wake, on_wake);
+    }
     resolve(g);
     while (!atomic_load(&g->stopping))
         h2o_evloop_run(g->loop, 100);
@@ -455,6 +565,8 @@ static void *run(void *arg)
     h2o_socket_close(g->listener);
     while (g->pairs != NULL)
         close_pair(g->pairs);
+    if (g->wake != NULL)
+        h2o_socket_close(g->wake);
     h2o_evloop_run(g->loop, 0); /* the sockets closed above are disposed of */
     /* Done, but the thread stays, parked: h2o keeps freed buffers for reuse in thread-local lists, which must
      * stay reachable (a thread that returned would leave them behind as leaks). */
@@ -466,9 +578,13 @@ static void *run(void *arg)
     return NULL;
 }
 
-recap_guard_t *recap_guard_start(const char *host, const char *port, rcx_err_t *err)
+recap_guard_t *recap_guard_start(const char *host, const char *port, recap_credit_t *credit, uint64_t per,
+                                 uint64_t total, rcx_err_t *err)
 {
     recap_guard_t *g = rcx_xcalloc(1, sizeof(*g));
+    g->credit = credit;
+    g->per = per;
+    g->total = total;
     g->fd = -1;
     pthread_mutex_init(&g->lock, NULL);
     pthread_cond_init(&g->cond, NULL);
@@ -514,6 +630,16 @@ const char *recap_guard_url(const recap_guard_t *g)
 uint64_t recap_guard_refused(const recap_guard_t *g)
 {
     return g != NULL ? atomic_load(&g->refused) : 0;
+}
+
+uint64_t recap_guard_held(const recap_guard_t *g)
+{
+    return g != NULL ? atomic_load(&g->held_now) : 0;
+}
+
+uint64_t recap_guard_pauses(const recap_guard_t *g)
+{
+    return g != NULL ? atomic_load(&g->pauses) : 0;
 }
 
 void recap_guard_stop(recap_guard_t *g)

@@ -34,6 +34,7 @@
 #include <h2o.h>
 
 #include "common/err.h"
+#include "proxy/credit.h"
 
 #include <stdint.h>
 
@@ -41,14 +42,22 @@
 
 typedef struct recap_guard recap_guard_t;
 
-/** Listens on a new unix socket for h2o's upstream connections to host:port; NULL with err. */
-recap_guard_t *recap_guard_start(const char *host, const char *port, rcx_err_t *err);
+/** Listens on a new unix socket for h2o's upstream connections to host:port; NULL with err. With a credit
+ *  table (borrowed, outliving the guard), h2o holds at most about `per` bytes of a response its client has
+ * not taken yet, and when all of them together hold `total`, 64 KiB each (credit.h); NULL: no limit. */
+recap_guard_t *recap_guard_start(const char *host, const char *port, recap_credit_t *credit, uint64_t per,
+                                 uint64_t total, rcx_err_t *err);
 
 /** "http://[unix:/tmp/recap-guard-XXXXXX/upstream.sock]/": the guard's URL (owned by the guard). */
 const char *recap_guard_url(const recap_guard_t *g);
 
 /** Responses refused (bad framing) and connections to the upstream that failed, for /metrics (any thread). */
 uint64_t recap_guard_refused(const recap_guard_t *g);
+
+/** Bytes of responses h2o holds for clients that have not taken them (as the relay last saw), and how
+ *  often a response waited for its client, for /metrics (any thread). */
+uint64_t recap_guard_held(const recap_guard_t *g);
+uint64_t recap_guard_pauses(const recap_guard_t *g);
 
 /** Closes the relay and removes the socket; g's memory and thread stay (h2o 2.2.5 cannot free a loop, and
  *  keeps per-thread buffer caches), so call it once, at the end. */

@@ -113,6 +113,12 @@ void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, reca
     metric(out, "recap_accept_paused_total", "counter",
            "Times accepting connections paused for 100 ms: no file descriptor was left.", NULL,
            m->accept_paused);
+    metric(out, "recap_response_buffered_bytes", "gauge",
+           "Response bytes held for clients that have not read them yet (--response-buffer).", NULL,
+           m->response_held);
+    metric(out, "recap_response_waits_total", "counter",
+           "Times the upstream was read no further until a client took what was held for it.", NULL,
+           m->response_waits);
     if (writer != NULL)
         render_writer(recap_writer_stats(writer), out);
     if (attr != NULL)

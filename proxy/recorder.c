@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,8 @@ typedef struct call_state {
     /* --serialize */
     struct call_state *next_waiting;
     bool waiting, gated;
-    bool refused; /* answered by recap itself, never forwarded (a protocol upgrade) */
+    bool refused;    /* answered by recap itself, never forwarded (a protocol upgrade) */
+    uint64_t credit; /* the response's token with the upstream relay (credit.h); 0: none */
 } call_state_t;
 
 /* The prefilter is how the filter and the logger find the state from a request. */
@@ -226,6 +228,7 @@ static void finish(call_state_t *st, h2o_req_t *req)
 static void on_state_dispose(void *p)
 {
     call_state_t *st = p;
+    recap_credit_close(st->rec->credit, st->credit);
     if (st->call != NULL) { /* torn down before the logger ran */
         st->call->aborted = true;
         finish(st, NULL);
@@ -295,6 +298,20 @@ static bool refuse_upgrade(call_state_t *st)
     return true;
 }
 
+/* The response's token with the upstream relay, sent in a header of its own (the relay takes it off); one a
+ * client sent is not passed on. */
+static void open_credit(recap_recorder_t *rec, call_state_t *st, h2o_req_t *req)
+{
+    ssize_t i;
+    while ((i = h2o_find_header_by_str(&req->headers, H2O_STRLIT(RECAP_CREDIT_HEADER), -1)) != -1)
+        h2o_delete_header(&req->headers, i);
+    if (rec->credit == NULL || (st->credit = recap_credit_open(rec->credit)) == 0)
+        return;
+    char *v = h2o_mem_alloc_pool(&req->pool, 24);
+    int n = snprintf(v, 24, "%" PRIu64, st->credit);
+    h2o_add_header_by_str(&req->pool, &req->headers, H2O_STRLIT(RECAP_CREDIT_HEADER), 0, NULL, v, (size_t)n);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     recap_recorder_t *rec = ((recorder_handler_t *)self)->rec;
@@ -355,6 +372,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         recap_creds_derive(&rec->creds, rec->redact, call);
     if (req->entity.base != NULL)
         rcx_buf_append(&call->req.body, req->entity.base, req->entity.len);
+    open_credit(rec, st, req);
 
     st->call = call;
     st->req = req;
@@ -407,8 +425,11 @@ static void tee_send(h2o_ostream_t *self, h2o_req_t *req, h2o_iovec_t *bufs, siz
         if (state == H2O_SEND_STATE_ERROR && st->call->error == NULL)
             st->call->error = rcx_call_strdup(st->call, "upstream response ended early", 29);
     }
+    size_t n = 0;
     for (size_t i = 0; i < bufcnt; i++)
-        tee->sent += bufs[i].len;
+        n += bufs[i].len;
+    tee->sent += n;
+    recap_credit_handed(st->rec->credit, st->credit, n);
     if (st->link != NULL && completes_response(req, tee->sent, state)) {
         /* the bytes stay valid: the generator is not asked for more until this send completes */
         tee->req = req;

@@ -30,6 +30,8 @@
 #include "proxy/barrier.h"
 #include "proxy/config.h"
 #include "proxy/creds.h"
+#include "proxy/credit.h"
+#include "proxy/guard.h"
 #include "proxy/linker.h"
 #include "proxy/metrics.h"
 #include "proxy/running.h"
@@ -50,6 +52,8 @@ typedef struct recap_recorder {
     struct call_state *gate_waiting; /* --serialize: calls waiting for it (FIFO) */
     const recap_redact_t *redact;    /* what is redacted (borrowed); NULL: no credentials traced */
     recap_creds_t creds;             /* secrets responses handed out, for request.derived */
+    const recap_guard_t *guard;      /* the upstream relay (guard.h), or NULL */
+    recap_credit_t *credit;          /* what h2o may hold of each response (credit.h), or NULL: no limit */
 } recap_recorder_t;
 
 /** Initialises the recorder (no I/O besides seeding the id generator). */

@@ -78,10 +78,11 @@ struct server {
     recap_batchq_t *starts, *fences; /* window starts and fences, each on its own connection */
     recap_watch_t *watch;            /* names tables that appear unpublished */
     recap_linker_t *linker;
-    recap_guard_t *guard; /* the relay h2o's upstream connections go through (guard.h); NULL for https */
-    h2o_timeout_t settle; /* --settle: one timeout, every call's timer on it */
-    char nonce[20];       /* "<hex>:" in every fence this process emits */
-    char run_slot[64];    /* the slot of this run when no --slot is given (the stream borrows it) */
+    recap_guard_t *guard;   /* the relay h2o's upstream connections go through (guard.h); NULL for https */
+    recap_credit_t *credit; /* what h2o may hold of each response (credit.h); kept, as the guard is */
+    h2o_timeout_t settle;   /* --settle: one timeout, every call's timer on it */
+    char nonce[20];         /* "<hex>:" in every fence this process emits */
+    char run_slot[64];      /* the slot of this run when no --slot is given (the stream borrows it) */
     h2o_multithread_receiver_t db_receiver;
     _Atomic size_t cdc_posted_bytes; /* transactions posted to the loop, not yet with the linker */
     _Atomic int cdc_stopping;
@@ -517,7 +518,12 @@ static int guard_upstream(server_t *s, h2o_url_t *upstream, rcx_err_t *err)
     char host[256], port[8];
     snprintf(host, sizeof(host), "%.*s", (int)upstream->host.len, upstream->host.base);
     snprintf(port, sizeof(port), "%u", (unsigned)h2o_url_get_port(upstream));
-    if ((s->guard = recap_guard_start(host, port, err)) == NULL)
+    if ((s->credit = recap_credit_new(65536)) == NULL) {
+        rcx_err_set(err, "cannot make an eventfd for the upstream relay: %s", strerror(errno));
+        return -1;
+    }
+    if ((s->guard = recap_guard_start(host, port, s->credit, s->cfg.response_buffer,
+                                      s->cfg.response_buffer_total, err)) == NULL)
         return -1;
     static h2o_url_t relay;
     if (h2o_url_parse(recap_guard_url(s->guard), SIZE_MAX, &relay) != 0) {
@@ -545,6 +551,8 @@ static int configure_h2o(server_t *s, h2o_url_t *upstream, SSL_CTX *ssl, rcx_err
         .io_timeout = cfg->upstream_timeout_ms, .preserve_host = 1, .keepalive_timeout = 2000};
     recap_recorder_init(&s->rec, cfg, s->writer);
     s->rec.redact = &s->redact;
+    s->rec.guard = s->guard;
+    s->rec.credit = s->credit;
     recap_recorder_register(&s->rec, pp, &target, &pv);
     h2o_hostconf_t *ch = h2o_config_register_host(&s->conf, h2o_iovec_init(H2O_STRLIT("control")), 65535);
     s->control = (recap_control_t){.rec = &s->rec,

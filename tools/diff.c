@@ -28,7 +28,7 @@ char *rt_call_key(const json_t *call)
 
 typedef struct ctx {
     const core_flow_t *fa, *fb; /* each run's value flow */
-    const size_t *a2b;          /* aligned call of B (+1) per call of A; 0: none yet */
+    size_t *a2b;                /* aligned call of B (+1) per call of A; 0: none yet */
     json_t **rowpairs;          /* per call of A: {"s.t.op": [B's row (1, 2...) per row of A]} once paired */
     size_t ia, jb;              /* the pair being compared */
     const rt_noise_t *noise;
@@ -520,10 +520,27 @@ char *rt_call_key_flow(const core_flow_t *f, const json_t *call, size_t i)
     return rcx_buf_take(&b);
 }
 
-static void add_pair(rt_diff_t *d, const json_t *a, const json_t *b, const char *key)
+/* A new pair of d, taking key. */
+static rt_diff_pair_t *add_pair(rt_diff_t *d, char *key)
 {
     d->pairs = rcx_xrealloc(d->pairs, sizeof(*d->pairs) * (d->n + 1));
-    d->pairs[d->n++] = (rt_diff_pair_t){.a = a, .b = b, .key = rcx_xstrndup(key, strlen(key))};
+    d->pairs[d->n] = (rt_diff_pair_t){.key = key};
+    return &d->pairs[d->n++];
+}
+
+static char *path_copy(const json_t *call)
+{
+    const char *p = rcx_rec_str(call, "request", "path");
+    return p != NULL ? rcx_xstrndup(p, strlen(p)) : NULL;
+}
+
+/* One side of a pair: its seq, and its path when the pair will be reported. */
+static void note_side(const json_t *call, bool shown, bool *has, long long *seq, char **path)
+{
+    *has = true;
+    *seq = (long long)json_integer_value(json_object_get(call, "seq"));
+    if (shown)
+        *path = path_copy(call);
 }
 
 /* How far to skip in A (or B) to meet the other run again within the window; both 1 when nothing is close. */
@@ -545,57 +562,128 @@ static void resync(char *const *ka, size_t i, size_t na, char *const *kb, size_t
     *skip_b = j < nb;
 }
 
-void rt_diff_run(json_t *const *a, size_t na, json_t *const *b, size_t nb, const rt_noise_t *noise,
-                 rt_diff_t *out)
+/* The first pass over a run: its value flow and each call's key (both final for call i once it is added). */
+static core_flow_t *flow_and_keys(const rt_source_t *src, char ***keys)
 {
-    *out = (rt_diff_t){0};
-    core_flow_t *fa = core_flow_build(a, na), *fb = core_flow_build(b, nb);
-    char **ka = rcx_xcalloc(na + 1, sizeof(*ka)), **kb = rcx_xcalloc(nb + 1, sizeof(*kb));
-    for (size_t i = 0; i < na; i++)
-        ka[i] = rt_call_key_flow(fa, a[i], i);
-    for (size_t j = 0; j < nb; j++)
-        kb[j] = rt_call_key_flow(fb, b[j], j);
-    size_t *a2b = rcx_xcalloc(na + 1, sizeof(*a2b));
-    json_t **rowpairs = rcx_xcalloc(na + 1, sizeof(*rowpairs));
-    ctx_t c = {.fa = fa, .fb = fb, .a2b = a2b, .rowpairs = rowpairs, .noise = noise};
-    size_t i = 0, j = 0;
+    core_flow_t *f = core_flow_new(src->n);
+    *keys = rcx_xcalloc(src->n + 1, sizeof(**keys));
+    for (size_t i = 0; i < src->n; i++) {
+        json_t *call = src->get(src->ctx, i);
+        if (call == NULL) {
+            core_flow_free(f);
+            for (size_t k = 0; k < i; k++)
+                free((*keys)[k]);
+            free(*keys);
+            *keys = NULL;
+            return NULL;
+        }
+        core_flow_add(f, call);
+        (*keys)[i] = rt_call_key_flow(f, call, i);
+        json_decref(call);
+    }
+    return f;
+}
+
+/* A call only one run has: a pair of its own. -1 when it cannot be read. */
+static int only_in(rt_diff_t *out, const rt_source_t *src, size_t i, char **key, bool in_a)
+{
+    json_t *call = src->get(src->ctx, i);
+    if (call == NULL)
+        return -1;
+    rt_diff_pair_t *p = add_pair(out, *key);
+    *key = NULL;
+    if (in_a)
+        note_side(call, true, &p->has_a, &p->seq_a, &p->path_a);
+    else
+        note_side(call, true, &p->has_b, &p->seq_b, &p->path_b);
+    json_decref(call);
+    *(in_a ? &out->only_a : &out->only_b) += 1;
+    return 0;
+}
+
+/* The second pass: the runs aligned by key, each aligned pair read again and compared. */
+static int align_and_compare(ctx_t *c, const rt_source_t *a, char **ka, const rt_source_t *b, char **kb,
+                             rt_diff_t *out)
+{
+    size_t i = 0, j = 0, na = a->n, nb = b->n;
     while (i < na || j < nb) {
         if (i < na && j < nb && strcmp(ka[i], kb[j]) == 0) {
-            add_pair(out, a[i], b[j], ka[i]);
-            a2b[i] = j + 1;
-            c.ia = i;
-            c.jb = j;
-            c.key = out->pairs[out->n - 1].key;
-            c.pair = &out->pairs[out->n - 1];
-            compare_pair(&c, a[i], b[j]);
-            out->differ += c.pair->nd > 0;
+            json_t *x = a->get(a->ctx, i), *y = x != NULL ? b->get(b->ctx, j) : NULL;
+            if (y == NULL) {
+                json_decref(x);
+                return -1;
+            }
+            rt_diff_pair_t *p = add_pair(out, ka[i]);
+            ka[i] = NULL;
+            c->a2b[i] = j + 1;
+            c->ia = i;
+            c->jb = j;
+            c->key = p->key;
+            c->pair = p;
+            compare_pair(c, x, y);
+            note_side(x, p->nd > 0, &p->has_a, &p->seq_a, &p->path_a);
+            note_side(y, p->nd > 0, &p->has_b, &p->seq_b, &p->path_b);
+            out->differ += p->nd > 0;
+            json_decref(x);
+            json_decref(y);
             i++;
             j++;
             continue;
         }
         size_t skip_a, skip_b;
         resync(ka, i, na, kb, j, nb, &skip_a, &skip_b);
-        for (size_t s = 0; s < skip_a; s++, i++) {
-            add_pair(out, a[i], NULL, ka[i]);
-            out->only_a++;
-        }
-        for (size_t s = 0; s < skip_b; s++, j++) {
-            add_pair(out, NULL, b[j], kb[j]);
-            out->only_b++;
-        }
+        for (size_t s = 0; s < skip_a; s++, i++)
+            if (only_in(out, a, i, &ka[i], true) != 0)
+                return -1;
+        for (size_t s = 0; s < skip_b; s++, j++)
+            if (only_in(out, b, j, &kb[j], false) != 0)
+                return -1;
     }
-    for (size_t x = 0; x < na; x++)
-        free(ka[x]);
-    for (size_t x = 0; x < nb; x++)
-        free(kb[x]);
-    free(ka);
-    free(kb);
-    free(a2b);
-    for (size_t x = 0; x < na; x++)
-        json_decref(rowpairs[x]);
-    free(rowpairs);
+    return 0;
+}
+
+static void free_keys(char **k, size_t n)
+{
+    for (size_t x = 0; k != NULL && x < n; x++)
+        free(k[x]);
+    free(k);
+}
+
+int rt_diff_sources(const rt_source_t *a, const rt_source_t *b, const rt_noise_t *noise, rt_diff_t *out)
+{
+    *out = (rt_diff_t){0};
+    char **ka = NULL, **kb = NULL;
+    core_flow_t *fa = flow_and_keys(a, &ka), *fb = fa != NULL ? flow_and_keys(b, &kb) : NULL;
+    int rc = -1;
+    if (fb != NULL) {
+        size_t *a2b = rcx_xcalloc(a->n + 1, sizeof(*a2b));
+        json_t **rowpairs = rcx_xcalloc(a->n + 1, sizeof(*rowpairs));
+        ctx_t c = {.fa = fa, .fb = fb, .a2b = a2b, .rowpairs = rowpairs, .noise = noise};
+        rc = align_and_compare(&c, a, ka, b, kb, out);
+        free(a2b);
+        for (size_t x = 0; x < a->n; x++)
+            json_decref(rowpairs[x]);
+        free(rowpairs);
+    }
+    free_keys(ka, a->n);
+    free_keys(kb, b->n);
     core_flow_free(fa);
     core_flow_free(fb);
+    if (rc != 0)
+        rt_diff_free(out);
+    return rc;
+}
+
+static json_t *array_get(void *ctx, size_t i)
+{
+    return json_incref(((json_t **)ctx)[i]);
+}
+
+void rt_diff_run(json_t *const *a, size_t na, json_t *const *b, size_t nb, const rt_noise_t *noise,
+                 rt_diff_t *out)
+{
+    rt_source_t sa = {na, array_get, (void *)a}, sb = {nb, array_get, (void *)b};
+    rt_diff_sources(&sa, &sb, noise, out); /* never fails: every call is at hand */
 }
 
 void rt_noise_add(rt_noise_t *noise, const char *where)
@@ -607,10 +695,11 @@ void rt_noise_add(rt_noise_t *noise, const char *where)
     noise->v[noise->n++] = rcx_xstrndup(where, strlen(where));
 }
 
-void rt_diff_learn(json_t *const *a, size_t na, json_t *const *b, size_t nb, rt_noise_t *noise)
+int rt_diff_learn_sources(const rt_source_t *a, const rt_source_t *b, rt_noise_t *noise)
 {
     rt_diff_t d;
-    rt_diff_run(a, na, b, nb, NULL, &d);
+    if (rt_diff_sources(a, b, NULL, &d) != 0)
+        return -1;
     for (size_t i = 0; i < d.n; i++)
         for (size_t k = 0; k < d.pairs[i].nd; k++) {
             char *n = NULL;
@@ -620,6 +709,13 @@ void rt_diff_learn(json_t *const *a, size_t na, json_t *const *b, size_t nb, rt_
             free(n);
         }
     rt_diff_free(&d);
+    return 0;
+}
+
+void rt_diff_learn(json_t *const *a, size_t na, json_t *const *b, size_t nb, rt_noise_t *noise)
+{
+    rt_source_t sa = {na, array_get, (void *)a}, sb = {nb, array_get, (void *)b};
+    rt_diff_learn_sources(&sa, &sb, noise);
 }
 
 void rt_noise_free(rt_noise_t *noise)
@@ -640,6 +736,8 @@ void rt_diff_free(rt_diff_t *d)
         }
         free(d->pairs[i].d);
         free(d->pairs[i].key);
+        free(d->pairs[i].path_a);
+        free(d->pairs[i].path_b);
     }
     free(d->pairs);
     *d = (rt_diff_t){0};

@@ -46,8 +46,10 @@ typedef struct rt_delta {
 } rt_delta_t;
 
 typedef struct rt_diff_pair {
-    const json_t *a, *b; /* NULL: the call is only in the other run */
-    char *key;           /* "POST /api/v1/organizations/{organization}/campaigns" */
+    bool has_a, has_b;      /* false: the call is only in the other run */
+    long long seq_a, seq_b; /* the calls' seq in their captures */
+    char *path_a, *path_b;  /* their request paths, kept for the pairs a report shows (else NULL) */
+    char *key;              /* "POST /api/v1/organizations/{organization}/campaigns" */
     rt_delta_t *d;
     size_t nd;
 } rt_diff_pair_t;
@@ -63,11 +65,27 @@ typedef struct rt_diff {
     size_t differ, only_a, only_b;
 } rt_diff_t;
 
-/** Compares two runs' call records (in capture order). noise may be NULL. */
+/**
+ * Where a diff reads a run: n calls in arrival order, call i parsed when the diff asks for it (a new
+ * reference, which the diff releases at once; NULL: it cannot be read any more, and the diff stops). Each
+ * call is asked for twice (for the value flow and its key, then to be compared), so no run is ever held
+ * whole: the diff keeps the two flows, one key per call and what it reports.
+ */
+typedef struct rt_source {
+    size_t n;
+    json_t *(*get)(void *ctx, size_t i);
+    void *ctx;
+} rt_source_t;
+
+/** Compares two runs; 0, or -1 when a source failed (out is then empty). noise may be NULL. */
+int rt_diff_sources(const rt_source_t *a, const rt_source_t *b, const rt_noise_t *noise, rt_diff_t *out);
+
+/** Adds to noise everything that differs between two runs of the same build; -1 when a source failed. */
+int rt_diff_learn_sources(const rt_source_t *a, const rt_source_t *b, rt_noise_t *noise);
+
+/** The same on call records held in memory (in arrival order). */
 void rt_diff_run(json_t *const *a, size_t na, json_t *const *b, size_t nb, const rt_noise_t *noise,
                  rt_diff_t *out);
-
-/** Adds to noise everything that differs between two runs of the same build. */
 void rt_diff_learn(json_t *const *a, size_t na, json_t *const *b, size_t nb, rt_noise_t *noise);
 
 /** Adds one explicit noise path (any call). */

@@ -6,18 +6,17 @@
 
 #include <stdio.h>
 
-static void call_label(char *out, size_t n, const json_t *call)
+static void call_label(char *out, size_t n, bool has, long long seq)
 {
-    if (call == NULL) {
+    if (has)
+        snprintf(out, n, "#%lld", seq);
+    else
         snprintf(out, n, "-");
-        return;
-    }
-    snprintf(out, n, "#%lld", (long long)json_integer_value(json_object_get(call, "seq")));
 }
 
-static const char *path_of(const json_t *call)
+static json_t *side(bool has, long long seq, const char *path)
 {
-    return json_string_value(json_object_get(json_object_get(call, "request"), "path"));
+    return has ? json_pack("{s:I, s:s?}", "seq", (json_int_t)seq, "path", path) : json_null();
 }
 
 static int dump_json(FILE *out, const void *doc)
@@ -33,15 +32,10 @@ int rt_diff_write_json(const char *path, const rt_diff_t *d, rcx_err_t *err)
     json_t *calls = json_array();
     for (size_t i = 0; i < d->n; i++) {
         const rt_diff_pair_t *p = &d->pairs[i];
-        if (p->a && p->b && p->nd == 0)
+        if (p->has_a && p->has_b && p->nd == 0)
             continue;
-        json_t *c = json_pack(
-            "{s:s, s:o, s:o}", "key", p->key, "a",
-            p->a ? json_pack("{s:O, s:s?}", "seq", json_object_get(p->a, "seq"), "path", path_of(p->a))
-                 : json_null(),
-            "b",
-            p->b ? json_pack("{s:O, s:s?}", "seq", json_object_get(p->b, "seq"), "path", path_of(p->b))
-                 : json_null());
+        json_t *c = json_pack("{s:s, s:o, s:o}", "key", p->key, "a", side(p->has_a, p->seq_a, p->path_a), "b",
+                              side(p->has_b, p->seq_b, p->path_b));
         json_t *ds = json_array();
         for (size_t k = 0; k < p->nd; k++)
             json_array_append_new(
@@ -60,13 +54,14 @@ bool rt_diff_print(FILE *out, const rt_diff_t *d, size_t na, size_t nb)
     for (size_t i = 0; i < d->n; i++) {
         const rt_diff_pair_t *p = &d->pairs[i];
         char la[32], lb[32];
-        call_label(la, sizeof(la), p->a);
-        call_label(lb, sizeof(lb), p->b);
-        if (p->a == NULL || p->b == NULL) {
-            fprintf(out, "%s/%s %s: only in %s (%s)\n", la, lb, p->key, p->a ? "A" : "B",
-                    path_of(p->a ? p->a : p->b));
+        call_label(la, sizeof(la), p->has_a, p->seq_a);
+        call_label(lb, sizeof(lb), p->has_b, p->seq_b);
+        if (!p->has_a || !p->has_b) {
+            const char *path = p->has_a ? p->path_a : p->path_b;
+            fprintf(out, "%s/%s %s: only in %s (%s)\n", la, lb, p->key, p->has_a ? "A" : "B",
+                    path != NULL ? path : "(null)");
         } else if (p->nd > 0) {
-            fprintf(out, "%s/%s %s (%s)\n", la, lb, p->key, path_of(p->a));
+            fprintf(out, "%s/%s %s (%s)\n", la, lb, p->key, p->path_a != NULL ? p->path_a : "(null)");
             for (size_t k = 0; k < p->nd; k++)
                 fprintf(out, "    %s: %s -> %s\n", p->d[k].where, p->d[k].a, p->d[k].b);
         }

@@ -6,9 +6,11 @@
 #include "common/codec.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void rt_calls_free(rt_calls_t *c)
 {
@@ -127,6 +129,112 @@ static int load(const char *path, rt_calls_t *out, bool compare_only, rcx_err_t 
     rcx_reader_close(r);
     sort_by_arrival(out, from);
     return 0;
+}
+
+/* ---- a run read again from its file, call by call ---- */
+
+typedef struct span {
+    uint64_t off, arrival;
+    uint32_t len;  /* the line's bytes, without its newline */
+    uint32_t line; /* its number, for messages */
+} span_t;
+
+struct rt_run {
+    int fd;
+    char *name;
+    span_t *s;
+    size_t n;
+    char *buf;
+    size_t cap;
+    rcx_err_t err;
+};
+
+static int span_by_arrival(const void *x, const void *y)
+{
+    const span_t *a = x, *b = y;
+    if (a->arrival != b->arrival)
+        return a->arrival < b->arrival ? -1 : 1;
+    return a->off < b->off ? -1 : a->off > b->off;
+}
+
+void rt_run_close(rt_run_t *r)
+{
+    if (r == NULL)
+        return;
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->name);
+    free(r->s);
+    free(r->buf);
+    free(r);
+}
+
+rt_run_t *rt_run_open(const char *path, rcx_err_t *err)
+{
+    rcx_reader_t *rd = rcx_reader_open(path, err);
+    if (rd == NULL)
+        return NULL;
+    rt_run_t *r = rcx_xcalloc(1, sizeof(*r));
+    r->name = rcx_xstrndup(path, strlen(path));
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0) {
+        rcx_err_set(err, "%s: %s", path, strerror(errno));
+        goto Fail;
+    }
+    size_t cap = 0;
+    json_t *rec;
+    int rc;
+    while ((rc = rcx_reader_next(rd, &rec, err)) != 0) {
+        if (rc < 0)
+            goto Fail;
+        if (rcx_rec_kind(rec) == RCX_REC_CALL) {
+            if (r->n == cap)
+                r->s = rcx_xrealloc(r->s, sizeof(*r->s) * (cap = cap ? cap * 2 : 1024));
+            uint64_t off;
+            size_t len;
+            rcx_reader_span(rd, &off, &len);
+            r->s[r->n++] = (span_t){off, rcx_rec_arrival(rec), (uint32_t)len, (uint32_t)rcx_reader_line(rd)};
+        }
+        json_decref(rec);
+    }
+    rcx_reader_close(rd);
+    if (r->n > 0)
+        qsort(r->s, r->n, sizeof(*r->s), span_by_arrival);
+    return r;
+Fail:
+    rcx_reader_close(rd);
+    rt_run_close(r);
+    return NULL;
+}
+
+static json_t *run_get(void *ctx, size_t i)
+{
+    rt_run_t *r = ctx;
+    const span_t *s = &r->s[i];
+    if (r->cap < (size_t)s->len + 1)
+        r->buf = rcx_xrealloc(r->buf, r->cap = (size_t)s->len + 1);
+    json_t *rec = NULL;
+    ssize_t got = pread(r->fd, r->buf, s->len, (off_t)s->off);
+    if (got != (ssize_t)s->len ||
+        rcx_capture_parse_line(r->name, s->line, r->buf, s->len, true, &rec, &r->err) != 1 ||
+        rcx_rec_kind(rec) != RCX_REC_CALL) {
+        json_decref(rec);
+        rcx_err_set(&r->err, "%s:%u:1: the capture changed while it was being compared", r->name, s->line);
+        return NULL;
+    }
+    json_t *small = to_compare(rec);
+    json_decref(rec);
+    return small;
+}
+
+rt_source_t rt_run_source(rt_run_t *r)
+{
+    return (rt_source_t){r->n, run_get, r};
+}
+
+const rcx_err_t *rt_run_error(const rt_run_t *r)
+{
+    return &r->err;
 }
 
 int rt_load_noise(const char *path, rt_noise_t *noise, rcx_err_t *err)

@@ -35,6 +35,20 @@ int rt_load_calls(const char *path, rt_calls_t *out, rcx_err_t *err);
 int rt_load_calls_to_compare(const char *path, rt_calls_t *out, rcx_err_t *err);
 void rt_calls_free(rt_calls_t *c);
 
+/**
+ * A capture's calls for a diff, read again from the file each time the diff asks for one (rt_source_t), so
+ * that two large runs are compared in bounded memory: only where each call's line is (24 bytes a call) is
+ * held. rt_run_open reads and checks every line once (any bad line is an error, as above) and orders the
+ * calls by arrival; each call the source gives is kept only with what a diff compares. A line that no longer
+ * reads as it did (the file changed meanwhile) makes the source give NULL, with the reason in
+ * rt_run_error.
+ */
+typedef struct rt_run rt_run_t;
+rt_run_t *rt_run_open(const char *path, rcx_err_t *err);
+rt_source_t rt_run_source(rt_run_t *r);
+const rcx_err_t *rt_run_error(const rt_run_t *r);
+void rt_run_close(rt_run_t *r);
+
 /** How many orphan transactions a capture holds; -1 with err on any bad input. */
 int rt_count_orphans(const char *path, size_t *n, rcx_err_t *err);
 

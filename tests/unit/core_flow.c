@@ -173,6 +173,10 @@ static void shapes_and_what_may_differ_between_runs(void **state)
     assert_string_equal(s, "x_x");
     assert_true(core_flow_volatile("how-to-train-mk3i5b", 19));
     assert_true(core_flow_volatile("abcdefghijklmnopqrstuvwxyz", 26)); /* long, no space: a hash */
+    assert_true(core_flow_volatile("nobody-bfbbdcca", 15)); /* a random hex token without a decimal digit */
+    assert_true(core_flow_volatile("DEADBEEF", 8));
+    assert_false(core_flow_volatile("DeadBeef", 8)); /* of mixed case: a word */
+    assert_false(core_flow_volatile("facade-decade", 13));
     assert_false(core_flow_volatile("open", 4));
     assert_false(core_flow_volatile("a high priority task", 20));
     assert_false(core_flow_volatile("v2", 2));

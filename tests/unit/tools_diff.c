@@ -38,8 +38,8 @@ static char *run(json_t **a, size_t na, json_t **b, size_t nb, const rt_noise_t 
     rcx_buf_init(&out, SIZE_MAX);
     for (size_t i = 0; i < d.n; i++) {
         char line[1024];
-        if (d.pairs[i].a == NULL || d.pairs[i].b == NULL) {
-            snprintf(line, sizeof(line), "%s|only %s\n", d.pairs[i].key, d.pairs[i].a ? "A" : "B");
+        if (!d.pairs[i].has_a || !d.pairs[i].has_b) {
+            snprintf(line, sizeof(line), "%s|only %s\n", d.pairs[i].key, d.pairs[i].has_a ? "A" : "B");
             rcx_buf_append(&out, line, strlen(line));
         }
         for (size_t k = 0; k < d.pairs[i].nd; k++) {
