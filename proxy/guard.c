@@ -61,7 +61,9 @@ struct recap_guard {
     recap_credit_t *credit;
     h2o_socket_t *wake; /* the credit's eventfd */
     uint64_t per, total;
-    uint64_t held;      /* the sum of the pairs' held, as last seen (never less than the truth) */
+    uint64_t held;         /* the sum of the pairs' held, as last seen (never less than the truth) */
+    h2o_timeout_t trickle; /* a third of h2o's upstream I/O timeout: a waiting response passes a few bytes */
+    uint64_t trickle_ms;
     uint64_t refreshed; /* when every pair's held was last read again (loop ms) */
     _Atomic uint64_t held_now, pauses;
 };
@@ -89,6 +91,7 @@ typedef struct pair {
     uint64_t relayed; /* body bytes of the response passed to h2o */
     uint64_t held;    /* relayed less what h2o handed on, when last seen */
     bool paused;      /* not reading the upstream until the credit wakes us */
+    h2o_timeout_entry_t trickle; /* while paused: a few bytes now and then, or h2o's I/O timeout ends it */
 } pair_t;
 
 static void on_down_read(h2o_socket_t *sock, const char *err);
@@ -104,6 +107,8 @@ static void set_held(pair_t *p, uint64_t held)
 static void close_pair(pair_t *p)
 {
     set_held(p, 0);
+    if (h2o_timeout_is_linked(&p->trickle))
+        h2o_timeout_unlink(&p->trickle);
     if (p->prev != NULL)
         p->prev->next = p->next;
     else
@@ -290,7 +295,43 @@ static bool may_read(pair_t *p)
     if (!p->paused)
         atomic_fetch_add(&g->pauses, 1);
     p->paused = true;
+    if (!h2o_timeout_is_linked(&p->trickle))
+        h2o_timeout_link(g->loop, &g->trickle, &p->trickle);
     return false;
+}
+
+static void resume(pair_t *p)
+{
+    p->paused = false;
+    if (h2o_timeout_is_linked(&p->trickle))
+        h2o_timeout_unlink(&p->trickle);
+    h2o_socket_read_start(p->up, on_up_read);
+}
+
+static void pump_up(pair_t *p);
+
+/* A response that has waited a third of h2o's upstream I/O timeout for its client: h2o would take the quiet
+ * upstream for a dead one and cut the response, so a few bytes are read and passed (what h2o holds grows by
+ * 64 bytes at most each time). */
+static void on_trickle(h2o_timeout_entry_t *entry)
+{
+    pair_t *p = H2O_STRUCT_FROM_MEMBER(pair_t, trickle, entry);
+    if (!p->paused || p->up == NULL)
+        return;
+    char b[64];
+    ssize_t n = recv(h2o_socket_get_fd(p->up), b, sizeof(b), MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+        resume(p); /* the end, or an error: the usual read sees it */
+        return;
+    }
+    h2o_timeout_link(p->g->loop, &p->g->trickle, &p->trickle);
+    if (n > 0) {
+        h2o_iovec_t room = h2o_buffer_reserve(&p->up->input, (size_t)n);
+        memcpy(room.base, b, (size_t)n);
+        p->up->input->size += (size_t)n;
+        if (p->pending == 0)
+            pump_up(p);
+    }
 }
 
 /* The credit's eventfd: clients took some of what h2o held; the pairs waiting for that read again. */
@@ -301,10 +342,8 @@ static void on_wake(h2o_socket_t *sock, const char *err)
     if (err != NULL)
         return;
     for (pair_t *p = g->pairs; p != NULL; p = p->next) {
-        if (!p->paused || p->up == NULL || !may_read(p))
-            continue;
-        p->paused = false;
-        h2o_socket_read_start(p->up, on_up_read);
+        if (p->paused && p->up != NULL && may_read(p))
+            resume(p);
     }
 }
 
@@ -530,6 +569,7 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     while ((sock = h2o_evloop_socket_accept(listener)) != NULL) {
         pair_t *p = rcx_xcalloc(1, sizeof(*p));
         *p = (pair_t){.g = g, .down = sock, .want_request = true, .rs = R_HEAD, .next = g->pairs};
+        p->trickle.cb = on_trickle;
         if (g->pairs != NULL)
             g->pairs->prev = p;
         g->pairs = p;
@@ -552,6 +592,7 @@ static void *run(void *arg)
     g->listener = h2o_evloop_socket_create(g->loop, g->fd, H2O_SOCKET_FLAG_DONT_READ);
     g->listener->data = g;
     h2o_socket_read_start(g->listener, on_accept);
+    h2o_timeout_init(g->loop, &g->trickle, g->trickle_ms);
     int wake_fd = g->credit != NULL ? fcntl(recap_credit_wake_fd(g->credit), F_DUPFD_CLOEXEC, 0) : -1;
     if (wake_fd >= 0) { /* a copy: the eventfd itself stays the credit's */
         g->wake = h2o_evloop_socket_create(g->loop, wake_fd, H2O_SOCKET_FLAG_DONT_READ);
@@ -579,9 +620,10 @@ static void *run(void *arg)
 }
 
 recap_guard_t *recap_guard_start(const char *host, const char *port, recap_credit_t *credit, uint64_t per,
-                                 uint64_t total, rcx_err_t *err)
+                                 uint64_t total, uint64_t io_timeout_ms, rcx_err_t *err)
 {
     recap_guard_t *g = rcx_xcalloc(1, sizeof(*g));
+    g->trickle_ms = io_timeout_ms / 3 > 0 ? io_timeout_ms / 3 : 1;
     g->credit = credit;
     g->per = per;
     g->total = total;

@@ -44,9 +44,11 @@ typedef struct recap_guard recap_guard_t;
 
 /** Listens on a new unix socket for h2o's upstream connections to host:port; NULL with err. With a credit
  *  table (borrowed, outliving the guard), h2o holds at most about `per` bytes of a response its client has
- * not taken yet, and when all of them together hold `total`, 64 KiB each (credit.h); NULL: no limit. */
+ * not taken yet, and when all of them together hold `total`, 64 KiB each (credit.h); NULL: no limit. A
+ * response held back passes a few bytes every third of io_timeout_ms (h2o's upstream I/O timeout), so that
+ * h2o does not take a slow client's upstream for a dead one. */
 recap_guard_t *recap_guard_start(const char *host, const char *port, recap_credit_t *credit, uint64_t per,
-                                 uint64_t total, rcx_err_t *err);
+                                 uint64_t total, uint64_t io_timeout_ms, rcx_err_t *err);
 
 /** "http://[unix:/tmp/recap-guard-XXXXXX/upstream.sock]/": the guard's URL (owned by the guard). */
 const char *recap_guard_url(const recap_guard_t *g);

@@ -523,7 +523,7 @@ static int guard_upstream(server_t *s, h2o_url_t *upstream, rcx_err_t *err)
         return -1;
     }
     if ((s->guard = recap_guard_start(host, port, s->credit, s->cfg.response_buffer,
-                                      s->cfg.response_buffer_total, err)) == NULL)
+                                      s->cfg.response_buffer_total, s->cfg.upstream_timeout_ms, err)) == NULL)
         return -1;
     static h2o_url_t relay;
     if (h2o_url_parse(recap_guard_url(s->guard), SIZE_MAX, &relay) != 0) {

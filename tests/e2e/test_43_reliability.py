@@ -509,3 +509,24 @@ def test_clients_that_do_not_read_hold_a_bounded_amount_of_memory(recap_factory)
             for s in slow + [h2s]:
                 s.close()
         assert r.stop() == 0
+
+
+def test_a_client_that_pauses_longer_than_the_upstream_timeout_still_gets_its_whole_response(recap_factory):
+    """While the relay holds a response back for a client that is not reading, h2o's upstream I/O timeout
+    would see an upstream that sends nothing and cut the response: the relay passes a few bytes now and then
+    so that a client pausing for longer than --upstream-timeout still gets all of it."""
+    body = bytes(range(256)) * (4 * 4096)  # 4 MiB
+    up = BigUpstream(body)
+    r = recap_factory(f"http://127.0.0.1:{up.port}",
+                      args=["--response-buffer", "256KiB", "--upstream-timeout", "1s"])
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", r.port))
+    s.sendall(b"GET /paused HTTP/1.1\r\nhost: x\r\n\r\n")
+    time.sleep(3.5)
+    assert read_response(s) == body
+    s.close()
+    r.barrier()
+    rec = [c for c in r.records() if c["request"]["path"] == "/paused"]
+    assert rec and rec[0]["response"]["status"] == 200 and "error" not in rec[0], rec
+    assert r.stop() == 0
