@@ -492,8 +492,8 @@ def test_clients_that_do_not_read_hold_a_bounded_amount_of_memory(recap_factory)
             m = metrics(r)
             held = m["recap_response_buffered_bytes"]
             grown = rss_mib(r.proc.pid) - base
-            # the bound: the total, then 64 KiB for each of the 103 responses; what h2o has handed on and the
-            # kernel holds in sockets comes on top of what the relay counts
+            # the bound: the total, then for each of the 103 responses 64 KiB and one read of the upstream
+            # (64 KiB); what h2o has handed on and the kernel holds in sockets comes on top of what is counted
             assert held <= 8 * 2**20 + 103 * 128 * 1024, (held, m)
             assert grown < 150, (grown, chunked)  # was GBs
             assert m["recap_response_waits_total"] >= 3
