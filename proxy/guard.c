@@ -274,11 +274,12 @@ static void see_held(pair_t *p)
     set_held(p, handed == UINT64_MAX || handed >= p->relayed ? 0 : p->relayed - handed);
 }
 
-/* Whether p may read more of its response from the upstream; if not, p waits for the credit's wake. */
+/* Whether p may read more of its response from the upstream; if not, p waits for the credit's wake. Between
+ * responses it may always: what comes next belongs to the next request, which brings a budget of its own. */
 static bool may_read(pair_t *p)
 {
     recap_guard_t *g = p->g;
-    if (g->credit == NULL || p->token == 0)
+    if (g->credit == NULL || p->token == 0 || p->want_request)
         return true;
     see_held(p);
     uint64_t now = h2o_now(g->loop);
@@ -477,6 +478,8 @@ static void pump_down(pair_t *p)
         p->token = r > 0 ? take_token(in, h, nh) : 0;
         p->relayed = 0;
         set_held(p, 0);
+        if (p->paused) /* still waiting for the previous response's client: the new one starts afresh */
+            resume(p);
     }
     p->pending_down = in->size;
     h2o_socket_read_stop(p->down);
