@@ -615,6 +615,8 @@ static int align_and_compare(ctx_t *c, const rt_source_t *a, char **ka, const rt
             }
             rt_diff_pair_t *p = add_pair(out, ka[i]);
             ka[i] = NULL;
+            free(kb[j]); /* the pair keeps A's; neither is looked at again (resync looks ahead only) */
+            kb[j] = NULL;
             c->a2b[i] = j + 1;
             c->ia = i;
             c->jb = j;
