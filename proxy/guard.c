@@ -597,8 +597,8 @@ static void *run(void *arg)
     h2o_socket_read_start(g->listener, on_accept);
     h2o_timeout_init(g->loop, &g->trickle, g->trickle_ms);
     int wake_fd = g->credit != NULL ? fcntl(recap_credit_wake_fd(g->credit), F_DUPFD_CLOEXEC, 0) : -1;
-    if (wake_fd >= 0) { /* a copy: the eventfd itself stays the credit's */
-        g->wake = h2o_evloop_socket_create(g->loop, wake_fd, H2O_SOCKET_FLAG_DONT_READ);
+    if (wake_fd >= 0) { /* a copy: the eventfd itself stays the credit's; h2o reads it, which resets it */
+        g->wake = h2o_evloop_socket_create(g->loop, wake_fd, 0);
         g->wake->data = g;
         h2o_socket_read_start(g->wake, on_wake);
     }

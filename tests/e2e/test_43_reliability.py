@@ -502,6 +502,10 @@ def test_clients_that_do_not_read_hold_a_bounded_amount_of_memory(recap_factory)
         finally:
             for s in slow + [h2s]:
                 s.close()
+        time.sleep(0.5)
+        before = cpu_seconds(r.proc.pid)
+        time.sleep(1.5)
+        assert cpu_seconds(r.proc.pid) - before < 0.3  # idle again: a wake once spun the relay at 100 %
         assert r.stop() == 0
 
 
