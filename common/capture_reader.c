@@ -139,7 +139,7 @@ static int next_object(rcx_reader_t *r, json_t **out, rcx_err_t *err)
 rcx_reader_t *rcx_reader_from_stream(FILE *fp, const char *name, rcx_err_t *err)
 {
     rcx_reader_t *r = rcx_xmalloc(sizeof(*r));
-    *r = (rcx_reader_t){.fp = fp, .name = rcx_xstrndup(name, strlen(name))};
+    *r = (rcx_reader_t){.fp = fp, .name = rcx_xstrdup(name)};
     json_t *h = NULL;
     rcx_err_t first;
     int rc = next_object(r, &h, &first);

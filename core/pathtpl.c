@@ -55,7 +55,7 @@ void core_pathtpl_make_with(core_pathtpl_t *t, const char *path, core_pathtpl_pa
             char name[64];
             core_pathtpl_singular(prev, prevn, name, sizeof(name));
             unique_name(t, name, sizeof(name));
-            t->params[t->nsegs] = rcx_xstrndup(name, strlen(name));
+            t->params[t->nsegs] = rcx_xstrdup(name);
             rcx_buf_printf(&b, "{%s}", name);
         } else {
             rcx_buf_append(&b, p, n);

@@ -67,15 +67,14 @@ const core_rel_t *core_relcache_put(core_relcache_t *rc, const core_pgo_msg_t *m
         grow(rc);
     core_rel_t *r = rcx_xmalloc(sizeof(*r));
     r->relid = m->u.relation.relid;
-    r->nspname = rcx_xstrndup(m->u.relation.nspname, strlen(m->u.relation.nspname));
-    r->relname = rcx_xstrndup(m->u.relation.relname, strlen(m->u.relation.relname));
+    r->nspname = rcx_xstrdup(m->u.relation.nspname);
+    r->relname = rcx_xstrdup(m->u.relation.relname);
     r->replident = m->u.relation.replident;
     r->ncols = m->u.relation.ncols;
     r->cols = rcx_xmalloc(sizeof(*r->cols) * (r->ncols ? r->ncols : 1));
     for (uint16_t i = 0; i < r->ncols; i++) {
         const core_pgo_relcol_t *c = &m->u.relation.cols[i];
-        r->cols[i] = (core_relcol_t){rcx_xstrndup(c->name, strlen(c->name)), c->typoid,
-                                     (c->flags & CORE_PGO_RELCOL_KEY) != 0};
+        r->cols[i] = (core_relcol_t){rcx_xstrdup(c->name), c->typoid, (c->flags & CORE_PGO_RELCOL_KEY) != 0};
     }
     size_t i = slot_of(rc, r->relid);
     if (rc->slots[i] != NULL)

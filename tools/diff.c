@@ -76,7 +76,7 @@ static void delta(ctx_t *c, const char *where, const json_t *a, const json_t *b)
     show(&y, b);
     rt_diff_pair_t *p = c->pair;
     p->d = rcx_xrealloc(p->d, sizeof(*p->d) * (p->nd + 1));
-    p->d[p->nd++] = (rt_delta_t){rcx_xstrndup(where, strlen(where)), rcx_buf_take(&x), rcx_buf_take(&y)};
+    p->d[p->nd++] = (rt_delta_t){rcx_xstrdup(where), rcx_buf_take(&x), rcx_buf_take(&y)};
 }
 
 static core_flow_phase_t phase_of(const char *where)
@@ -531,7 +531,7 @@ static rt_diff_pair_t *add_pair(rt_diff_t *d, char *key)
 static char *path_copy(const json_t *call)
 {
     const char *p = rcx_rec_str(call, "request", "path");
-    return p != NULL ? rcx_xstrndup(p, strlen(p)) : NULL;
+    return p != NULL ? rcx_xstrdup(p) : NULL;
 }
 
 /* One side of a pair: its seq, and its path when the pair will be reported. */
@@ -694,7 +694,7 @@ void rt_noise_add(rt_noise_t *noise, const char *where)
         if (strcmp(noise->v[i], where) == 0)
             return;
     noise->v = rcx_xrealloc(noise->v, sizeof(*noise->v) * (noise->n + 1));
-    noise->v[noise->n++] = rcx_xstrndup(where, strlen(where));
+    noise->v[noise->n++] = rcx_xstrdup(where);
 }
 
 int rt_diff_learn_sources(const rt_source_t *a, const rt_source_t *b, rt_noise_t *noise)

@@ -175,7 +175,7 @@ rt_run_t *rt_run_open(const char *path, rcx_err_t *err)
     if (rd == NULL)
         return NULL;
     rt_run_t *r = rcx_xcalloc(1, sizeof(*r));
-    r->name = rcx_xstrndup(path, strlen(path));
+    r->name = rcx_xstrdup(path);
     r->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (r->fd < 0) {
         rcx_err_set(err, "%s: %s", path, strerror(errno));

@@ -11,7 +11,7 @@
 
 static char *dup_or_null(const char *s)
 {
-    return s ? rcx_xstrndup(s, strlen(s)) : NULL;
+    return s ? rcx_xstrdup(s) : NULL;
 }
 
 void rv_report_add(rv_report_t *r, const char *capture, unsigned long line, const json_t *call,
@@ -98,7 +98,7 @@ void rv_report_add_orphan(rv_report_t *r, const char *capture, unsigned long lin
 void rv_report_note(rv_report_t *r, const char *msg)
 {
     r->notes = rcx_xrealloc(r->notes, sizeof(*r->notes) * (r->nnotes + 1));
-    r->notes[r->nnotes++] = rcx_xstrndup(msg, strlen(msg));
+    r->notes[r->nnotes++] = rcx_xstrdup(msg);
 }
 
 bool rv_report_ok(const rv_report_t *r)

@@ -106,9 +106,9 @@ recap_batchq_t *recap_batchq_start(const char *database_url, const char *name, c
                                    recap_batchq_done_cb on_done, void *arg, rcx_err_t *err)
 {
     recap_batchq_t *q = rcx_xmalloc(sizeof(*q));
-    *q = (recap_batchq_t){.url = rcx_xstrndup(database_url, strlen(database_url)),
-                          .name = rcx_xstrndup(name, strlen(name)),
-                          .sql = rcx_xstrndup(sql, strlen(sql)),
+    *q = (recap_batchq_t){.url = rcx_xstrdup(database_url),
+                          .name = rcx_xstrdup(name),
+                          .sql = rcx_xstrdup(sql),
                           .on_done = on_done,
                           .arg = arg};
     pthread_mutex_init(&q->lock, NULL);

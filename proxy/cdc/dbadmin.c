@@ -90,7 +90,7 @@ static PGresult *list_tables(db_t *d, const char *tables)
 static int check_named_tables(db_t *d, const char *tables)
 {
     PGconn *conn = d->conn;
-    char *copy = rcx_xstrndup(tables, strlen(tables)), *save = NULL;
+    char *copy = rcx_xstrdup(tables), *save = NULL;
     int rc = 0;
     for (char *t = strtok_r(copy, ",", &save); t != NULL && rc == 0; t = strtok_r(NULL, ",", &save)) {
         char sql[600];

@@ -355,8 +355,7 @@ static int handle_pgoutput(recap_cdc_t *c, const uint8_t *p, size_t n, char *why
         atomic_fetch_add(&c->stats.changes, 1);
     rcx_buf_t line;
     rcx_buf_init(&line, SIZE_MAX);
-    char *tag =
-        (m.type == CORE_PGO_COMMIT && c->tx.tag != NULL) ? rcx_xstrndup(c->tx.tag, strlen(c->tx.tag)) : NULL;
+    char *tag = (m.type == CORE_PGO_COMMIT && c->tx.tag != NULL) ? rcx_xstrdup(c->tx.tag) : NULL;
     bool rewind = m.type == CORE_PGO_COMMIT && c->tx.rewind;
     char *test = m.type == CORE_PGO_COMMIT && c->tx.test != NULL ? rcx_xstrdup(c->tx.test) : NULL;
     int rc = core_txbuild_apply(&c->tx, &c->rels, &m, &line, &err);
