@@ -42,9 +42,9 @@ recap_credit_t *recap_credit_new(size_t slots);
 /** Frees the table and closes the eventfd (nothing may use it any more). */
 void recap_credit_free(recap_credit_t *c);
 
-/* ---- the proxy loop's side ---- */
+/* ---- the proxy loop's side (each takes a NULL table: no relay, nothing limited) ---- */
 
-/** A token for a new response (never 0), or 0 when every slot is in use. */
+/** A token for a new response (never 0), or 0 when every slot is in use or c is NULL. */
 uint64_t recap_credit_open(recap_credit_t *c);
 
 /** n more body bytes of the token's response went on towards the client; wakes the relay if it waits for

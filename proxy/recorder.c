@@ -1,8 +1,6 @@
 /* proxy/recorder.c: the capture tee around h2o's reverse proxy. See recorder.h. */
 #include "proxy/recorder.h"
 
-#include "proxy/guard.h"
-
 #include "common/log.h"
 
 #include <inttypes.h>
@@ -305,7 +303,7 @@ static void open_credit(recap_recorder_t *rec, call_state_t *st, h2o_req_t *req)
     ssize_t i;
     while ((i = h2o_find_header_by_str(&req->headers, H2O_STRLIT(RECAP_CREDIT_HEADER), -1)) != -1)
         h2o_delete_header(&req->headers, i);
-    if (rec->credit == NULL || (st->credit = recap_credit_open(rec->credit)) == 0)
+    if ((st->credit = recap_credit_open(rec->credit)) == 0) /* no relay, or every slot in use */
         return;
     char *v = h2o_mem_alloc_pool(&req->pool, 24);
     int n = snprintf(v, 24, "%" PRIu64, st->credit);

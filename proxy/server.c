@@ -506,7 +506,6 @@ static int open_capture(server_t *s, rcx_err_t *err)
     return 0;
 }
 
-/* h2o's configuration: the proxy host (recorder ahead of the proxy handler) and the control host. */
 /* h2o's upstream: the guard's socket for an http:// upstream on a TCP host (guard.h: h2o 2.2.5 aborts on some
  * bad response framing), the upstream itself for https:// (the guard speaks no TLS). */
 static int guard_upstream(server_t *s, h2o_url_t *upstream, rcx_err_t *err)
@@ -534,6 +533,7 @@ static int guard_upstream(server_t *s, h2o_url_t *upstream, rcx_err_t *err)
     return 0;
 }
 
+/* h2o's configuration: the proxy host (recorder ahead of the proxy handler) and the control host. */
 static int configure_h2o(server_t *s, h2o_url_t *upstream, SSL_CTX *ssl, rcx_err_t *err)
 {
     const recap_proxy_config_t *cfg = &s->cfg;

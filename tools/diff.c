@@ -562,6 +562,13 @@ static void resync(char *const *ka, size_t i, size_t na, char *const *kb, size_t
     *skip_b = j < nb;
 }
 
+static void free_keys(char **k, size_t n)
+{
+    for (size_t x = 0; k != NULL && x < n; x++)
+        free(k[x]);
+    free(k);
+}
+
 /* The first pass over a run: its value flow and each call's key (both final for call i once it is added). */
 static core_flow_t *flow_and_keys(const rt_source_t *src, char ***keys)
 {
@@ -571,9 +578,7 @@ static core_flow_t *flow_and_keys(const rt_source_t *src, char ***keys)
         json_t *call = src->get(src->ctx, i);
         if (call == NULL) {
             core_flow_free(f);
-            for (size_t k = 0; k < i; k++)
-                free((*keys)[k]);
-            free(*keys);
+            free_keys(*keys, i);
             *keys = NULL;
             return NULL;
         }
@@ -644,13 +649,6 @@ static int align_and_compare(ctx_t *c, const rt_source_t *a, char **ka, const rt
     return 0;
 }
 
-static void free_keys(char **k, size_t n)
-{
-    for (size_t x = 0; k != NULL && x < n; x++)
-        free(k[x]);
-    free(k);
-}
-
 int rt_diff_sources(const rt_source_t *a, const rt_source_t *b, const rt_noise_t *noise, rt_diff_t *out)
 {
     *out = (rt_diff_t){0};
@@ -681,11 +679,17 @@ static json_t *array_get(void *ctx, size_t i)
     return json_incref(((json_t **)ctx)[i]);
 }
 
+/* A run held in memory as a source (never fails: every call is at hand). */
+static rt_source_t array_source(json_t *const *v, size_t n)
+{
+    return (rt_source_t){n, array_get, (void *)v};
+}
+
 void rt_diff_run(json_t *const *a, size_t na, json_t *const *b, size_t nb, const rt_noise_t *noise,
                  rt_diff_t *out)
 {
-    rt_source_t sa = {na, array_get, (void *)a}, sb = {nb, array_get, (void *)b};
-    rt_diff_sources(&sa, &sb, noise, out); /* never fails: every call is at hand */
+    rt_source_t sa = array_source(a, na), sb = array_source(b, nb);
+    rt_diff_sources(&sa, &sb, noise, out);
 }
 
 void rt_noise_add(rt_noise_t *noise, const char *where)
@@ -716,7 +720,7 @@ int rt_diff_learn_sources(const rt_source_t *a, const rt_source_t *b, rt_noise_t
 
 void rt_diff_learn(json_t *const *a, size_t na, json_t *const *b, size_t nb, rt_noise_t *noise)
 {
-    rt_source_t sa = {na, array_get, (void *)a}, sb = {nb, array_get, (void *)b};
+    rt_source_t sa = array_source(a, na), sb = array_source(b, nb);
     rt_diff_learn_sources(&sa, &sb, noise);
 }
 
