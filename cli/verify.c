@@ -10,6 +10,7 @@
 #include "common/num.h"
 #include "verifier/report.h"
 #include "verifier/leaks.h"
+#include "verifier/order.h"
 #include "verifier/serve.h"
 #include "verifier/shard.h"
 #include "verifier/spec.h"
@@ -156,67 +157,20 @@ static int parse(opts_t *o, int argc, char **argv)
     return 0;
 }
 
-/* Records as the requests arrived: a capture holds calls as they finished, so a call may follow one that
- * arrived after it (by at most the calls in flight at once). A heap holds the last REORDER_WINDOW records
- * and hands out the earliest arrival; orphans keep their place among the calls around them. */
-#define REORDER_WINDOW 512
-
-typedef struct held {
-    uint64_t key, nth; /* 2 * arrival (calls) or 2 * arrival seen so far + 1 (others); file order */
+/* The next record in arrival order checked (false when none is held), and handed to the leak finder when
+ * there is one. */
+static bool check_next(const opts_t *o, int cap, const rv_specs_t *specs, rv_report_t *report, json_t *saved,
+                       rv_leaks_t *leaks, rv_order_t *q)
+{
     json_t *rec;
     unsigned long line;
-} held_t;
-
-typedef struct reorder {
-    held_t v[REORDER_WINDOW + 1];
-    size_t n;
-    uint64_t nth, last_arrival;
-} reorder_t;
-
-static bool before(const held_t *a, const held_t *b)
-{
-    return a->key != b->key ? a->key < b->key : a->nth < b->nth;
-}
-
-static void push(reorder_t *q, json_t *rec, unsigned long line)
-{
-    uint64_t arrival = rcx_rec_kind(rec) == RCX_REC_CALL ? rcx_rec_arrival(rec) : 0;
-    if (arrival > q->last_arrival)
-        q->last_arrival = arrival;
-    held_t h = {arrival ? 2 * arrival : 2 * q->last_arrival + 1, q->nth++, rec, line};
-    size_t i = q->n++;
-    for (; i > 0 && before(&h, &q->v[(i - 1) / 2]); i = (i - 1) / 2)
-        q->v[i] = q->v[(i - 1) / 2];
-    q->v[i] = h;
-}
-
-static held_t pop(reorder_t *q)
-{
-    held_t top = q->v[0], last = q->v[--q->n];
-    size_t i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= q->n)
-            break;
-        if (c + 1 < q->n && before(&q->v[c + 1], &q->v[c]))
-            c++;
-        if (!before(&q->v[c], &last))
-            break;
-        q->v[i] = q->v[c];
-        i = c;
-    }
-    q->v[i] = last;
-    return top;
-}
-
-/* One record checked, and handed to the leak finder when there is one. */
-static void check_held(const opts_t *o, int cap, const rv_specs_t *specs, rv_report_t *report, json_t *saved,
-                       rv_leaks_t *leaks, held_t h)
-{
-    rv_report_record(report, specs, o->captures[cap], h.line, h.rec, saved, o->html != NULL);
-    if (leaks != NULL && rcx_rec_kind(h.rec) == RCX_REC_CALL)
-        rv_leaks_add(leaks, h.rec);
-    json_decref(h.rec);
+    if (!rv_order_pop(q, &rec, &line))
+        return false;
+    rv_report_record(report, specs, o->captures[cap], line, rec, saved, o->html != NULL);
+    if (leaks != NULL && rcx_rec_kind(rec) == RCX_REC_CALL)
+        rv_leaks_add(leaks, rec);
+    json_decref(rec);
+    return true;
 }
 
 /* Every capture, one record at a time, on this thread, in arrival order (specs that save values and the leak
@@ -227,7 +181,7 @@ static bool check_serially(const opts_t *o, rcx_reader_t **readers, const rv_spe
     bool input_error = false;
     json_t *saved = json_object();
     rcx_err_t err;
-    reorder_t *q = rcx_xcalloc(1, sizeof(*q));
+    rv_order_t *q = rv_order_new();
     for (int i = 0; i < o->ncap; i++) {
         json_t *rec;
         int rc;
@@ -240,15 +194,16 @@ static bool check_serially(const opts_t *o, rcx_reader_t **readers, const rv_spe
                     break;
                 continue;
             }
-            push(q, rec, rcx_reader_line(readers[i]));
-            if (q->n > REORDER_WINDOW)
-                check_held(o, i, specs, report, saved, leaks, pop(q));
+            rv_order_push(q, rec, rcx_reader_line(readers[i]));
+            if (rv_order_full(q))
+                check_next(o, i, specs, report, saved, leaks, q);
         }
-        while (q->n > 0) /* a capture's calls are not mixed with the next one's */
-            check_held(o, i, specs, report, saved, leaks, pop(q));
-        q->last_arrival = 0;
+        while (check_next(o, i, specs, report, saved, leaks,
+                          q)) /* a capture's calls are not mixed with the next's */
+            ;
+        rv_order_restart(q);
     }
-    free(q);
+    rv_order_free(q);
     json_decref(saved);
     return input_error;
 }

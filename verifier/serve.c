@@ -2,6 +2,7 @@
 #include "verifier/serve.h"
 
 #include "common/buf.h"
+#include "verifier/order.h"
 #include "verifier/report.h"
 
 #include <jansson.h>
@@ -68,8 +69,21 @@ static void inline_spec(rv_specs_t *own, bool *have, const char *line, size_t le
     json_decref(v);
 }
 
+/* The batch's next record in arrival order checked; false when none is held. */
+static bool check_next(rv_order_t *q, rv_report_t *r, const rv_specs_t *specs, json_t *saved)
+{
+    json_t *rec;
+    unsigned long n;
+    if (!rv_order_pop(q, &rec, &n))
+        return false;
+    rv_report_record(r, specs, "(served)", n, rec, saved, false);
+    json_decref(rec);
+    return true;
+}
+
 int rv_serve(const rv_specs_t *specs, bool require_spec, FILE *in, FILE *out)
 {
+    rv_order_t *q = rv_order_new();
     json_t *saved = json_object();
     rv_specs_t own = {0};
     bool have_own = false;
@@ -84,6 +98,9 @@ int rv_serve(const rv_specs_t *specs, bool require_spec, FILE *in, FILE *out)
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
         if (len == 0) { /* the end of a batch */
+            while (check_next(q, &r, have_own ? &own : specs, saved))
+                ;
+            rv_order_restart(q);
             rc = answer(out, specs, &r, errors, saved);
             rv_report_free(&r);
             r = (rv_report_t){.require_spec = require_spec, .orphans_pos = specs->orphans_pos};
@@ -116,11 +133,14 @@ int rv_serve(const rv_specs_t *specs, bool require_spec, FILE *in, FILE *out)
             snprintf(msg, sizeof(msg), "line %lu: not a record: %s", n,
                      rec == NULL ? je.text : "not an object");
             json_array_append_new(errors, json_string(msg));
-        } else {
-            rv_report_record(&r, have_own ? &own : specs, "(served)", n, rec, saved, false);
+            json_decref(rec);
+            continue;
         }
-        json_decref(rec);
+        rv_order_push(q, rec, n);
+        if (rv_order_full(q))
+            check_next(q, &r, have_own ? &own : specs, saved);
     }
+    rv_order_free(q);
     free(line);
     if (have_own)
         rv_specs_free(&own);

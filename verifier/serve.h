@@ -4,7 +4,8 @@
  * per test.
  *
  * Protocol, on two streams: the client writes a batch of records (capture
- * lines: calls, in the order they arrived) followed by one empty line; the
+ * lines, as GET /calls gives them: in the order they finished; they are
+ * checked in the order they arrived, verifier/order.h) followed by one empty line; the
  * server answers with one JSON line:
  *   {"calls":3,"failed":1,"findings":["specs/x.yaml:4:9: call #12 ... "],
  *    "no_spec":["#13 GET /api/x -> 200"],"errors":["line 2: not JSON: ..."]}

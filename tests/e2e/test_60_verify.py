@@ -182,20 +182,22 @@ def test_calls_are_checked_in_the_order_they_arrived(record_demo, tmp_path):
 
 
 def test_a_served_verifier_answers_batch_by_batch_and_keeps_saved_values(record_demo):
-    """recap verify --serve: what the pytest plugin keeps up for a run instead of a process per test."""
+    """recap verify --serve: what the pytest plugin keeps up for a run instead of a process per test. A batch
+    comes as GET /calls gives it, in the order the calls finished: its calls are checked in the order they
+    arrived (the first batch has the campaign, which uses the org_id the organization's call saves, first)."""
     calls = [line for line in open(record_demo()).read().splitlines() if '"type":"call"' in line]
     p = subprocess.Popen([harness.RECAP, "verify", "--serve", "--specs", SPECS, "--require-spec"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     answers = []
-    for batch in ([calls[0]], calls[1:3], ["not json"], []):  # the org saves org_id; the campaign uses it
+    for batch in ([calls[2], calls[0]], [calls[0]], calls[1:3], ["not json"], []):
         p.stdin.write("".join(line + "\n" for line in batch) + "\n")
         p.stdin.flush()
         answers.append(json.loads(p.stdout.readline()))
     p.stdin.close()
     assert p.wait(10) == 0 and p.stderr.read() == ""
     assert [(a["calls"], a["failed"], a["findings"], a["no_spec"]) for a in answers] == [
-        (1, 0, [], []), (2, 0, [], []), (0, 0, [], []), (0, 0, [], [])]
-    assert answers[2]["errors"] == ["line 1: not a record: '[' or '{' expected near 'not'"]
+        (2, 0, [], []), (1, 0, [], []), (2, 0, [], []), (0, 0, [], []), (0, 0, [], [])]
+    assert answers[3]["errors"] == ["line 1: not a record: '[' or '{' expected near 'not'"]
 
 
 def test_leaks_name_the_test_the_rows_and_who_depended_on_them(record_app, tmp_path):
