@@ -13,17 +13,13 @@
 #include "proxy/rewind.h"
 #include "proxy/cdc/stream.h"
 #include "proxy/linker.h"
+#include "proxy/listen.h"
 #include "proxy/ring.h"
 #include "proxy/writer.h"
 
-#include <sys/random.h>
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <libpq-fe.h>
 #include <limits.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
@@ -44,15 +40,6 @@
 
 typedef struct server server_t;
 
-/* A listening socket and what accepting on it needs. */
-typedef struct listener {
-    server_t *s;
-    h2o_socket_t *sock;
-    h2o_accept_ctx_t *actx;
-    bool control;
-    h2o_timeout_entry_t resume; /* accepting paused: no descriptor left */
-} listener_t;
-
 struct server {
     recap_proxy_config_t cfg;
     recap_redact_t redact;
@@ -61,10 +48,9 @@ struct server {
     h2o_evloop_t *loop;
     h2o_hostconf_t *proxy_hosts[2], *control_hosts[2];
     h2o_accept_ctx_t proxy_accept, control_accept;
-    h2o_socket_t *proxy_listener, *control_listener, *signals;
-    listener_t proxy_l, control_l;
-    h2o_timeout_t accept_pause;
-    int spare_fd;
+    h2o_socket_t *signals;
+    recap_listen_t listen;
+    recap_listener_t proxy_listener, control_listener;
     recap_recorder_t rec;
     recap_control_t control;
     recap_ring_t *ring;
@@ -111,112 +97,6 @@ static uint64_t random_key(void)
         k = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40);
     }
     return k;
-}
-
-static int open_listener(const char *addr, rcx_err_t *err)
-{
-    char host[256];
-    unsigned short port;
-    recap_parse_hostport(addr, host, sizeof(host), &port); /* validated by config */
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE},
-                    *res;
-    char portstr[8];
-    snprintf(portstr, sizeof(portstr), "%u", port);
-    int gai = getaddrinfo(host[0] ? host : NULL, portstr, &hints, &res);
-    if (gai != 0) {
-        rcx_err_set(err, "cannot listen on %s: %s", addr, gai_strerror(gai));
-        return -1;
-    }
-    int fd = -1, saved = 0;
-    for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            continue;
-        int on = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
-            saved = errno;
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(res);
-    if (fd < 0) {
-        rcx_err_set(err, "cannot listen on %s: %s", addr, strerror(saved));
-        return -1;
-    }
-    fcntl(fd, F_SETFL, O_NONBLOCK);
-    return fd;
-}
-
-static void on_accept(h2o_socket_t *listener, const char *err);
-
-static void resume_accepting(h2o_timeout_entry_t *entry)
-{
-    listener_t *l = H2O_STRUCT_FROM_MEMBER(listener_t, resume, entry);
-    if (l->sock != NULL)
-        h2o_socket_read_start(l->sock, on_accept);
-}
-
-/* No file descriptor left (EMFILE, ENFILE): accepting would fail at once, and the listener stays readable, so
- * the loop would spin. The proxy stops accepting for 100 ms (its clients wait in the backlog); the control
- * API takes the one descriptor kept in reserve for it, so /healthz and /metrics still answer. */
-static void out_of_descriptors(listener_t *l)
-{
-    server_t *s = l->s;
-    if (l->control && s->spare_fd >= 0) {
-        close(s->spare_fd);
-        h2o_socket_t *sock = h2o_evloop_socket_accept(l->sock);
-        if (sock != NULL)
-            h2o_accept(l->actx, sock);
-        s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); /* fails while that call is open */
-        return;
-    }
-    if (s->rec.metrics.accept_paused++ == 0)
-        rcx_log_warn("no file descriptor left: accepting paused for 100 ms at a time (raise `ulimit -n`)");
-    h2o_socket_read_stop(l->sock);
-    h2o_timeout_link(s->loop, &s->accept_pause, &l->resume);
-}
-
-static void on_accept(h2o_socket_t *sock, const char *err)
-{
-    if (err != NULL)
-        return;
-    listener_t *l = sock->data;
-    for (int i = 0; i < 16; i++) {
-        if (l->s->spare_fd < 0) /* the control API's reserve was spent: take it back before any new client */
-            l->s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        h2o_socket_t *conn = h2o_evloop_socket_accept(sock);
-        if (conn == NULL) {
-            if (errno == EMFILE || errno == ENFILE)
-                out_of_descriptors(l);
-            return;
-        }
-        h2o_accept(l->actx, conn);
-    }
-}
-
-static h2o_socket_t *start_listener(server_t *s, int fd, listener_t *l, h2o_accept_ctx_t *actx, bool control)
-{
-    h2o_socket_t *sock = h2o_evloop_socket_create(s->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-    *l = (listener_t){
-        .s = s, .sock = sock, .actx = actx, .control = control, .resume = {.cb = resume_accepting}};
-    sock->data = l;
-    h2o_socket_read_start(sock, on_accept);
-    return sock;
-}
-
-static void close_listener(h2o_socket_t **sock)
-{
-    if (*sock == NULL)
-        return;
-    listener_t *l = (*sock)->data;
-    l->sock = NULL;
-    if (h2o_timeout_is_linked(&l->resume))
-        h2o_timeout_unlink(&l->resume);
-    h2o_socket_read_stop(*sock);
-    h2o_socket_close(*sock);
-    *sock = NULL;
 }
 
 static SSL_CTX *make_tls(const recap_proxy_config_t *cfg, rcx_err_t *err)
@@ -679,7 +559,7 @@ static int start_database(server_t *s, rcx_err_t *err)
  * threads stop, the writer drains. */
 static void shut_down(server_t *s)
 {
-    close_listener(&s->proxy_listener);
+    recap_listen_close(&s->proxy_listener);
     h2o_context_request_shutdown(&s->ctx);
     double deadline = now_ms() + (double)s->cfg.shutdown_timeout_ms;
     while (s->rec.inflight.count > 0 && now_ms() < deadline) /* calls, and records waiting for rows */
@@ -715,28 +595,6 @@ static void shut_down(server_t *s)
                  (unsigned long long)(atomic_load(&st->dropped) + atomic_load(&st->write_errors)));
 }
 
-/* The address a listener got ("127.0.0.1:8080", "[::1]:43121"): port 0 asks the kernel for one. */
-static void bound_address(int fd, char *out, size_t n)
-{
-    struct sockaddr_storage a;
-    socklen_t len = sizeof(a);
-    char host[INET6_ADDRSTRLEN] = "?";
-    unsigned port = 0;
-    if (getsockname(fd, (struct sockaddr *)&a, &len) == 0 && a.ss_family == AF_INET6) {
-        struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a;
-        inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof(host));
-        port = ntohs(v6->sin6_port);
-        snprintf(out, n, "[%s]:%u", host, port);
-        return;
-    }
-    if (a.ss_family == AF_INET) {
-        struct sockaddr_in *v4 = (struct sockaddr_in *)&a;
-        inet_ntop(AF_INET, &v4->sin_addr, host, sizeof(host));
-        port = ntohs(v4->sin_port);
-    }
-    snprintf(out, n, "%s:%u", host, port);
-}
-
 static int serve(server_t *s, rcx_err_t *err)
 {
     const recap_proxy_config_t *cfg = &s->cfg;
@@ -744,10 +602,10 @@ static int serve(server_t *s, rcx_err_t *err)
     SSL_CTX *ssl = NULL;
     if (check_urls(cfg, &upstream, err) != 0 || (cfg->tls_cert != NULL && (ssl = make_tls(cfg, err)) == NULL))
         return -1;
-    int proxy_fd = open_listener(cfg->listen, err);
+    int proxy_fd = recap_listen_open(cfg->listen, err);
     if (proxy_fd < 0)
         return -1;
-    int control_fd = open_listener(cfg->control_listen, err);
+    int control_fd = recap_listen_open(cfg->control_listen, err);
     if (control_fd < 0 || open_capture(s, err) != 0) {
         close(proxy_fd);
         if (control_fd >= 0)
@@ -772,14 +630,12 @@ static int serve(server_t *s, rcx_err_t *err)
     s->signals->data = s;
     h2o_socket_read_start(s->signals, on_signal);
 
-    s->spare_fd =
-        open("/dev/null", O_RDONLY | O_CLOEXEC); /* the control API's reserve (out_of_descriptors) */
-    h2o_timeout_init(s->loop, &s->accept_pause, 100);
-    s->proxy_listener = start_listener(s, proxy_fd, &s->proxy_l, &s->proxy_accept, false);
-    s->control_listener = start_listener(s, control_fd, &s->control_l, &s->control_accept, true);
+    recap_listen_init(&s->listen, s->loop, &s->rec.metrics.accept_paused);
+    recap_listen_start(&s->proxy_listener, &s->listen, proxy_fd, &s->proxy_accept, false);
+    recap_listen_start(&s->control_listener, &s->listen, control_fd, &s->control_accept, true);
     char listen[80], control[80];
-    bound_address(proxy_fd, listen, sizeof(listen));
-    bound_address(control_fd, control, sizeof(control));
+    recap_listen_address(proxy_fd, listen, sizeof(listen));
+    recap_listen_address(control_fd, control, sizeof(control));
     rcx_log_info("proxying %s%s -> %s; control API on %s%s; capture %s", listen, ssl ? " (TLS)" : "",
                  cfg->upstream, control, cfg->control_token ? " (token)" : "", cfg->capture);
     probe_upstream(&upstream);
