@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for SECONDS each (default 600), seeded from tests/data.
-# Prints each target's executions and exits non-zero on the first crash.
+# Runs every fuzz target for SECONDS each (default 600), seeded from tests/data, FUZZ_JOBS
+# targets at a time (default: one per core). Prints each target's executions; exits non-zero
+# when any target crashed (its last lines are shown; the input that crashed it is kept in
+# BUILD_DIR as <target>-crash-<hash>).
 # Usage: tests/fuzz/run.sh BUILD_DIR [SECONDS]
 set -euo pipefail
 build=$1
@@ -50,14 +52,41 @@ grep -E '"type":"(call|orphan)"' "$root/tests/data/blog-capture.jsonl" | head -6
 mkdir -p "$work/spec"
 cp "$root"/specs/*.yaml "$root"/tests/data/specs/*.yaml "$work/spec/"
 
-for target in "$build"/fuzz_*; do
+# One target; its lines go to $work/<name>.out, shown in order once every target has run.
+run_one() {
+  local target=$1 name corpus execs
   name=$(basename "$target")
   corpus="$work/${name#fuzz_}"
   mkdir -p "$corpus"
   echo "fuzz: $name for ${secs}s"
-  LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp" \
-  "$target" -max_total_time="$secs" -timeout=10 -print_final_stats=1 -artifact_prefix="$work/" "$corpus" \
-    > "$work/$name.log" 2>&1 || { tail -40 "$work/$name.log"; echo "fuzz: $name FAILED"; exit 1; }
+  if ! LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp" \
+    "$target" -max_total_time="$secs" -timeout=10 -print_final_stats=1 -artifact_prefix="$build/$name-" \
+    "$corpus" > "$work/$name.log" 2>&1; then
+    tail -40 "$work/$name.log"
+    echo "fuzz: $name FAILED"
+    return 1
+  fi
   execs=$(grep -m1 'stat::number_of_executed_units' "$work/$name.log" | awk '{print $2}')
   echo "fuzz: $name ok: $execs executions in ${secs}s, 0 crashes"
+}
+
+# FUZZ_JOBS targets at once (default: one per core); each runs for the same time as it would alone.
+jobs_max=${FUZZ_JOBS:-$(nproc)}
+pids=() names=() failed=0
+for target in "$build"/fuzz_*; do
+  if [ "${#pids[@]}" -ge "$jobs_max" ]; then
+    wait "${pids[0]}" || failed=1
+    pids=("${pids[@]:1}")
+  fi
+  name=$(basename "$target")
+  names+=("$name")
+  run_one "$target" > "$work/$name.out" 2>&1 &
+  pids+=($!)
 done
+for p in "${pids[@]}"; do
+  wait "$p" || failed=1
+done
+for name in "${names[@]}"; do
+  cat "$work/$name.out"
+done
+exit "$failed"
