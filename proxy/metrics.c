@@ -119,6 +119,9 @@ void recap_metrics_render(const recap_metrics_t *m, recap_writer_t *writer, reca
     metric(out, "recap_response_waits_total", "counter",
            "Times the upstream was read no further until a client took what was held for it.", NULL,
            m->response_waits);
+    metric(out, "recap_response_unlimited_total", "counter",
+           "Responses begun while 65,536 others were in flight: not held back for their clients.", NULL,
+           m->response_unlimited);
     if (writer != NULL)
         render_writer(recap_writer_stats(writer), out);
     if (attr != NULL)

@@ -24,9 +24,10 @@ typedef struct recap_metrics {
     uint64_t request_bytes, response_bytes; /* body bytes seen */
     uint64_t truncated_bodies;
     uint64_t control_unauthorized;
-    uint64_t accept_paused;  /* times accepting stopped for a moment: no file descriptor left */
-    uint64_t response_held;  /* (read from the relay at render) bytes held for clients not reading */
-    uint64_t response_waits; /* and times a response waited for its client */
+    uint64_t accept_paused;      /* times accepting stopped for a moment: no file descriptor left */
+    uint64_t response_held;      /* (read from the relay at render) bytes held for clients not reading */
+    uint64_t response_waits;     /* and times a response waited for its client */
+    uint64_t response_unlimited; /* responses begun while the relay's 65,536 slots were all in use */
 } recap_metrics_t;
 
 /** Appends the exposition text (version 0.0.4). writer, cdc and attr may be NULL. */

@@ -303,8 +303,10 @@ static void open_credit(recap_recorder_t *rec, call_state_t *st, h2o_req_t *req)
     ssize_t i;
     while ((i = h2o_find_header_by_str(&req->headers, H2O_STRLIT(RECAP_CREDIT_HEADER), -1)) != -1)
         h2o_delete_header(&req->headers, i);
-    if ((st->credit = recap_credit_open(rec->credit)) == 0) /* no relay, or every slot in use */
+    if ((st->credit = recap_credit_open(rec->credit)) == 0) { /* no relay, or every slot in use */
+        rec->metrics.response_unlimited += rec->credit != NULL;
         return;
+    }
     char *v = h2o_mem_alloc_pool(&req->pool, 24);
     int n = snprintf(v, 24, "%" PRIu64, st->credit);
     h2o_add_header_by_str(&req->pool, &req->headers, H2O_STRLIT(RECAP_CREDIT_HEADER), 0, NULL, v, (size_t)n);
