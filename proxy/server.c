@@ -591,7 +591,8 @@ static void shut_down(server_t *s)
     recap_guard_stop(s->guard);   /* its thread ends and its socket file goes */
     recap_writer_stop(s->writer); /* drains the queue */
     recap_writer_stats_t *st = recap_writer_stats(s->writer);
-    rcx_log_info("stopped: %llu calls recorded, %llu dropped", (unsigned long long)atomic_load(&st->written),
+    rcx_log_info("stopped: %llu records written (calls, and transactions no call made), %llu dropped",
+                 (unsigned long long)atomic_load(&st->written),
                  (unsigned long long)(atomic_load(&st->dropped) + atomic_load(&st->write_errors)));
 }
 

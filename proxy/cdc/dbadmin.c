@@ -57,16 +57,19 @@ static int check_wal_level(db_t *d)
     return ok ? 0 : -1;
 }
 
-/* The tables to publish, with whether each can be updated once published. */
+/* The tables to publish and their partitions (a partitioned table is published whole, its changes named by
+ * the table: publish_via_partition_root), with whether each can be updated once published and whether it
+ * is a partition. */
 static PGresult *list_tables(db_t *d, const char *tables)
 {
     PGconn *conn = d->conn;
     rcx_buf_t sql;
     rcx_buf_init(&sql, SIZE_MAX);
     const char *head = "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relreplident, "
-                       "EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) "
+                       "EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary), "
+                       "c.relispartition "
                        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                       "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition ";
+                       "WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' ";
     rcx_buf_append(&sql, head, strlen(head));
     if (tables == NULL) {
         const char *all = "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE "
@@ -74,7 +77,9 @@ static PGresult *list_tables(db_t *d, const char *tables)
         rcx_buf_append(&sql, all, strlen(all));
     } else {
         char *lit = PQescapeLiteral(conn, tables, strlen(tables));
-        const char *in = "AND c.oid = ANY (SELECT to_regclass(t)::oid FROM unnest(string_to_array(";
+        const char *in =
+            "AND coalesce(pg_partition_root(c.oid), c.oid) = ANY (SELECT to_regclass(t)::oid FROM "
+            "unnest(string_to_array(";
         rcx_buf_append(&sql, in, strlen(in));
         rcx_buf_append(&sql, lit, strlen(lit));
         rcx_buf_puts(&sql, ", ',')) t) ");
@@ -140,13 +145,16 @@ static int setup_slot(db_t *d)
 }
 
 /* Gives every table that needs it REPLICA IDENTITY FULL (all with --replica-identity-full; else those with
- * neither a key nor an identity, whose UPDATE and DELETE would fail once published), and lists them all. */
+ * neither a key nor an identity, whose UPDATE and DELETE would fail once published), and lists those to
+ * publish (not the partitions: each has its own identity, which its table's does not change, but is
+ * published through its table). Returns how many are listed, or -1. */
 static int fix_identities(db_t *d, PGresult *t, rcx_buf_t *list)
 {
+    int listed = 0;
     for (int i = 0; i < PQntuples(t); i++) {
         const char *name = PQgetvalue(t, i, 0);
         char ident = PQgetvalue(t, i, 1)[0];
-        bool has_pk = PQgetvalue(t, i, 2)[0] == 't';
+        bool has_pk = PQgetvalue(t, i, 2)[0] == 't', partition = PQgetvalue(t, i, 3)[0] == 't';
         bool unsafe = ident == 'n' || (ident == 'd' && !has_pk);
         if ((d->o->replica_identity_full || unsafe) && ident != 'f') {
             char sql[600];
@@ -161,35 +169,54 @@ static int fix_identities(db_t *d, PGresult *t, rcx_buf_t *list)
                           "would fail)"
                         : "");
         }
-        rcx_buf_printf(list, "%s%s", i > 0 ? ", " : "", name);
+        if (!partition)
+            rcx_buf_printf(list, "%s%s", listed++ > 0 ? ", " : "", name);
     }
-    return 0;
+    return listed;
 }
 
-/* Creates the publication for these tables, or sets its tables; one FOR ALL TABLES is left alone. */
+/* Creates the publication for these tables, or sets its tables; one FOR ALL TABLES keeps its tables. Either
+ * way it names a partitioned table's changes by the table, as specs do, not by the partition that holds the
+ * row (publish_via_partition_root). */
 static int publish(db_t *d, const char *list, int ntables)
 {
     const char *pub = d->o->publication;
     char *publit = PQescapeLiteral(d->conn, pub, strlen(pub));
     char q[600];
-    snprintf(q, sizeof(q), "SELECT puballtables FROM pg_publication WHERE pubname = %s", publit);
+    snprintf(q, sizeof(q), "SELECT puballtables, pubviaroot FROM pg_publication WHERE pubname = %s", publit);
     PQfreemem(publit);
     PGresult *r = run(d, q, PGRES_TUPLES_OK);
     if (r == NULL)
         return -1;
     bool exists = PQntuples(r) > 0;
-    bool all_tables = exists && PQgetvalue(r, 0, 0)[0] == 't';
+    bool all_tables = exists && PQgetvalue(r, 0, 0)[0] == 't',
+         via_root = exists && PQgetvalue(r, 0, 1)[0] == 't';
     PQclear(r);
-    if (all_tables) { /* made by someone else: it already covers every table, leave it */
-        fprintf(d->out, "publication %s: FOR ALL TABLES, left as it is (%d tables checked: %s)\n", pub,
-                ntables, list);
-        return 0;
-    }
     char *pubid = PQescapeIdentifier(d->conn, pub, strlen(pub));
     rcx_buf_t sql;
     rcx_buf_init(&sql, SIZE_MAX);
-    rcx_buf_printf(&sql, exists ? "ALTER PUBLICATION %s SET TABLE %s" : "CREATE PUBLICATION %s FOR TABLE %s",
-                   pubid, list);
+    if (all_tables) { /* made by someone else: it already covers every table */
+        if (!via_root)
+            rcx_buf_printf(&sql, "ALTER PUBLICATION %s SET (publish_via_partition_root = true)", pubid);
+        PQfreemem(pubid);
+        r = via_root ? NULL : run(d, rcx_buf_cstr(&sql), PGRES_COMMAND_OK);
+        rcx_buf_free(&sql);
+        if (!via_root && r == NULL)
+            return -1;
+        PQclear(r);
+        fprintf(d->out, "publication %s: FOR ALL TABLES, %s (%d tables checked: %s)\n", pub,
+                via_root ? "left as it is" : "now naming partitioned tables' changes by the table", ntables,
+                list);
+        return 0;
+    }
+    if (exists)
+        rcx_buf_printf(&sql,
+                       "ALTER PUBLICATION %s SET TABLE %s; ALTER PUBLICATION %s SET "
+                       "(publish_via_partition_root = true)",
+                       pubid, list, pubid);
+    else
+        rcx_buf_printf(&sql, "CREATE PUBLICATION %s FOR TABLE %s WITH (publish_via_partition_root = true)",
+                       pubid, list);
     PQfreemem(pubid);
     r = run(d, rcx_buf_cstr(&sql), PGRES_COMMAND_OK);
     rcx_buf_free(&sql);
@@ -210,7 +237,7 @@ static int publish_nothing_yet(db_t *d)
     char sql[600];
     snprintf(sql, sizeof(sql),
              "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = %s) THEN "
-             "CREATE PUBLICATION %s; END IF; END $$",
+             "CREATE PUBLICATION %s WITH (publish_via_partition_root = true); END IF; END $$",
              lit, id);
     PQfreemem(lit);
     PQfreemem(id);
@@ -250,10 +277,12 @@ static int publish_tables_to_come(db_t *d)
         "CREATE OR REPLACE FUNCTION recap_publish_new_tables() RETURNS event_trigger LANGUAGE plpgsql "
         "AS $f$ DECLARE t record; BEGIN FOR t IN SELECT DISTINCT c.oid, c.oid::regclass AS name FROM "
         "pg_event_trigger_ddl_commands() e JOIN pg_class c ON c.oid = e.objid WHERE e.object_type = "
-        "'table' AND c.relkind IN ('r', 'p') AND c.relpersistence = 'p' AND NOT c.relispartition LOOP "
-        "IF NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = t.oid AND i.indisprimary) THEN "
+        "'table' AND c.relkind IN ('r', 'p') AND c.relpersistence = 'p' LOOP "
+        "IF NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = t.oid AND i.indisprimary) AND "
+        "(SELECT relreplident FROM pg_class WHERE oid = t.oid) IN ('d', 'n') THEN "
         "EXECUTE format('ALTER TABLE %%s REPLICA IDENTITY FULL', t.name); END IF; "
-        "IF EXISTS (SELECT 1 FROM pg_publication p WHERE p.pubname = %s AND NOT p.puballtables AND NOT "
+        "IF NOT (SELECT relispartition FROM pg_class WHERE oid = t.oid) AND "
+        "EXISTS (SELECT 1 FROM pg_publication p WHERE p.pubname = %s AND NOT p.puballtables AND NOT "
         "EXISTS "
         "(SELECT 1 FROM pg_publication_rel r WHERE r.prpubid = p.oid AND r.prrelid = t.oid)) THEN "
         "EXECUTE format('ALTER PUBLICATION %%I ADD TABLE %%s', %s, t.name); END IF; END LOOP; END $f$; "
@@ -285,8 +314,7 @@ static int setup(db_t *d)
         return -1;
     rcx_buf_t list;
     rcx_buf_init(&list, SIZE_MAX);
-    int rc = fix_identities(d, t, &list);
-    int ntables = PQntuples(t);
+    int ntables = fix_identities(d, t, &list), rc = ntables < 0 ? -1 : 0;
     PQclear(t);
     if (rc == 0)
         rc = ntables > 0 ? publish(d, rcx_buf_cstr(&list), ntables) : publish_nothing_yet(d);
@@ -298,14 +326,27 @@ static int setup(db_t *d)
 
 void recap_db_unwatched_sql(rcx_buf_t *sql, const char *publication_literal)
 {
+    /* a partitioned table is watched when the publication lists it or, published without
+     * publish_via_partition_root, its partitions */
     rcx_buf_printf(
         sql,
         "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relpersistence FROM pg_class c "
         "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND NOT "
         "c.relispartition AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT "
-        "LIKE 'pg\\_%%' AND NOT EXISTS (SELECT 1 FROM pg_publication_tables t WHERE t.pubname = %s AND "
-        "t.schemaname = n.nspname AND t.tablename = c.relname) ORDER BY 1",
+        "LIKE 'pg\\_%%' AND NOT EXISTS (SELECT 1 FROM pg_publication_tables t JOIN pg_namespace pn ON "
+        "pn.nspname = t.schemaname JOIN pg_class pc ON pc.relnamespace = pn.oid AND pc.relname = t.tablename "
+        "WHERE t.pubname = %s AND coalesce(pg_partition_root(pc.oid), pc.oid) = c.oid) ORDER BY 1",
         publication_literal);
+}
+
+void recap_db_by_partition_sql(rcx_buf_t *sql, const char *publication_literal)
+{
+    rcx_buf_printf(sql,
+                   "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c JOIN "
+                   "pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'p' AND NOT c.relispartition "
+                   "AND EXISTS (SELECT 1 FROM pg_publication p WHERE p.pubname = %s AND NOT p.pubviaroot) "
+                   "ORDER BY 1",
+                   publication_literal);
 }
 
 /* User tables the publication does not list: their changes are never seen (say so, never silently). */
@@ -315,17 +356,30 @@ static int list_unwatched(db_t *d)
     rcx_buf_t sql;
     rcx_buf_init(&sql, SIZE_MAX);
     recap_db_unwatched_sql(&sql, lit);
-    PQfreemem(lit);
     PGresult *r = run(d, rcx_buf_cstr(&sql), PGRES_TUPLES_OK);
+    rcx_buf_reset(&sql);
+    recap_db_by_partition_sql(&sql, lit);
+    PQfreemem(lit);
+    PGresult *p = r != NULL ? run(d, rcx_buf_cstr(&sql), PGRES_TUPLES_OK) : NULL;
     rcx_buf_free(&sql);
-    if (r == NULL)
+    if (p == NULL) {
+        PQclear(r);
         return -1;
+    }
     fprintf(d->out, "not watched: %d tables%s\n", PQntuples(r),
             PQntuples(r) ? " (their changes are not recorded: run `recap db setup` again)" : "");
     for (int i = 0; i < PQntuples(r); i++)
         fprintf(d->out, "  %s%s\n", PQgetvalue(r, i, 0),
                 PQgetvalue(r, i, 1)[0] == 'u' ? "  (unlogged: logical replication cannot see it)" : "");
+    if (PQntuples(p) > 0) /* published without publish_via_partition_root */
+        fprintf(d->out,
+                "named by their partitions: %d partitioned tables (specs name the table: run `recap db "
+                "setup` again)\n",
+                PQntuples(p));
+    for (int i = 0; i < PQntuples(p); i++)
+        fprintf(d->out, "  %s\n", PQgetvalue(p, i, 0));
     PQclear(r);
+    PQclear(p);
     return 0;
 }
 
@@ -343,7 +397,8 @@ static int status(db_t *d)
     char *lit = PQescapeLiteral(conn, o->publication, strlen(o->publication));
     snprintf(
         sql, sizeof(sql),
-        "SELECT t.schemaname || '.' || t.tablename, c.relreplident FROM pg_publication_tables t "
+        "SELECT t.schemaname || '.' || t.tablename, c.relreplident, EXISTS (SELECT 1 FROM pg_index i WHERE "
+        "i.indrelid = c.oid AND i.indisprimary) FROM pg_publication_tables t "
         "JOIN pg_class c ON c.oid = (quote_ident(t.schemaname) || '.' || quote_ident(t.tablename))::regclass "
         "WHERE t.pubname = %s ORDER BY 1",
         lit);
@@ -367,8 +422,10 @@ static int status(db_t *d)
     for (int i = 0; i < PQntuples(r); i++) {
         char id = PQgetvalue(r, i, 1)[0];
         fprintf(d->out, "  %s  replica identity %s\n", PQgetvalue(r, i, 0),
-                id == 'f'   ? "full"
-                : id == 'd' ? "default (key)"
+                id == 'f'                                    ? "full"
+                : id == 'd' && PQgetvalue(r, i, 2)[0] == 't' ? "default (key)"
+                : id == 'd'
+                    ? "default, and no primary key: UPDATE and DELETE on it fail (run `recap db setup`)"
                 : id == 'i' ? "index"
                             : "nothing");
     }

@@ -44,4 +44,9 @@ int recap_db_teardown(const recap_db_opts_t *o, FILE *out, rcx_err_t *err);
  *  their quoted name and relpersistence, in name order. Shared by `db status` and the stream's check. */
 void recap_db_unwatched_sql(rcx_buf_t *sql, const char *publication_literal);
 
+/** Appends to sql the query listing the partitioned tables whose changes the publication names by the
+ *  partition that holds each row (it was made without publish_via_partition_root): their quoted names. Specs
+ *  name the table; `recap db setup` sets the option. Shared by `db status` and the stream's check. */
+void recap_db_by_partition_sql(rcx_buf_t *sql, const char *publication_literal);
+
 #endif

@@ -33,6 +33,8 @@ struct recap_cdc {
     _Atomic uint64_t durable; /* confirmed by the owner */
     recap_cdc_stats_t stats;
     /* CDC thread only */
+    bool
+        said_by_partition; /* the warning that partitioned tables come by their partitions' names was given */
     int said_unwatched; /* how many tables the last warning named (-1: none yet), so it is not said each retry
                          */
     PGconn *conn;
@@ -232,6 +234,34 @@ static void check_unwatched(recap_cdc_t *c)
     PQclear(r);
 }
 
+/* Partitioned tables whose changes the publication names by their partitions (made without
+ * publish_via_partition_root): a spec's `orders` would never see `orders_2026`. Said once. */
+static void check_by_partition(recap_cdc_t *c)
+{
+    if (c->said_by_partition)
+        return;
+    char *pub = PQescapeLiteral(c->conn, c->opts.publication, strlen(c->opts.publication));
+    rcx_buf_t sql, names;
+    rcx_buf_init(&sql, SIZE_MAX);
+    rcx_buf_init(&names, 4096);
+    recap_db_by_partition_sql(&sql, pub);
+    char why[256];
+    PGresult *r = query(c, rcx_buf_cstr(&sql), PGRES_TUPLES_OK, why, sizeof(why));
+    rcx_buf_free(&sql);
+    if (r != NULL && PQntuples(r) > 0) {
+        for (int i = 0; i < PQntuples(r); i++)
+            rcx_buf_printf(&names, "%s%s", i ? ", " : "", PQgetvalue(r, i, 0));
+        rcx_log_warn(
+            "cdc: publication %s names the changes of partitioned tables by their partitions, not by "
+            "the table (%s): `recap db setup` sets publish_via_partition_root",
+            c->opts.publication, rcx_buf_cstr(&names)); /* names past 4 KiB are cut */
+        c->said_by_partition = true;
+    }
+    PQfreemem(pub);
+    PQclear(r);
+    rcx_buf_free(&names);
+}
+
 /* A temporary slot of this session (its start in *start), or the named one, made if missing. */
 static int open_slot(recap_cdc_t *c, uint64_t *start, char *why, size_t whysz)
 {
@@ -300,6 +330,7 @@ static int connect_and_start(recap_cdc_t *c, char *why, size_t whysz)
     if (check_server(c, why, whysz) != 0)
         return -1;
     check_unwatched(c);
+    check_by_partition(c);
     if (open_slot(c, &start, why, whysz) != 0 ||
         (c->opts.slot != NULL && c->delivered > 0 && check_watermark(c, why, whysz) != 0))
         return -1;

@@ -161,6 +161,58 @@ def test_tables_made_after_setup_and_after_recap_started_are_watched(recap_facto
         pg.stop()
 
 
+def test_partitioned_tables_are_named_by_the_table_and_stay_writable(recap_factory):
+    """A partitioned table (events by year, with a key; logs without one) under a publication a team made FOR
+    ALL TABLES: the proxy says its changes come by partition name; setup names them by the table
+    (publish_via_partition_root) and gives keyless partitions, existing and made later, REPLICA IDENTITY FULL,
+    so the app's UPDATE and DELETE keep working; every change is then recorded under events or logs."""
+    pg = harness.Postgres("parts")
+    pg.start()
+    try:
+        pg.psql("parts", """
+            CREATE TABLE events (id bigserial, at date NOT NULL, kind text, PRIMARY KEY (id, at))
+              PARTITION BY RANGE (at);
+            CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+            CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+            CREATE TABLE logs (msg text, at date NOT NULL) PARTITION BY RANGE (at);
+            CREATE TABLE logs_2026 PARTITION OF logs FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+            CREATE UNLOGGED TABLE scratch (id int);
+            CREATE PUBLICATION recap FOR ALL TABLES;""")
+        before = recap_factory("http://127.0.0.1:9", args=["--database-url", pg.url])
+        harness.wait_http(f"{before.control}/readyz", timeout=15)
+        assert ("cdc: publication recap names the changes of partitioned tables by their partitions, not by the "
+                "table (public.events, public.logs): `recap db setup` sets publish_via_partition_root"
+                in before.stderr()), before.stderr()
+        assert "public.events" not in before.stderr().split("not watched")[-1].split("\n")[0]  # watched
+        before.stop()
+        setup = db("setup", url=pg.url)  # an unlogged table is left out, not an error
+        assert setup.returncode == 0, setup.stderr
+        assert "public.logs_2026: REPLICA IDENTITY FULL (it has no primary key" in setup.stdout, setup.stdout
+        assert "FOR ALL TABLES, now naming partitioned tables' changes by the table" in setup.stdout
+        pg.psql("parts", "DROP PUBLICATION recap")  # and one setup makes itself
+        assert db("setup", url=pg.url).returncode == 0
+        r = recap_factory("http://127.0.0.1:9", args=["--database-url", pg.url])
+        harness.wait_http(f"{r.control}/readyz", timeout=15)
+        pg.psql("parts", "INSERT INTO events (at, kind) VALUES ('2026-05-01', 'a'), ('2027-02-01', 'b')")
+        pg.psql("parts", "INSERT INTO logs VALUES ('hello', '2026-03-03'); UPDATE logs SET msg = 'bye'")
+        pg.psql("parts", "CREATE TABLE logs_2027 PARTITION OF logs FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')")
+        pg.psql("parts", "INSERT INTO logs VALUES ('x', '2027-03-03'); UPDATE logs SET msg = 'y' WHERE msg = 'x'; "
+                       "DELETE FROM logs")  # a partition made later: writable too
+        pg.psql("parts", "UPDATE events SET at = '2027-06-01' WHERE kind = 'a'")  # moves the row to 2027
+        r.barrier()
+        status = db("status", url=pg.url).stdout
+        r.stop()
+        changes = [(c["table"], c["op"]) for t in r.records("orphan") for c in t["changes"]]
+        assert changes == [("events", "insert"), ("events", "insert"), ("logs", "insert"), ("logs", "update"),
+                           ("logs", "insert"), ("logs", "update"), ("logs", "delete"), ("logs", "delete"),
+                           ("events", "delete"), ("events", "insert")], changes
+        assert "named by their partitions" not in status and "not watched: 1 tables" in status, status
+        assert "public.logs  replica identity full" in status and "public.events  replica identity default" in status
+        assert "cdc: publication recap names" not in r.stderr()
+    finally:
+        pg.stop()
+
+
 def test_setup_waits_for_a_server_that_is_starting(tmp_path):
     """In compose, setup may start before PostgreSQL accepts connections: it waits (bounded), then says why."""
     port = harness.free_port()
