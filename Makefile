@@ -16,10 +16,10 @@ JOBS ?= $(shell nproc)
 
 # what building recap needs (docker/Dockerfile's build stage runs `make release` with exactly these)
 BUILD_DEPS := build-essential cmake pkg-config libh2o-evloop-dev libpq-dev libssl-dev libjansson-dev \
-        libfyaml-dev libpcre2-dev libcurl4-openssl-dev libjemalloc-dev
+        libfyaml-dev libpcre2-dev libcurl4-openssl-dev libjemalloc-dev zlib1g-dev libbrotli-dev
 # what running it needs (docker/Dockerfile's runtime stage installs these; tests/e2e/test_80 checks)
 RUNTIME_DEPS := libh2o-evloop0.13 libpq5 libssl3 libjansson4 libfyaml0 libpcre2-8-0 libcurl4 libjemalloc2 curl \
-        ca-certificates
+        ca-certificates zlib1g libbrotli1
 DEPS := $(BUILD_DEPS) clang libclang-rt-14-dev clang-format curl openssl chromium python3-yaml python3-pyflakes \
         libcmocka-dev postgresql-15 postgresql-client-15 \
         python3-fastapi python3-uvicorn python3-sqlalchemy python3-psycopg2 python3-pytest \

@@ -1,6 +1,8 @@
 /* proxy/encode.c: see encode.h. */
 #include "proxy/encode.h"
 
+#include "proxy/coding.h"
+
 #include "common/codec.h"
 #include "common/jsonw.h"
 
@@ -60,16 +62,10 @@ static bool encode_json_body(rcx_buf_t *b, const char *p, size_t n, const recap_
     return true;
 }
 
-static void encode_body(rcx_buf_t *b, const rcx_msg_t *msg, const recap_redact_t *r, size_t *redacted,
-                        bool classes)
+/* The bytes of a body as "body" (JSON), "body_text" or "body_b64", redacted. */
+static void encode_bytes(rcx_buf_t *b, const rcx_msg_t *msg, const rcx_buf_t *body, const recap_redact_t *r,
+                         size_t *redacted, bool classes)
 {
-    const rcx_buf_t *body = &msg->body;
-    rcx_jw_key(b, "body_size", false);
-    rcx_jw_int(b, (int64_t)body->seen);
-    if (body->seen > 0) {
-        rcx_jw_key(b, "truncated", false);
-        rcx_jw_bool(b, body->truncated);
-    }
     if (body->len == 0)
         return;
     const char *ct = rcx_msg_find_header(msg, "content-type");
@@ -100,6 +96,39 @@ static void encode_body(rcx_buf_t *b, const rcx_msg_t *msg, const recap_redact_t
     }
     rcx_jw_key(b, "body_b64", false);
     rcx_jw_base64(b, body->base, body->len);
+}
+
+/* A response body in a Content-Encoding recap decodes (proxy/coding.h), decoded into *decoded (bounded as
+ * the body was) and said in the record ("decoded": "gzip"); the body as it came when there is none or it
+ * does not decode. */
+static const rcx_buf_t *decode_body(rcx_buf_t *b, const rcx_msg_t *msg, rcx_buf_t *decoded)
+{
+    const char *coding = rcx_msg_find_header(msg, "content-encoding");
+    if (msg->body.len == 0 || !recap_coding_known(coding))
+        return &msg->body;
+    rcx_buf_init(decoded, msg->body.max);
+    if (recap_coding_decode(coding, msg->body.base, msg->body.len, msg->body.truncated, decoded) != 0)
+        return &msg->body;
+    decoded->truncated |= msg->body.truncated;
+    rcx_jw_key(b, "decoded", false);
+    rcx_jw_string_lenient(b, coding, strlen(coding));
+    return decoded;
+}
+
+/* A request's or response's body; a response's decoded first (decode_body). */
+static void encode_body(rcx_buf_t *b, const rcx_msg_t *msg, const recap_redact_t *r, size_t *redacted,
+                        bool request)
+{
+    rcx_jw_key(b, "body_size", false);
+    rcx_jw_int(b, (int64_t)msg->body.seen);
+    rcx_buf_t decoded = {0};
+    const rcx_buf_t *body = request ? &msg->body : decode_body(b, msg, &decoded);
+    if (msg->body.seen > 0) {
+        rcx_jw_key(b, "truncated", false);
+        rcx_jw_bool(b, body->truncated);
+    }
+    encode_bytes(b, msg, body, r, redacted, request);
+    rcx_buf_free(&decoded);
 }
 
 typedef struct header_ref {

@@ -69,6 +69,13 @@ if os.environ.get("RECAP_APP_TAG") == "1":
     install(app, SessionLocal)
 
 
+if os.environ.get("RECAP_APP_GZIP") == "1":
+    # every response compressed when the client asks (as Starlette's, Express's and Django's middleware do for
+    # larger ones): recap records them decoded (proxy/coding.h)
+    from starlette.middleware.gzip import GZipMiddleware
+    app.add_middleware(GZipMiddleware, minimum_size=0)
+
+
 # Deliberate bugs for the verifier's and replay's end-to-end tests, switched on with
 # RECAP_APP_BUG=name[,name...]; off, the app behaves as documented.
 BUGS = set(filter(None, os.environ.get("RECAP_APP_BUG", "").split(",")))

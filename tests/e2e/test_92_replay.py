@@ -66,3 +66,34 @@ def test_bad_input_and_a_target_that_is_down(db, record_demo, tmp_path):
     for args in ([base], ["--target", "http://127.0.0.1:9"], [base, "--target", "ftp://x"],
                  [base, "--target", "http://127.0.0.1:9", "--header", "nocolon"]):
         assert subprocess.run([harness.RECAP, "replay", *args], capture_output=True).returncode == 2, args
+
+
+def test_a_compressing_api_is_recorded_decoded_verified_and_replayed_the_same(db, recap_factory, tmp_path):
+    """The API compresses every response (Starlette's GZipMiddleware; the scenario's httpx asks for gzip, as
+    clients do by default): recap records the bodies decoded, with their size on the wire, so the specs match
+    them, and a replay (which asks for no compression) gives the same run."""
+    import scenario
+    db.psql("app", "TRUNCATE organizations, campaigns, jobs, campaign_audit, event_log CASCADE")
+    app = harness.App(db.url, env={"RECAP_APP_GZIP": "1"}).start()
+    try:
+        r = recap_factory(app.url, args=["--database-url", db.url])
+        harness.wait_http(f"{r.control}/readyz", timeout=15)
+        scenario.run(r.url, lambda name: r.control_request("PUT", "/test", (name or "").encode()))
+        r.barrier()
+        assert r.stop() == 0
+    finally:
+        app.stop()
+    calls = r.records()
+    coded = [c for c in calls if c["response"]["headers"].get("content-encoding") == "gzip" and
+             c["response"]["body_size"] > 0]
+    assert len(coded) >= 10, [c["response"]["headers"] for c in calls]
+    for c in coded:
+        assert c["response"]["decoded"] == "gzip" and "body_b64" not in c["response"], c["response"]
+    made = next(c for c in coded if c["request"]["method"] == "POST")
+    assert made["response"]["body"]["name"] == made["request"]["body"]["name"]
+    out = subprocess.run([harness.RECAP, "verify", r.capture, "--specs", os.path.join(harness.ROOT, "specs"),
+                          "--require-spec"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "PASS: 12 calls: 12 passed" in out.stdout, out.stdout + out.stderr
+    out = replay(db, r.capture, tmp_path)
+    assert out.stdout.strip().endswith("SAME: 12 calls in A, 12 in B: 0 aligned differ, 0 only in A, 0 only in B"), \
+        out.stdout + out.stderr

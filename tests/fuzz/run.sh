@@ -52,6 +52,16 @@ grep -E '"type":"(call|orphan)"' "$root/tests/data/blog-capture.jsonl" | head -6
 mkdir -p "$work/spec"
 cp "$root"/specs/*.yaml "$root"/tests/data/specs/*.yaml "$work/spec/"
 
+# response bodies in each coding, behind the byte that picks it, for fuzz_coding
+mkdir -p "$work/coding"
+/usr/bin/python3 - "$root/tests/data/demo-capture.jsonl" "$work/coding" <<'PY'
+import gzip, sys, zlib
+text = open(sys.argv[1], "rb").read()[:4000]
+open(f"{sys.argv[2]}/gzip", "wb").write(b"\x00" + gzip.compress(text))
+open(f"{sys.argv[2]}/deflate", "wb").write(b"\x01" + zlib.compress(text))
+open(f"{sys.argv[2]}/raw", "wb").write(b"\x05" + zlib.compress(text)[2:-4])
+PY
+
 # One target; its lines go to $work/<name>.out, shown in order once every target has run.
 run_one() {
   local target=$1 name corpus execs

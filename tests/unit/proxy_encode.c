@@ -3,6 +3,9 @@
 
 #include "proxy/encode.h"
 
+#include <brotli/encode.h>
+#include <zlib.h>
+
 static const char *const headers[] = {"authorization", "cookie", NULL};
 static const char *const fields[] = {"password", NULL};
 static const recap_redact_t redact = {.headers = headers, .fields = fields};
@@ -228,6 +231,98 @@ static void call_record_has_every_field(void **state)
     rcx_call_free(c);
 }
 
+/* gzip (or raw deflate with windowBits -15, or zlib with 15) of p. */
+static size_t squeeze(const char *p, size_t n, int window_bits, unsigned char *out, size_t cap)
+{
+    z_stream z = {0};
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    z.next_in = (Bytef *)p;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    size_t len = cap - z.avail_out;
+    deflateEnd(&z);
+    return len;
+}
+
+static json_t *coded_response(const char *coding, const void *p, size_t n, size_t max_body)
+{
+    rcx_call_t *c = new_call(max_body);
+    rcx_msg_add_header(&c->res, "content-type", 12, "application/json", 16);
+    rcx_msg_add_header(&c->res, "content-encoding", 16, coding, strlen(coding));
+    rcx_buf_append(&c->res.body, p, n);
+    json_t *rec = encode(c, NULL);
+    rcx_call_free(c);
+    json_t *res = json_incref(json_object_get(rec, "response"));
+    json_decref(rec);
+    return res;
+}
+
+/* A compressed response is recorded decoded (JSON a spec can match, with its secrets redacted), its size on
+ * the wire kept; gzip, deflate (zlib or raw) and br. */
+static void compressed_bodies_are_recorded_decoded_and_redacted(void **state)
+{
+    (void)state;
+    const char *body = "{\"user\":\"ann\",\"password\":\"hunter2\"}";
+    unsigned char z[256];
+    struct {
+        const char *coding;
+        int bits;
+    } cases[] = {{"gzip", 16 + 15}, {"x-gzip", 16 + 15}, {"deflate", 15}, {"Deflate", -15}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        size_t n = squeeze(body, strlen(body), cases[i].bits, z, sizeof(z));
+        json_t *res = coded_response(cases[i].coding, z, n, 1024);
+        assert_string_equal(json_string_value(json_object_get(res, "decoded")), cases[i].coding);
+        assert_int_equal(json_integer_value(json_object_get(res, "body_size")), n);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(res, "body"), "user")), "ann");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(res, "body"), "password")),
+                            RECAP_REDACTED);
+        json_decref(res);
+    }
+    size_t n = sizeof(z);
+    assert_int_equal(
+        BrotliEncoderCompress(5, 22, BROTLI_MODE_TEXT, strlen(body), (const uint8_t *)body, &n, z),
+        BROTLI_TRUE);
+    json_t *res = coded_response("br", z, n, 1024);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(res, "body"), "user")), "ann");
+    json_decref(res);
+    /* not valid in its coding, or a list of codings: kept as it came */
+    res = coded_response("gzip", "not gzip", 8, 1024);
+    assert_null(json_object_get(res, "decoded"));
+    assert_string_equal(json_string_value(json_object_get(res, "body_text")), "not gzip");
+    json_decref(res);
+    n = squeeze(body, strlen(body), 16 + 15, z, sizeof(z));
+    res = coded_response("gzip, identity", z, n, 1024);
+    assert_null(json_object_get(res, "decoded"));
+    assert_non_null(json_object_get(res, "body_b64"));
+    json_decref(res);
+}
+
+/* A body that decodes to far more than --max-body (a "zip bomb") costs at most the bound: kept cut, flagged;
+ * one cut short on the wire decodes as far as it goes. */
+static void decoding_is_bounded_by_max_body(void **state)
+{
+    (void)state;
+    size_t big = 4u << 20;
+    char *zeros = malloc(big);
+    memset(zeros, 'a', big);
+    unsigned char *z = malloc(big);
+    size_t n = squeeze(zeros, big, 16 + 15, z, big);
+    assert_true(n < 8192);
+    json_t *res = coded_response("gzip", z, n, 1000);
+    assert_true(json_is_true(json_object_get(res, "truncated")));
+    assert_string_equal(json_string_value(json_object_get(res, "decoded")), "gzip");
+    assert_int_equal(strlen(json_string_value(json_object_get(res, "body_text"))), 1000);
+    json_decref(res);
+    res = coded_response("gzip", z, n, n / 2); /* the wire body itself cut at --max-body */
+    assert_true(json_is_true(json_object_get(res, "truncated")));
+    assert_string_equal(json_string_value(json_object_get(res, "decoded")), "gzip");
+    json_decref(res);
+    free(zeros);
+    free(z);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +336,8 @@ int main(void)
         cmocka_unit_test(dropped_headers_are_flagged),
         cmocka_unit_test(form_bodies_are_redacted),
         cmocka_unit_test(call_record_has_every_field),
+        cmocka_unit_test(compressed_bodies_are_recorded_decoded_and_redacted),
+        cmocka_unit_test(decoding_is_bounded_by_max_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
