@@ -1,6 +1,8 @@
 /* proxy/creds.c: see creds.h. */
 #include "proxy/creds.h"
 
+#include "proxy/coding.h"
+
 #include "common/buf.h"
 #include "common/hash.h"
 #include "common/jsonw.h"
@@ -8,6 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+/* The largest compressed body whose secrets are learned (decoded on the loop thread, at most 8 times that).
+ */
+#define CREDS_DECODE_MAX (64 * 1024)
 
 void recap_creds_init(recap_creds_t *c, uint64_t key)
 {
@@ -91,6 +97,18 @@ static bool cookie_pair(const char *s, size_t n, const char **name, size_t *nl, 
     return true;
 }
 
+/* A compressed response body small enough to decode on the loop (a login's answer is: tokens come in small
+ * responses), decoded into *out; false when there is none or it does not decode. */
+static bool compressed_json(const rcx_call_t *call, rcx_buf_t *out)
+{
+    const rcx_buf_t *body = &call->res.body;
+    const char *coding = rcx_msg_find_header(&call->res, "content-encoding");
+    if (body->len == 0 || body->truncated || body->len > CREDS_DECODE_MAX || !recap_coding_known(coding))
+        return false;
+    rcx_buf_init(out, 8 * CREDS_DECODE_MAX);
+    return recap_coding_decode(coding, body->base, body->len, false, out) == 0 && !out->truncated;
+}
+
 void recap_creds_learn(recap_creds_t *c, const recap_redact_t *r, const rcx_call_t *call)
 {
     rcx_buf_t place;
@@ -113,7 +131,8 @@ void recap_creds_learn(recap_creds_t *c, const recap_redact_t *r, const rcx_call
         }
         p = value + strlen(value) + 1;
     }
-    const rcx_buf_t *body = &call->res.body;
+    rcx_buf_t decoded = {0};
+    const rcx_buf_t *body = compressed_json(call, &decoded) ? &decoded : &call->res.body;
     const char *ct = rcx_msg_find_header(&call->res, "content-type");
     if (body->len > 0 && !body->truncated && ct != NULL && strstr(ct, "json") != NULL &&
         recap_redact_may_hold_field(r, body->base, body->len)) {
@@ -123,6 +142,7 @@ void recap_creds_learn(recap_creds_t *c, const recap_redact_t *r, const rcx_call
         learn_json(c, r, v, &place, call->arrival, 0);
         json_decref(v);
     }
+    rcx_buf_free(&decoded);
     rcx_buf_free(&place);
 }
 

@@ -4,8 +4,8 @@
  *
  * As each response completes, the secrets it hands out are remembered: the
  * string values of JSON fields whose names are redacted ("token",
- * "accessToken"...), the values of redacted response headers, and each
- * Set-Cookie's value, each with the arrival number of its call and its place
+ * "accessToken"...; in a compressed body of up to 64 KiB, decoded), the values of redacted response headers,
+ * and each Set-Cookie's value, each with the arrival number of its call and its place
  * ("response.body.user.token", "response.headers.x-auth-token",
  * "response.cookie.sid"). When a later request carries a redacted header
  * (Authorization, Cookie...) whose secret is one of them, the call is given a

@@ -7,6 +7,8 @@
 
 #include "proxy/creds.h"
 
+#include <zlib.h>
+
 static const char *const headers[] = {"authorization", "cookie", "set-cookie", "x-auth", NULL};
 static const char *const none[] = {NULL};
 static const recap_redact_t r = {.headers = headers, .fields = none, .defaults = true};
@@ -71,10 +73,43 @@ static void tokens_and_cookies_are_traced_to_their_response(void **state)
     rcx_call_free(outside);
 }
 
+/* A login answered compressed (Django's GZipMiddleware compresses from 200 bytes): its token is traced too.
+ */
+static void a_compressed_token_is_traced(void **state)
+{
+    (void)state;
+    recap_creds_t creds;
+    recap_creds_init(&creds, 42);
+    rcx_call_t *login = call(3);
+    header(&login->res, "content-type", "application/json");
+    header(&login->res, "content-encoding", "gzip");
+    const char *body = "{\"token\":\"" JWT "\"}";
+    unsigned char z[256];
+    z_stream zs = {0};
+    assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    zs.next_in = (Bytef *)body;
+    zs.avail_in = (uInt)strlen(body);
+    zs.next_out = z;
+    zs.avail_out = sizeof(z);
+    assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    rcx_buf_append(&login->res.body, z, sizeof(z) - zs.avail_out);
+    deflateEnd(&zs);
+    recap_creds_learn(&creds, &r, login);
+    rcx_call_t *next = call(4);
+    header(&next->req, "authorization", "Bearer " JWT);
+    recap_creds_derive(&creds, &r, next);
+    assert_string_equal(
+        next->derived,
+        "{\"authorization\":{\"call\":3,\"from\":\"response.body.token\",\"prefix\":\"Bearer \"}}");
+    rcx_call_free(login);
+    rcx_call_free(next);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tokens_and_cookies_are_traced_to_their_response),
+        cmocka_unit_test(a_compressed_token_is_traced),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
