@@ -73,7 +73,7 @@ if os.environ.get("RECAP_APP_GZIP") == "1":
     # every response compressed when the client asks (as Starlette's, Express's and Django's middleware do for
     # larger ones): recap records them decoded (proxy/coding.h)
     from starlette.middleware.gzip import GZipMiddleware
-    app.add_middleware(GZipMiddleware, minimum_size=0)
+    app.add_middleware(GZipMiddleware, minimum_size=1)  # 0 would give a 204 a gzip body: a broken response
 
 
 # Deliberate bugs for the verifier's and replay's end-to-end tests, switched on with
