@@ -62,6 +62,19 @@ static bool encode_json_body(rcx_buf_t *b, const char *p, size_t n, const recap_
     return true;
 }
 
+/* Bytes as "body_text" when they are UTF-8 (a truncated body cut at a character's start), else "body_b64". */
+static void write_bytes(rcx_buf_t *b, const rcx_buf_t *body)
+{
+    size_t n = body->truncated ? rcx_utf8_complete_prefix(body->base, body->len) : body->len;
+    if (n > 0 && rcx_utf8_valid(body->base, n)) {
+        rcx_jw_key(b, "body_text", false);
+        rcx_jw_string(b, body->base, n);
+        return;
+    }
+    rcx_jw_key(b, "body_b64", false);
+    rcx_jw_base64(b, body->base, body->len);
+}
+
 /* The bytes of a body as "body" (JSON), "body_text" or "body_b64", redacted. */
 static void encode_bytes(rcx_buf_t *b, const rcx_msg_t *msg, const rcx_buf_t *body, const recap_redact_t *r,
                          size_t *redacted, bool classes)
@@ -69,6 +82,16 @@ static void encode_bytes(rcx_buf_t *b, const rcx_msg_t *msg, const rcx_buf_t *bo
     if (body->len == 0)
         return;
     const char *ct = rcx_msg_find_header(msg, "content-type");
+    if (recap_redact_is_multipart(ct) && recap_redact_may_hold_field(r, body->base, body->len)) {
+        /* a form's parts (text or file) redacted by name first; then written as text or base64 as usual */
+        rcx_buf_t parts;
+        rcx_buf_init(&parts, SIZE_MAX);
+        *redacted += recap_redact_multipart(r, ct, body->base, body->len, &parts);
+        parts.truncated = body->truncated;
+        write_bytes(b, &parts);
+        rcx_buf_free(&parts);
+        return;
+    }
     if (!body->truncated && is_json_type(ct) &&
         encode_json_body(b, body->base, body->len, r, redacted, classes))
         return;
@@ -81,21 +104,17 @@ static void encode_bytes(rcx_buf_t *b, const rcx_msg_t *msg, const rcx_buf_t *bo
         return;
     }
     size_t n = body->truncated ? rcx_utf8_complete_prefix(body->base, body->len) : body->len;
-    if (n > 0 && rcx_utf8_valid(body->base, n)) {
+    if (n > 0 && rcx_utf8_valid(body->base, n) && is_form_type(ct) &&
+        recap_redact_may_hold_field(r, body->base, n)) {
+        rcx_buf_t tmp;
+        rcx_buf_init(&tmp, SIZE_MAX);
+        *redacted += recap_redact_params(r, body->base, n, &tmp);
         rcx_jw_key(b, "body_text", false);
-        if (is_form_type(ct) && recap_redact_may_hold_field(r, body->base, n)) {
-            rcx_buf_t tmp;
-            rcx_buf_init(&tmp, SIZE_MAX);
-            *redacted += recap_redact_params(r, body->base, n, &tmp);
-            rcx_jw_string(b, tmp.base, tmp.len);
-            rcx_buf_free(&tmp);
-        } else {
-            rcx_jw_string(b, body->base, n);
-        }
+        rcx_jw_string(b, tmp.base, tmp.len);
+        rcx_buf_free(&tmp);
         return;
     }
-    rcx_jw_key(b, "body_b64", false);
-    rcx_jw_base64(b, body->base, body->len);
+    write_bytes(b, body);
 }
 
 /* A response body in a Content-Encoding recap decodes (proxy/coding.h), decoded into *decoded (bounded as

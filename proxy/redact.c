@@ -176,3 +176,85 @@ size_t recap_redact_params(const recap_redact_t *r, const char *q, size_t qlen, 
     }
     return n;
 }
+
+/* memmem for a needle that may start the haystack or follow a CRLF: a multipart delimiter line. */
+static const char *find_delimiter(const char *p, const char *end, const char *d, size_t dlen, bool at_start)
+{
+    for (const char *s = p; s + dlen <= end; s++) {
+        s = memmem(s, (size_t)(end - s), d, dlen);
+        if (s == NULL)
+            return NULL;
+        if ((at_start && s == p) || (s - p >= 2 && s[-2] == '\r' && s[-1] == '\n'))
+            return s;
+    }
+    return NULL;
+}
+
+/* The boundary parameter of a multipart/form-data Content-Type, quoted or not; 0 when there is none. */
+static size_t boundary_of(const char *ct, const char **b)
+{
+    if (ct == NULL || strncasecmp(ct, "multipart/form-data", 19) != 0)
+        return 0;
+    const char *s = strcasestr(ct, "boundary=");
+    if (s == NULL)
+        return 0;
+    s += 9;
+    size_t n = *s == '"' ? strcspn(++s, "\"") : strcspn(s, "; \t");
+    *b = s;
+    return n > 0 && n <= 70 ? n : 0; /* RFC 2046: 1 to 70 characters */
+}
+
+/* The name="..." of a part's headers (not filename="..."); 0 when there is none. */
+static size_t part_name(const char *h, size_t n, const char **name)
+{
+    for (const char *s = h, *end = h + n; s + 6 <= end; s++) {
+        s = memmem(s, (size_t)(end - s), "name=\"", 6);
+        if (s == NULL)
+            return 0;
+        if (s > h && (s[-1] == ' ' || s[-1] == ';' || s[-1] == '\t')) {
+            const char *v = s + 6, *q = memchr(v, '"', (size_t)(end - v));
+            *name = v;
+            return q != NULL ? (size_t)(q - v) : 0;
+        }
+    }
+    return 0;
+}
+
+bool recap_redact_is_multipart(const char *ct)
+{
+    const char *b;
+    return boundary_of(ct, &b) > 0;
+}
+
+size_t recap_redact_multipart(const recap_redact_t *r, const char *ct, const char *p, size_t len,
+                              rcx_buf_t *out)
+{
+    const char *b, *end = p + len;
+    char d[80] = "--";
+    size_t blen = boundary_of(ct, &b), n = 0;
+    memcpy(d + 2, b, blen);
+    size_t dlen = blen + 2;
+    const char *s = blen > 0 ? find_delimiter(p, end, d, dlen, true) : NULL, *from = p;
+    while (s != NULL) {
+        const char *head = s + dlen;
+        if (end - head >= 2 && head[0] == '-' && head[1] == '-')
+            break; /* the closing delimiter */
+        const char *hend = memmem(head, (size_t)(end - head), "\r\n\r\n", 4);
+        if (hend == NULL)
+            break;
+        const char *body = hend + 4, *next = find_delimiter(body, end, d, dlen, false);
+        const char *stop =
+            next != NULL ? next - 2 : end; /* the CRLF before the delimiter is not the part's */
+        const char *name;
+        size_t nlen = part_name(head, (size_t)(hend - head), &name);
+        if (nlen > 0 && recap_redact_field(r, name, nlen)) {
+            rcx_buf_append(out, from, (size_t)(body - from));
+            rcx_buf_append(out, RECAP_REDACTED, strlen(RECAP_REDACTED));
+            from = stop;
+            n++;
+        }
+        s = next;
+    }
+    rcx_buf_append(out, from, (size_t)(end - from));
+    return n;
+}

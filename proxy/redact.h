@@ -2,7 +2,8 @@
  * proxy/redact.h: which values are secrets, so the encoder never writes them.
  *
  * Contract: the values of the configured headers (case-insensitive), and of
- * JSON fields at any depth, query and form parameters whose name is
+ * JSON fields at any depth, query and form parameters (urlencoded and
+ * multipart) whose name is
  * configured or, with `defaults`, says secret (core/secret.h) become
  * "[REDACTED]" in the record, whatever the name's case or encoding (JSON
  * escapes are decoded by the parser, parameter names are percent-decoded);
@@ -54,5 +55,16 @@ size_t recap_redact_json_classes(const recap_redact_t *r, json_t *v, rcx_buf_t *
  * how many were replaced.
  */
 size_t recap_redact_params(const recap_redact_t *r, const char *q, size_t n, rcx_buf_t *out);
+
+/** Whether ct is multipart/form-data with a boundary (what recap_redact_multipart reads). */
+bool recap_redact_is_multipart(const char *ct);
+
+/**
+ * Appends a multipart/form-data body (its boundary from the Content-Type ct) with the content of every part
+ * whose name="..." is configured replaced (a file part's bytes too); returns how many were. A part cut short
+ * (a body cut at --max-body) is replaced to its end; bytes that are not parts are copied as they are.
+ */
+size_t recap_redact_multipart(const recap_redact_t *r, const char *ct, const char *p, size_t n,
+                              rcx_buf_t *out);
 
 #endif

@@ -62,6 +62,11 @@ open(f"{sys.argv[2]}/deflate", "wb").write(b"\x01" + zlib.compress(text))
 open(f"{sys.argv[2]}/raw", "wb").write(b"\x05" + zlib.compress(text)[2:-4])
 PY
 
+# a multipart form with a secret part and a file, for fuzz_multipart
+mkdir -p "$work/multipart"
+printf -- '--XyZ\r\nContent-Disposition: form-data; name="user"\r\n\r\nann\r\n--XyZ\r\nContent-Disposition: form-data; name="password"\r\n\r\nhunter2\r\n--XyZ\r\nContent-Disposition: form-data; name="f"; filename="a.png"\r\n\r\nPNG\r\n--XyZ--\r\n' \
+  > "$work/multipart/form"
+
 # One target; its lines go to $work/<name>.out, shown in order once every target has run.
 run_one() {
   local target=$1 name corpus execs
