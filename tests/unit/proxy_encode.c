@@ -37,17 +37,26 @@ static json_t *encode(const rcx_call_t *c, size_t *redacted)
     return v;
 }
 
-static json_t *response_with_body(const char *ct, const char *p, size_t n, size_t max_body)
+/* Encodes a call whose request (or response) has these headers (name, value, ..., NULL) and body; returns
+ * that side of the record. */
+static json_t *encoded(bool request, const char *const *headers, const void *p, size_t n, size_t max_body)
 {
     rcx_call_t *c = new_call(max_body);
-    if (ct)
-        rcx_msg_add_header(&c->res, "content-type", 12, ct, strlen(ct));
-    rcx_buf_append(&c->res.body, p, n);
+    rcx_msg_t *m = request ? &c->req : &c->res;
+    for (size_t i = 0; headers[i] != NULL; i += 2)
+        rcx_msg_add_header(m, headers[i], strlen(headers[i]), headers[i + 1], strlen(headers[i + 1]));
+    rcx_buf_append(&m->body, p, n);
     json_t *rec = encode(c, NULL);
     rcx_call_free(c);
-    json_t *res = json_incref(json_object_get(rec, "response"));
+    json_t *side = json_incref(json_object_get(rec, request ? "request" : "response"));
     json_decref(rec);
-    return res;
+    return side;
+}
+
+static json_t *response_with_body(const char *ct, const char *p, size_t n, size_t max_body)
+{
+    const char *h[] = {"content-type", ct, NULL};
+    return encoded(false, ct != NULL ? h : h + 2, p, n, max_body);
 }
 
 static void json_body_is_embedded_as_sent(void **state)
@@ -249,15 +258,8 @@ static size_t squeeze(const char *p, size_t n, int window_bits, unsigned char *o
 
 static json_t *coded_response(const char *coding, const void *p, size_t n, size_t max_body)
 {
-    rcx_call_t *c = new_call(max_body);
-    rcx_msg_add_header(&c->res, "content-type", 12, "application/json", 16);
-    rcx_msg_add_header(&c->res, "content-encoding", 16, coding, strlen(coding));
-    rcx_buf_append(&c->res.body, p, n);
-    json_t *rec = encode(c, NULL);
-    rcx_call_free(c);
-    json_t *res = json_incref(json_object_get(rec, "response"));
-    json_decref(rec);
-    return res;
+    const char *h[] = {"content-type", "application/json", "content-encoding", coding, NULL};
+    return encoded(false, h, p, n, max_body);
 }
 
 /* A compressed response is recorded decoded (JSON a spec can match, with its secrets redacted), its size on
@@ -326,15 +328,8 @@ static void decoding_is_bounded_by_max_body(void **state)
 
 static json_t *multipart_request(const char *body, size_t n, size_t max_body)
 {
-    rcx_call_t *c = new_call(max_body);
-    const char *ct = "multipart/form-data; boundary=\"XyZ\"";
-    rcx_msg_add_header(&c->req, "content-type", 12, ct, strlen(ct));
-    rcx_buf_append(&c->req.body, body, n);
-    json_t *rec = encode(c, NULL);
-    rcx_call_free(c);
-    json_t *req = json_incref(json_object_get(rec, "request"));
-    json_decref(rec);
-    return req;
+    const char *h[] = {"content-type", "multipart/form-data; boundary=\"XyZ\"", NULL};
+    return encoded(true, h, body, n, max_body);
 }
 
 /* A form sent as multipart (a browser's FormData, multer, Django): the parts named as secrets are redacted,
