@@ -58,33 +58,33 @@ static int check_wal_level(db_t *d)
 }
 
 /* The tables to publish and their partitions (a partitioned table is published whole, its changes named by
- * the table: publish_via_partition_root), with whether each can be updated once published and whether it
- * is a partition. */
+ * the table: publish_via_partition_root), with whether each can be updated once published and whether it is
+ * published through its partitioned table (a partition named in --tables without its table is published
+ * itself). */
 static PGresult *list_tables(db_t *d, const char *tables)
 {
     PGconn *conn = d->conn;
     rcx_buf_t sql;
     rcx_buf_init(&sql, SIZE_MAX);
-    const char *head = "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relreplident, "
-                       "EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary), "
-                       "c.relispartition "
-                       "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                       "WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' ";
-    rcx_buf_append(&sql, head, strlen(head));
-    if (tables == NULL) {
-        const char *all = "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE "
-                          "'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%' ";
-        rcx_buf_append(&sql, all, strlen(all));
-    } else {
-        char *lit = PQescapeLiteral(conn, tables, strlen(tables));
-        const char *in =
-            "AND coalesce(pg_partition_root(c.oid), c.oid) = ANY (SELECT to_regclass(t)::oid FROM "
-            "unnest(string_to_array(";
-        rcx_buf_append(&sql, in, strlen(in));
-        rcx_buf_append(&sql, lit, strlen(lit));
-        rcx_buf_puts(&sql, ", ',')) t) ");
-        PQfreemem(lit);
-    }
+    char *lit = tables != NULL ? PQescapeLiteral(conn, tables, strlen(tables)) : NULL;
+    if (lit != NULL)
+        rcx_buf_printf(
+            &sql,
+            "WITH named AS (SELECT to_regclass(t)::oid AS oid FROM unnest(string_to_array(%s, ',')) t) ",
+            lit);
+    rcx_buf_printf(&sql,
+                   "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relreplident, "
+                   "EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary), "
+                   "c.relispartition%s FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                   "WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'p' ",
+                   lit != NULL ? " AND pg_partition_root(c.oid) IN (SELECT oid FROM named)" : "");
+    if (lit == NULL)
+        rcx_buf_puts(&sql, "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE "
+                           "'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%' ");
+    else
+        rcx_buf_puts(&sql, "AND (c.oid IN (SELECT oid FROM named) OR pg_partition_root(c.oid) IN (SELECT oid "
+                           "FROM named)) ");
+    PQfreemem(lit);
     rcx_buf_puts(&sql, "ORDER BY 1");
     PGresult *r = run(d, rcx_buf_cstr(&sql), PGRES_TUPLES_OK);
     rcx_buf_free(&sql);

@@ -209,6 +209,11 @@ def test_partitioned_tables_are_named_by_the_table_and_stay_writable(recap_facto
         assert "named by their partitions" not in status and "not watched: 1 tables" in status, status
         assert "public.logs  replica identity full" in status and "public.events  replica identity default" in status
         assert "cdc: publication recap names" not in r.stderr()
+        # a partition named on its own is published itself; with its table, through the table
+        one = db("setup", "--tables", "events_2026", url=pg.url)
+        assert "publication recap: 1 tables (public.events_2026)" in one.stdout, one.stdout + one.stderr
+        both = db("setup", "--tables", "logs,logs_2027", url=pg.url)
+        assert "publication recap: 1 tables (public.logs)" in both.stdout, both.stdout + both.stderr
     finally:
         pg.stop()
 
