@@ -229,12 +229,16 @@ bool recap_redact_is_multipart(const char *ct)
 size_t recap_redact_multipart(const recap_redact_t *r, const char *ct, const char *p, size_t len,
                               rcx_buf_t *out)
 {
-    const char *b, *end = p + len;
-    char d[80] = "--";
+    const char *b, *end = p + len, *from = p;
     size_t blen = boundary_of(ct, &b), n = 0;
+    if (blen == 0) { /* no boundary: no parts */
+        rcx_buf_append(out, p, len);
+        return 0;
+    }
+    char d[80] = "--";
     memcpy(d + 2, b, blen);
     size_t dlen = blen + 2;
-    const char *s = blen > 0 ? find_delimiter(p, end, d, dlen, true) : NULL, *from = p;
+    const char *s = find_delimiter(p, end, d, dlen, true);
     while (s != NULL) {
         const char *head = s + dlen;
         if (end - head >= 2 && head[0] == '-' && head[1] == '-')
