@@ -146,15 +146,15 @@ static int setup_slot(db_t *d)
 
 /* Gives every table that needs it REPLICA IDENTITY FULL (all with --replica-identity-full; else those with
  * neither a key nor an identity, whose UPDATE and DELETE would fail once published), and lists those to
- * publish (not the partitions: each has its own identity, which its table's does not change, but is
- * published through its table). Returns how many are listed, or -1. */
+ * publish: not the partitions published through their table (each has its own identity, which its table's
+ * does not change). Returns how many are listed, or -1. */
 static int fix_identities(db_t *d, PGresult *t, rcx_buf_t *list)
 {
     int listed = 0;
     for (int i = 0; i < PQntuples(t); i++) {
         const char *name = PQgetvalue(t, i, 0);
         char ident = PQgetvalue(t, i, 1)[0];
-        bool has_pk = PQgetvalue(t, i, 2)[0] == 't', partition = PQgetvalue(t, i, 3)[0] == 't';
+        bool has_pk = PQgetvalue(t, i, 2)[0] == 't', through_table = PQgetvalue(t, i, 3)[0] == 't';
         bool unsafe = ident == 'n' || (ident == 'd' && !has_pk);
         if ((d->o->replica_identity_full || unsafe) && ident != 'f') {
             char sql[600];
@@ -169,7 +169,7 @@ static int fix_identities(db_t *d, PGresult *t, rcx_buf_t *list)
                           "would fail)"
                         : "");
         }
-        if (!partition)
+        if (!through_table)
             rcx_buf_printf(list, "%s%s", listed++ > 0 ? ", " : "", name);
     }
     return listed;
@@ -192,24 +192,17 @@ static int publish(db_t *d, const char *list, int ntables)
     bool all_tables = exists && PQgetvalue(r, 0, 0)[0] == 't',
          via_root = exists && PQgetvalue(r, 0, 1)[0] == 't';
     PQclear(r);
+    if (all_tables && via_root) { /* made by someone else, as recap needs it: left alone */
+        fprintf(d->out, "publication %s: FOR ALL TABLES, left as it is (%d tables checked: %s)\n", pub,
+                ntables, list);
+        return 0;
+    }
     char *pubid = PQescapeIdentifier(d->conn, pub, strlen(pub));
     rcx_buf_t sql;
     rcx_buf_init(&sql, SIZE_MAX);
-    if (all_tables) { /* made by someone else: it already covers every table */
-        if (!via_root)
-            rcx_buf_printf(&sql, "ALTER PUBLICATION %s SET (publish_via_partition_root = true)", pubid);
-        PQfreemem(pubid);
-        r = via_root ? NULL : run(d, rcx_buf_cstr(&sql), PGRES_COMMAND_OK);
-        rcx_buf_free(&sql);
-        if (!via_root && r == NULL)
-            return -1;
-        PQclear(r);
-        fprintf(d->out, "publication %s: FOR ALL TABLES, %s (%d tables checked: %s)\n", pub,
-                via_root ? "left as it is" : "now naming partitioned tables' changes by the table", ntables,
-                list);
-        return 0;
-    }
-    if (exists)
+    if (all_tables) /* it already covers every table */
+        rcx_buf_printf(&sql, "ALTER PUBLICATION %s SET (publish_via_partition_root = true)", pubid);
+    else if (exists)
         rcx_buf_printf(&sql,
                        "ALTER PUBLICATION %s SET TABLE %s; ALTER PUBLICATION %s SET "
                        "(publish_via_partition_root = true)",
@@ -223,7 +216,14 @@ static int publish(db_t *d, const char *list, int ntables)
     if (r == NULL)
         return -1;
     PQclear(r);
-    fprintf(d->out, "publication %s: %d tables (%s)\n", pub, ntables, list);
+    if (all_tables)
+        fprintf(
+            d->out,
+            "publication %s: FOR ALL TABLES, now naming partitioned tables' changes by the table (%d tables "
+            "checked: %s)\n",
+            pub, ntables, list);
+    else
+        fprintf(d->out, "publication %s: %d tables (%s)\n", pub, ntables, list);
     return 0;
 }
 
@@ -275,13 +275,14 @@ static int publish_tables_to_come(db_t *d)
     rcx_buf_printf(
         &sql,
         "CREATE OR REPLACE FUNCTION recap_publish_new_tables() RETURNS event_trigger LANGUAGE plpgsql "
-        "AS $f$ DECLARE t record; BEGIN FOR t IN SELECT DISTINCT c.oid, c.oid::regclass AS name FROM "
-        "pg_event_trigger_ddl_commands() e JOIN pg_class c ON c.oid = e.objid WHERE e.object_type = "
-        "'table' AND c.relkind IN ('r', 'p') AND c.relpersistence = 'p' LOOP "
+        "AS $f$ DECLARE t record; BEGIN FOR t IN SELECT DISTINCT c.oid, c.oid::regclass AS name, "
+        "c.relreplident, "
+        "c.relispartition FROM pg_event_trigger_ddl_commands() e JOIN pg_class c ON c.oid = e.objid WHERE "
+        "e.object_type = 'table' AND c.relkind IN ('r', 'p') AND c.relpersistence = 'p' LOOP "
         "IF NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = t.oid AND i.indisprimary) AND "
-        "(SELECT relreplident FROM pg_class WHERE oid = t.oid) IN ('d', 'n') THEN "
+        "t.relreplident IN ('d', 'n') THEN "
         "EXECUTE format('ALTER TABLE %%s REPLICA IDENTITY FULL', t.name); END IF; "
-        "IF NOT (SELECT relispartition FROM pg_class WHERE oid = t.oid) AND "
+        "IF NOT t.relispartition AND "
         "EXISTS (SELECT 1 FROM pg_publication p WHERE p.pubname = %s AND NOT p.puballtables AND NOT "
         "EXISTS "
         "(SELECT 1 FROM pg_publication_rel r WHERE r.prpubid = p.oid AND r.prrelid = t.oid)) THEN "
