@@ -33,8 +33,7 @@ struct recap_cdc {
     _Atomic uint64_t durable; /* confirmed by the owner */
     recap_cdc_stats_t stats;
     /* CDC thread only */
-    bool
-        said_by_partition; /* the warning that partitioned tables come by their partitions' names was given */
+    bool said_by_partition; /* warned that partitioned tables come by their partitions' names */
     int said_unwatched; /* how many tables the last warning named (-1: none yet), so it is not said each retry
                          */
     PGconn *conn;
@@ -203,35 +202,47 @@ static int check_server(recap_cdc_t *c, char *why, size_t whysz)
     return 0;
 }
 
+/* The tables a catalog query of dbadmin.h lists for this publication (sql_of builds it), joined with ", "
+ * into names (cut past 4 KiB); how many, or -1 with the reason in why. */
+static int publication_tables(recap_cdc_t *c, void (*sql_of)(rcx_buf_t *, const char *), rcx_buf_t *names,
+                              char *why, size_t whysz)
+{
+    char *pub = PQescapeLiteral(c->conn, c->opts.publication, strlen(c->opts.publication));
+    rcx_buf_t sql;
+    rcx_buf_init(&sql, SIZE_MAX);
+    sql_of(&sql, pub);
+    PQfreemem(pub);
+    PGresult *r = query(c, rcx_buf_cstr(&sql), PGRES_TUPLES_OK, why, whysz);
+    rcx_buf_free(&sql);
+    if (r == NULL)
+        return -1;
+    int n = PQntuples(r);
+    for (int i = 0; i < n; i++)
+        rcx_buf_printf(names, "%s%s", i ? ", " : "", PQgetvalue(r, i, 0));
+    PQclear(r);
+    return n;
+}
+
 /* User tables the publication does not list, counted in the stats and named in a warning at each connect
  * where their number changed: their changes never reach recap. A failed check is only logged (it never
  * stops the stream). */
 static void check_unwatched(recap_cdc_t *c)
 {
-    char *pub = PQescapeLiteral(c->conn, c->opts.publication, strlen(c->opts.publication));
-    rcx_buf_t sql, names;
-    rcx_buf_init(&sql, SIZE_MAX);
+    rcx_buf_t names;
     rcx_buf_init(&names, 4096);
-    recap_db_unwatched_sql(&sql, pub);
-    PQfreemem(pub);
     char why[256];
-    PGresult *r = query(c, rcx_buf_cstr(&sql), PGRES_TUPLES_OK, why, sizeof(why));
-    rcx_buf_free(&sql);
-    if (r == NULL) {
+    int n = publication_tables(c, recap_db_unwatched_sql, &names, why, sizeof(why));
+    if (n < 0)
         rcx_log_warn("cdc: cannot list the tables that are not watched: %s", why);
-        return;
-    }
-    int n = PQntuples(r);
-    for (int i = 0; i < n; i++)
-        rcx_buf_printf(&names, "%s%s", i ? ", " : "", PQgetvalue(r, i, 0));
-    if (n > 0 && n != c->said_unwatched) /* not at each retry */
+    else if (n > 0 && n != c->said_unwatched) /* not at each retry */
         rcx_log_warn("cdc: %d table%s not watched (their changes are not recorded; run `recap db setup` "
                      "again): %s",
-                     n, n == 1 ? " is" : "s are", rcx_buf_cstr(&names)); /* names past 4 KiB are cut */
-    c->said_unwatched = n;
-    atomic_store(&c->stats.unwatched_tables, (uint64_t)n);
+                     n, n == 1 ? " is" : "s are", rcx_buf_cstr(&names));
+    if (n >= 0) {
+        c->said_unwatched = n;
+        atomic_store(&c->stats.unwatched_tables, (uint64_t)n);
+    }
     rcx_buf_free(&names);
-    PQclear(r);
 }
 
 /* Partitioned tables whose changes the publication names by their partitions (made without
@@ -240,25 +251,16 @@ static void check_by_partition(recap_cdc_t *c)
 {
     if (c->said_by_partition)
         return;
-    char *pub = PQescapeLiteral(c->conn, c->opts.publication, strlen(c->opts.publication));
-    rcx_buf_t sql, names;
-    rcx_buf_init(&sql, SIZE_MAX);
+    rcx_buf_t names;
     rcx_buf_init(&names, 4096);
-    recap_db_by_partition_sql(&sql, pub);
     char why[256];
-    PGresult *r = query(c, rcx_buf_cstr(&sql), PGRES_TUPLES_OK, why, sizeof(why));
-    rcx_buf_free(&sql);
-    if (r != NULL && PQntuples(r) > 0) {
-        for (int i = 0; i < PQntuples(r); i++)
-            rcx_buf_printf(&names, "%s%s", i ? ", " : "", PQgetvalue(r, i, 0));
+    if (publication_tables(c, recap_db_by_partition_sql, &names, why, sizeof(why)) > 0) {
         rcx_log_warn(
             "cdc: publication %s names the changes of partitioned tables by their partitions, not by "
             "the table (%s): `recap db setup` sets publish_via_partition_root",
-            c->opts.publication, rcx_buf_cstr(&names)); /* names past 4 KiB are cut */
+            c->opts.publication, rcx_buf_cstr(&names));
         c->said_by_partition = true;
     }
-    PQfreemem(pub);
-    PQclear(r);
     rcx_buf_free(&names);
 }
 
