@@ -198,10 +198,9 @@ static bool check_serially(const opts_t *o, rcx_reader_t **readers, const rv_spe
             if (rv_order_full(q))
                 check_next(o, i, specs, report, saved, leaks, q);
         }
-        while (check_next(o, i, specs, report, saved, leaks,
-                          q)) /* a capture's calls are not mixed with the next's */
+        /* drained: a capture's calls are not mixed with the next one's */
+        while (check_next(o, i, specs, report, saved, leaks, q))
             ;
-        rv_order_restart(q);
     }
     rv_order_free(q);
     json_decref(saved);

@@ -72,12 +72,9 @@ bool rv_order_pop(rv_order_t *q, json_t **rec, unsigned long *line)
         i = c;
     }
     q->v[i] = last;
+    if (q->n == 0) /* drained: the next capture's arrivals count from 1 again */
+        q->last_arrival = 0;
     *rec = top.rec;
     *line = top.line;
     return true;
-}
-
-void rv_order_restart(rv_order_t *q)
-{
-    q->last_arrival = 0;
 }

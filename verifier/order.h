@@ -10,9 +10,9 @@
  *
  * Contract: push takes the caller's reference to rec and pop gives it back;
  * pop when rv_order_full says so, and drain with rv_order_pop at the end of
- * a capture or batch, then rv_order_restart before the next capture (its
- * arrivals count from 1 again). Allocation failure aborts (common/buf.h).
- * Not thread-safe.
+ * a capture or batch: once drained, the next records' arrivals are not
+ * compared with those before (a capture's count from 1 again). Allocation
+ * failure aborts (common/buf.h). Not thread-safe.
  */
 #ifndef RV_ORDER_H
 #define RV_ORDER_H
@@ -36,8 +36,5 @@ bool rv_order_full(const rv_order_t *q);
 
 /** The earliest held record (the caller's reference now) and its line; false when none is held. */
 bool rv_order_pop(rv_order_t *q, json_t **rec, unsigned long *line);
-
-/** A new capture begins: its arrivals are not compared with the last one's. Call when drained. */
-void rv_order_restart(rv_order_t *q);
 
 #endif

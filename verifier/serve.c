@@ -100,7 +100,6 @@ int rv_serve(const rv_specs_t *specs, bool require_spec, FILE *in, FILE *out)
         if (len == 0) { /* the end of a batch */
             while (check_next(q, &r, have_own ? &own : specs, saved))
                 ;
-            rv_order_restart(q);
             rc = answer(out, specs, &r, errors, saved);
             rv_report_free(&r);
             r = (rv_report_t){.require_spec = require_spec, .orphans_pos = specs->orphans_pos};
