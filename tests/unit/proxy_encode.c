@@ -1,11 +1,12 @@
 /* Unit tests for proxy/encode.c: a call as one capture line, parsed back with jansson. */
 #include "test.h"
 
+#include "squeeze.h"
+
 #include "proxy/encode.h"
 
 #include <brotli/encode.h>
 #include <openssl/evp.h>
-#include <zlib.h>
 
 static const char *const headers[] = {"authorization", "cookie", NULL};
 static const char *const fields[] = {"password", NULL};
@@ -241,21 +242,6 @@ static void call_record_has_every_field(void **state)
     rcx_call_free(c);
 }
 
-/* gzip (or raw deflate with windowBits -15, or zlib with 15) of p. */
-static size_t squeeze(const char *p, size_t n, int window_bits, unsigned char *out, size_t cap)
-{
-    z_stream z = {0};
-    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    z.next_in = (Bytef *)p;
-    z.avail_in = (uInt)n;
-    z.next_out = out;
-    z.avail_out = (uInt)cap;
-    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
-    size_t len = cap - z.avail_out;
-    deflateEnd(&z);
-    return len;
-}
-
 static json_t *coded_response(const char *coding, const void *p, size_t n, size_t max_body)
 {
     const char *h[] = {"content-type", "application/json", "content-encoding", coding, NULL};
@@ -274,7 +260,7 @@ static void compressed_bodies_are_recorded_decoded_and_redacted(void **state)
         int bits;
     } cases[] = {{"gzip", 16 + 15}, {"x-gzip", 16 + 15}, {"deflate", 15}, {"Deflate", -15}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-        size_t n = squeeze(body, strlen(body), cases[i].bits, z, sizeof(z));
+        size_t n = test_squeeze(body, strlen(body), cases[i].bits, z, sizeof(z));
         json_t *res = coded_response(cases[i].coding, z, n, 1024);
         assert_string_equal(json_string_value(json_object_get(res, "decoded")), cases[i].coding);
         assert_int_equal(json_integer_value(json_object_get(res, "body_size")), n);
@@ -295,7 +281,7 @@ static void compressed_bodies_are_recorded_decoded_and_redacted(void **state)
     assert_null(json_object_get(res, "decoded"));
     assert_string_equal(json_string_value(json_object_get(res, "body_text")), "not gzip");
     json_decref(res);
-    n = squeeze(body, strlen(body), 16 + 15, z, sizeof(z));
+    n = test_squeeze(body, strlen(body), 16 + 15, z, sizeof(z));
     res = coded_response("gzip, identity", z, n, 1024);
     assert_null(json_object_get(res, "decoded"));
     assert_non_null(json_object_get(res, "body_b64"));
@@ -311,7 +297,7 @@ static void decoding_is_bounded_by_max_body(void **state)
     char *zeros = malloc(big);
     memset(zeros, 'a', big);
     unsigned char *z = malloc(big);
-    size_t n = squeeze(zeros, big, 16 + 15, z, big);
+    size_t n = test_squeeze(zeros, big, 16 + 15, z, big);
     assert_true(n < 8192);
     json_t *res = coded_response("gzip", z, n, 1000);
     assert_true(json_is_true(json_object_get(res, "truncated")));
