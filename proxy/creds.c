@@ -99,7 +99,7 @@ static bool cookie_pair(const char *s, size_t n, const char **name, size_t *nl, 
 
 /* A compressed response body small enough to decode on the loop (a login's answer is: tokens come in small
  * responses), decoded into *out; false when there is none or it does not decode. */
-static bool compressed_json(const rcx_call_t *call, rcx_buf_t *out)
+static bool small_decoded(const rcx_call_t *call, rcx_buf_t *out)
 {
     const rcx_buf_t *body = &call->res.body;
     const char *coding = rcx_msg_find_header(&call->res, "content-encoding");
@@ -132,7 +132,7 @@ void recap_creds_learn(recap_creds_t *c, const recap_redact_t *r, const rcx_call
         p = value + strlen(value) + 1;
     }
     rcx_buf_t decoded = {0};
-    const rcx_buf_t *body = compressed_json(call, &decoded) ? &decoded : &call->res.body;
+    const rcx_buf_t *body = small_decoded(call, &decoded) ? &decoded : &call->res.body;
     const char *ct = rcx_msg_find_header(&call->res, "content-type");
     if (body->len > 0 && !body->truncated && ct != NULL && strstr(ct, "json") != NULL &&
         recap_redact_may_hold_field(r, body->base, body->len)) {
